@@ -1,0 +1,117 @@
+/**
+ * Typed errors with a stable `code`.
+ *
+ * Every failure a caller may branch on is a {@link MailregError} whose `code` is a key of
+ * {@link ERROR_CODES}. Codes never change meaning once released; messages may be reworded.
+ * Messages never contain a secret (password, refresh token, private key, passphrase).
+ * Apps translate codes into HTTP statuses in exactly one place (their error handler).
+ *
+ * @module
+ */
+
+/** Every error code mailreg raises, with what it means. Add new codes here, never reuse one. */
+export const ERROR_CODES = {
+  // configuration
+  CONFIG_NOT_FOUND: "The configuration file does not exist",
+  CONFIG_PARSE: "The configuration file is not valid JSON",
+  CONFIG_INVALID: "The configuration does not match the schema",
+  // input
+  VALIDATION: "The input is not valid",
+  ADDRESS_INVALID: "The SMTP address is not valid",
+  // registration file format
+  REGFILE_HEADER: "The registration file's header line is missing or wrong",
+  REGFILE_VERSION: "The registration file's format version is not supported",
+  REGFILE_LINE: "A line of the registration file is not a valid registration",
+  // keys and sealing
+  KEY_NOT_FOUND: "No registry key with that id is available",
+  KEY_INVALID: "The key file is not a valid registry key",
+  KEY_PASSPHRASE: "The private key's passphrase is missing or wrong",
+  KEY_EXISTS: "A key file already exists and would be overwritten",
+  SEAL_NO_PRIVATE_KEY: "Opening a sealed profile needs the registry private key",
+  SEAL_TAMPERED: "The sealed profile was altered or is not a valid JWE",
+  SEAL_BINDING_MISMATCH: "The sealed profile belongs to another registration or address",
+  SEAL_PROFILE_INVALID: "The sealed profile's plaintext is not a valid connection profile",
+  // store and domain
+  NOT_FOUND: "The requested item does not exist",
+  CONFLICT: "The item is in a state that does not allow this",
+  INSTANCE_UNKNOWN: "The instance does not exist",
+  PROFILE_MISMATCH: "The registration's clear fields differ from its sealed profile",
+  REGISTRATION_NOT_PENDING: "The registration was already applied or rejected",
+  STORE_UNAVAILABLE: "The database cannot be reached",
+  MIGRATION_FAILED: "The database migration failed",
+  // registration window and public form
+  WINDOW_CLOSED: "Registration is closed",
+  RATE_LIMITED: "Too many requests",
+  // auth
+  UNAUTHENTICATED: "Authentication is required",
+  FORBIDDEN: "Not allowed",
+  // mail servers
+  MAIL_AUTH_FAILED: "The mail server refused the login",
+  MAIL_CONNECTION_FAILED: "The mail server could not be reached",
+  MAIL_TLS_FAILED: "The TLS handshake with the mail server failed",
+  MAIL_PROTOCOL: "The mail server answered something unexpected",
+  // environment
+  DEPENDENCY_MISSING: "A program this needs is not installed",
+  INTERNAL: "An unexpected internal error",
+} as const;
+
+/** A stable error code, a key of {@link ERROR_CODES}. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Options of {@link MailregError}. */
+export interface MailregErrorOptions {
+  /** The error this one wraps (a library error, a parse error …); never holds a secret. */
+  cause?: unknown;
+  /** Machine-readable detail for callers and API responses (field names, line numbers, ids). */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * The one error class callers branch on, by `code`.
+ *
+ * @example
+ * ```ts
+ * import { MailregError } from "@mailreg/core";
+ * try {
+ *   throw new MailregError("NOT_FOUND", "Registration 0193 does not exist");
+ * } catch (e) {
+ *   if (e instanceof MailregError && e.code === "NOT_FOUND") console.log(e.message);
+ * }
+ * ```
+ */
+export class MailregError extends Error {
+  /** The stable code. */
+  readonly code: ErrorCode;
+  /** Machine-readable detail (never a secret). */
+  readonly details: Record<string, unknown> | undefined;
+
+  /**
+   * @param code a key of {@link ERROR_CODES}
+   * @param message a sentence-case message without a final full stop; defaults to the code's description
+   * @param options cause and details
+   */
+  constructor(code: ErrorCode, message?: string, options: MailregErrorOptions = {}) {
+    super(message ?? ERROR_CODES[code], options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "MailregError";
+    this.code = code;
+    this.details = options.details;
+  }
+
+  /** A JSON shape safe to return from an API: `{ code, message, details? }`. */
+  toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/**
+ * Whether `error` is a {@link MailregError}, optionally with the given code.
+ *
+ * @param error anything caught
+ * @param code the code to match
+ * @returns true when it is a MailregError (with that code)
+ */
+export function isMailregError(error: unknown, code?: ErrorCode): error is MailregError {
+  return error instanceof MailregError && (code === undefined || error.code === code);
+}

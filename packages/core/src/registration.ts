@@ -1,0 +1,115 @@
+/**
+ * The registration record and the connection profile it seals (DESIGN §4).
+ *
+ * A registration is one JSON object. Its clear fields are for listing only; the whole connection
+ * profile, secret included, lives only in `sealed` (a JWE compact string encrypted to the registry
+ * public key, see `@mailreg/crypto-registry`). Applying opens the sealed profile and refuses a record
+ * whose clear fields differ from it ({@link clearFieldsMismatch}).
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** Mail access protocols a registration may name. */
+export const PROTOCOLS = ["imap", "pop3"] as const;
+/** Connection security: implicit TLS, STARTTLS (required), or none. */
+export const SECURITIES = ["tls", "starttls", "none"] as const;
+/** How the owner authenticates: a password, or an OAuth 2.0 refresh token. */
+export const AUTH_METHODS = ["password", "oauth2"] as const;
+/** Where a registration stands. */
+export const REGISTRATION_STATUSES = ["pending", "applied", "rejected"] as const;
+
+export type Protocol = (typeof PROTOCOLS)[number];
+export type Security = (typeof SECURITIES)[number];
+export type AuthMethod = (typeof AUTH_METHODS)[number];
+export type RegistrationStatus = (typeof REGISTRATION_STATUSES)[number];
+
+const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
+const safeString = (max: number) =>
+  z.string().max(max).refine(noControl, { message: "must not contain control characters" });
+
+/** A host name or IP literal, without scheme or port. */
+export const HostSchema = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[A-Za-z0-9._:\-[\]]+$/, "must be a host name or IP address");
+
+export const PortSchema = z.number().int().min(1).max(65535);
+
+/** The secret part of a profile. */
+export const ProfileAuthSchema = z.discriminatedUnion("method", [
+  z.object({ method: z.literal("password"), password: z.string().min(1).max(1024) }),
+  z.object({
+    method: z.literal("oauth2"),
+    provider: safeString(64).min(1),
+    refreshToken: z.string().min(1).max(8192),
+    scope: safeString(2048).optional(),
+  }),
+]);
+
+/**
+ * The plaintext of a sealed secret: everything needed to connect to the mailbox.
+ * Never stored or logged in the clear.
+ */
+export const ConnectionProfileSchema = z.object({
+  v: z.literal(1),
+  address: z.string().min(3).max(320),
+  protocol: z.enum(PROTOCOLS),
+  host: HostSchema,
+  port: PortSchema,
+  security: z.enum(SECURITIES),
+  login: safeString(320).min(1),
+  auth: ProfileAuthSchema,
+  template: safeString(64).optional(),
+});
+export type ConnectionProfile = z.infer<typeof ConnectionProfileSchema>;
+
+/** Who decided on a registration, when, and (for apply) into which instance. */
+export const DecisionSchema = z.object({
+  by: safeString(200).min(1),
+  at: z.iso.datetime({ offset: true }),
+  instance: safeString(64).optional(),
+  reason: safeString(1000).optional(),
+});
+export type Decision = z.infer<typeof DecisionSchema>;
+
+/** One registration, as the file format, the store and the API all carry it. */
+export const RegistrationRecordSchema = z.object({
+  id: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, "must be a UUIDv7"),
+  receivedAt: z.iso.datetime({ offset: true }),
+  address: z.string().min(3).max(320),
+  displayName: safeString(200).optional(),
+  protocol: z.enum(PROTOCOLS),
+  template: safeString(64).optional(),
+  host: HostSchema,
+  port: PortSchema,
+  security: z.enum(SECURITIES),
+  login: safeString(320).min(1),
+  authMethod: z.enum(AUTH_METHODS),
+  status: z.enum(REGISTRATION_STATUSES),
+  decision: DecisionSchema.optional(),
+  keyId: z.string().min(1).max(128),
+  sealed: z.string().min(1).max(65536),
+});
+export type RegistrationRecord = z.infer<typeof RegistrationRecordSchema>;
+
+/** The clear fields that must agree with the sealed profile. */
+export const BOUND_FIELDS = ["address", "protocol", "host", "port", "security", "login"] as const;
+
+/**
+ * The names of the clear fields of `record` that differ from `profile` (empty when they agree).
+ * The auth method is compared too (`authMethod` vs `profile.auth.method`).
+ *
+ * @param record the registration's clear fields
+ * @param profile the opened profile
+ * @returns the differing field names
+ */
+export function clearFieldsMismatch(
+  record: Pick<RegistrationRecord, (typeof BOUND_FIELDS)[number] | "authMethod">,
+  profile: ConnectionProfile,
+): string[] {
+  const out: string[] = BOUND_FIELDS.filter((k) => record[k] !== profile[k]);
+  if (record.authMethod !== profile.auth.method) out.push("authMethod");
+  return out;
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The one test command (`npm test`): installs what the real-server tests need where it can,
+# builds, type-checks and lints the workspace, runs the Node suite (vitest, real Dovecot, SMTP sink,
+# OAuth provider) and then the Deno suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "mail servers: checking what is installed"
+node tools/mailservers/bin/ensure-deps.mjs
+
+step "build and typecheck (turbo)"
+npx turbo run build typecheck --output-logs=errors-only
+
+step "lint (biome)"
+npx biome check .
+
+step "package exports (package.json and deno.json agree)"
+node scripts/check-exports.mjs
+
+step "Node suite (vitest)"
+npx vitest run
+
+step "Deno suite (deno test)"
+node scripts/deno-test.mjs
