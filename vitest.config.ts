@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 // One vitest run for the whole workspace: each package is a project, and the real servers
@@ -23,7 +24,7 @@ export default defineConfig({
         exclude: ["**/*.deno.test.ts", "**/node_modules/**", "**/dist/**"],
       },
     })),
-    globalSetup: ["./tools/mailservers/src/vitest-setup.ts"],
+    globalSetup: [fileURLToPath(new URL("./tools/mailservers/src/vitest-setup.ts", import.meta.url))],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

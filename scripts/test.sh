@@ -3,6 +3,7 @@
 # builds, type-checks and lints the workspace, runs the Node suite (vitest, real Dovecot, SMTP sink,
 # OAuth provider) and then the Deno suite.
 set -euo pipefail
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 cd "$(dirname "$0")/.."
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -15,8 +16,9 @@ npx turbo run build typecheck --output-logs=errors-only
 step "lint (biome)"
 npx biome check .
 
-step "package exports (package.json and deno.json agree)"
+step "package exports (package.json and deno.json agree; a plain Node program uses the build)"
 node scripts/check-exports.mjs
+node scripts/check-consumer.mjs
 
 step "Node suite (vitest)"
 npx vitest run

@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   CONFIG_NOT_FOUND: "The configuration file does not exist",
   CONFIG_PARSE: "The configuration file is not valid JSON",
   CONFIG_INVALID: "The configuration does not match the schema",
+  CONFIG_UNREADABLE: "The configuration file exists but cannot be read",
   // input
   VALIDATION: "The input is not valid",
   ADDRESS_INVALID: "The SMTP address is not valid",
@@ -50,6 +51,13 @@ export const ERROR_CODES = {
   MAIL_CONNECTION_FAILED: "The mail server could not be reached",
   MAIL_TLS_FAILED: "The TLS handshake with the mail server failed",
   MAIL_PROTOCOL: "The mail server answered something unexpected",
+  // OAuth 2.0
+  OAUTH_INVALID_GRANT: "The owner must grant permission again",
+  OAUTH_REQUEST: "The OAuth server refused the request",
+  OAUTH_UNEXPECTED_RESPONSE: "The OAuth server answered something unexpected",
+  OAUTH_UNREACHABLE: "The OAuth server could not be reached",
+  OAUTH_ID_TOKEN_INVALID: "The ID token is not valid for this sign-in",
+  OAUTH_STATE_MISMATCH: "The sign-in answer does not belong to this sign-in",
   // environment
   DEPENDENCY_MISSING: "A program this needs is not installed",
   INTERNAL: "An unexpected internal error",

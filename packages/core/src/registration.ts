@@ -9,6 +9,10 @@
  * @module
  */
 import { z } from "zod";
+import { _safeString } from "./_zod.ts";
+import { normalizeAddress } from "./address.ts";
+import { isMailregError } from "./errors.ts";
+import { ID_PATTERN } from "./ids.ts";
 
 /** Mail access protocols a registration may name. */
 export const PROTOCOLS = ["imap", "pop3"] as const;
@@ -24,10 +28,6 @@ export type Security = (typeof SECURITIES)[number];
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 export type RegistrationStatus = (typeof REGISTRATION_STATUSES)[number];
 
-const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
-const safeString = (max: number) =>
-  z.string().max(max).refine(noControl, { message: "must not contain control characters" });
-
 /** A host name or IP literal, without scheme or port. */
 export const HostSchema = z
   .string()
@@ -35,16 +35,41 @@ export const HostSchema = z
   .max(253)
   .regex(/^[A-Za-z0-9._:\-[\]]+$/, "must be a host name or IP address");
 
+/** A TCP port number, 1–65535. */
 export const PortSchema = z.number().int().min(1).max(65535);
+
+/**
+ * An SMTP address in normalised form (see `normalizeAddress`): a valid address that normalisation
+ * leaves unchanged.
+ */
+export const AddressSchema = z
+  .string()
+  .max(320)
+  .superRefine((value, ctx) => {
+    try {
+      if (normalizeAddress(value) !== value) {
+        ctx.addIssue({
+          code: "custom",
+          message: "must be in normalised form (trimmed, domain lower-case IDNA)",
+        });
+      }
+    } catch (error) {
+      if (!isMailregError(error, "ADDRESS_INVALID")) throw error;
+      ctx.addIssue({
+        code: "custom",
+        message: `must be a valid address (${String(error.details?.reason)})`,
+      });
+    }
+  });
 
 /** The secret part of a profile. */
 export const ProfileAuthSchema = z.discriminatedUnion("method", [
   z.object({ method: z.literal("password"), password: z.string().min(1).max(1024) }),
   z.object({
     method: z.literal("oauth2"),
-    provider: safeString(64).min(1),
+    provider: _safeString(64).min(1),
     refreshToken: z.string().min(1).max(8192),
-    scope: safeString(2048).optional(),
+    scope: _safeString(2048).optional(),
   }),
 ]);
 
@@ -54,38 +79,38 @@ export const ProfileAuthSchema = z.discriminatedUnion("method", [
  */
 export const ConnectionProfileSchema = z.object({
   v: z.literal(1),
-  address: z.string().min(3).max(320),
+  address: AddressSchema,
   protocol: z.enum(PROTOCOLS),
   host: HostSchema,
   port: PortSchema,
   security: z.enum(SECURITIES),
-  login: safeString(320).min(1),
+  login: _safeString(320).min(1),
   auth: ProfileAuthSchema,
-  template: safeString(64).optional(),
+  template: _safeString(64).optional(),
 });
 export type ConnectionProfile = z.infer<typeof ConnectionProfileSchema>;
 
 /** Who decided on a registration, when, and (for apply) into which instance. */
 export const DecisionSchema = z.object({
-  by: safeString(200).min(1),
+  by: _safeString(200).min(1),
   at: z.iso.datetime({ offset: true }),
-  instance: safeString(64).optional(),
-  reason: safeString(1000).optional(),
+  instance: _safeString(64).optional(),
+  reason: _safeString(1000).optional(),
 });
 export type Decision = z.infer<typeof DecisionSchema>;
 
 /** One registration, as the file format, the store and the API all carry it. */
 export const RegistrationRecordSchema = z.object({
-  id: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, "must be a UUIDv7"),
+  id: z.string().regex(ID_PATTERN, "must be a UUIDv7"),
   receivedAt: z.iso.datetime({ offset: true }),
-  address: z.string().min(3).max(320),
-  displayName: safeString(200).optional(),
+  address: AddressSchema,
+  displayName: _safeString(200).optional(),
   protocol: z.enum(PROTOCOLS),
-  template: safeString(64).optional(),
+  template: _safeString(64).optional(),
   host: HostSchema,
   port: PortSchema,
   security: z.enum(SECURITIES),
-  login: safeString(320).min(1),
+  login: _safeString(320).min(1),
   authMethod: z.enum(AUTH_METHODS),
   status: z.enum(REGISTRATION_STATUSES),
   decision: DecisionSchema.optional(),

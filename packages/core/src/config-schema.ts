@@ -1,0 +1,468 @@
+/**
+ * The schema of `mailreg.config.json` (DESIGN §3), the one source of truth for the config's shape:
+ * the TypeScript types are inferred from it and `config.schema.json` is emitted from it.
+ *
+ * Every section has defaults, so `{}` is a valid config. Objects are strict: a misspelt key is a
+ * problem, not silently ignored.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { _issueList, _safeString, type ValidationIssue } from "./_zod.ts";
+import { normalizeDomain } from "./address.ts";
+import { isMailregError, MailregError } from "./errors.ts";
+import {
+  HostSchema,
+  PortSchema,
+  PROTOCOLS,
+  type Protocol,
+  SECURITIES,
+  type Security,
+} from "./registration.ts";
+
+export type { ValidationIssue } from "./_zod.ts";
+
+/** An id used to refer to a server template, instance or OAuth provider: a lower-case slug. */
+export const SlugSchema = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, "must be a slug: a-z, 0-9 and inner '-', at most 64");
+
+const _label = _safeString(200).min(1);
+const _folder = _safeString(1000).min(1);
+const _httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+
+/** Certificate policy: verify (default), don't verify, or verify against an alternative name. */
+export const TlsPolicySchema = z
+  .strictObject({
+    verify: z.boolean().default(true).describe("Check the server certificate; false only for test servers"),
+    servername: HostSchema.optional().describe("Check the certificate against this name instead of the host"),
+  })
+  .prefault({});
+export type TlsPolicy = z.infer<typeof TlsPolicySchema>;
+
+/** SASL/login methods for SMTP submission. */
+export const SMTP_AUTH_METHODS = ["plain", "login", "cram-md5", "xoauth2", "none"] as const;
+export type SmtpAuthMethod = (typeof SMTP_AUTH_METHODS)[number];
+
+/** One level of the SMTP precedence chain (mailbox → company → instance → default). */
+export const SmtpSettingsSchema = z.strictObject({
+  enabled: z.boolean().default(true).describe("false: this level is skipped in the precedence chain"),
+  host: HostSchema,
+  port: PortSchema,
+  security: z
+    .enum(SECURITIES)
+    .optional()
+    .describe("Omitted: derived from the port (465 tls, 587 starttls, else opportunistic)"),
+  auth: z
+    .strictObject({
+      method: z.enum(SMTP_AUTH_METHODS),
+      user: _safeString(320).min(1).optional(),
+      password: z.string().min(1).max(1024).optional(),
+    })
+    .prefault({ method: "none" }),
+  tls: TlsPolicySchema,
+  from: _safeString(320)
+    .min(1)
+    .optional()
+    .describe("Envelope/header sender to use instead of the mailbox address"),
+});
+export type SmtpSettings = z.infer<typeof SmtpSettingsSchema>;
+
+/** How a mailbox logs in to a server template's host. */
+export const TEMPLATE_AUTH_METHODS = ["password-plain", "password-login", "cram-md5", "xoauth2"] as const;
+export type TemplateAuthMethod = (typeof TEMPLATE_AUTH_METHODS)[number];
+
+/**
+ * The port a protocol uses by default with the given security.
+ *
+ * @param protocol imap or pop3
+ * @param security tls, starttls or none
+ * @returns 993/143 for IMAP, 995/110 for POP3
+ * @example
+ * ```ts
+ * import { defaultPort } from "@mailreg/core";
+ * console.log(defaultPort("imap", "tls"), defaultPort("pop3", "starttls")); // 993 110
+ * ```
+ */
+export function defaultPort(protocol: Protocol, security: Security): number {
+  if (protocol === "imap") return security === "tls" ? 993 : 143;
+  return security === "tls" ? 995 : 110;
+}
+
+/** A mail server the administrator offers to mailbox owners (myfactory's "Vorlage"). */
+export const ServerTemplateSchema = z
+  .strictObject({
+    id: SlugSchema,
+    label: _label,
+    protocol: z.enum(PROTOCOLS),
+    host: HostSchema,
+    port: PortSchema.optional().describe("Default: 993/143 for IMAP, 995/110 for POP3, by security"),
+    security: z.enum(SECURITIES).default("tls"),
+    authMethods: z
+      .array(z.enum(TEMPLATE_AUTH_METHODS))
+      .min(1)
+      .default(["password-plain", "password-login"])
+      .refine((a) => new Set(a).size === a.length, { message: "must not repeat a method" }),
+    oauthProvider: SlugSchema.optional().describe("Id in oauth.providers used for xoauth2 sign-in"),
+    tls: TlsPolicySchema,
+    smtp: SmtpSettingsSchema.optional().describe("The SMTP counterpart of this server"),
+    sentFolder: _folder.optional().describe("Sent folder, where the server does not mark one (RFC 6154)"),
+    trashFolder: _folder.optional().describe("Trash folder, where the server does not mark one (RFC 6154)"),
+  })
+  .transform((t) => ({ ...t, port: t.port ?? defaultPort(t.protocol, t.security) }));
+export type ServerTemplate = z.infer<typeof ServerTemplateSchema>;
+
+/** Which folders of a mailbox are collected. */
+export const FOLDER_MODES = ["inbox", "all", "subscribed", "selected"] as const;
+export type FolderMode = (typeof FOLDER_MODES)[number];
+
+/** Which folders are collected: INBOX only, all, subscribed, or selected ones, minus exclusions. */
+export const FolderPolicySchema = z
+  .strictObject({
+    mode: z.enum(FOLDER_MODES).default("inbox"),
+    folders: z.array(_folder).default([]).describe("The folders collected in mode selected"),
+    includeSubfolders: z.boolean().default(true).describe("With mode selected, also their subfolders"),
+    exclude: z.array(_folder).default([]).describe("Folders never collected, whatever the mode"),
+  })
+  .refine((p) => p.mode !== "selected" || p.folders.length > 0, {
+    message: "must name at least one folder when mode is selected",
+    path: ["folders"],
+  })
+  .prefault({});
+export type FolderPolicy = z.infer<typeof FolderPolicySchema>;
+
+/** When a mailbox is collected. */
+export const ScheduleSchema = z
+  .strictObject({
+    autoFetch: z.boolean().default(true),
+    intervalSeconds: z.number().int().min(30).default(300),
+  })
+  .prefault({});
+export type Schedule = z.infer<typeof ScheduleSchema>;
+
+/** A group of mailboxes with shared defaults (folder policy, schedule, SMTP at instance level). */
+export const InstanceSchema = z.strictObject({
+  id: SlugSchema,
+  label: _label,
+  folderPolicy: FolderPolicySchema,
+  schedule: ScheduleSchema,
+  deleteAfterFetch: z.boolean().default(false),
+  smtp: SmtpSettingsSchema.optional(),
+});
+export type Instance = z.infer<typeof InstanceSchema>;
+
+/** A scheduled registration window; `until` is after `from`. */
+export const RegistrationWindowSchema = z
+  .strictObject({
+    from: z.iso.datetime({ offset: true }),
+    until: z.iso.datetime({ offset: true }),
+  })
+  .refine(
+    (w) => {
+      const [from, until] = [Date.parse(w.from), Date.parse(w.until)];
+      return Number.isNaN(from) || Number.isNaN(until) || until > from;
+    },
+    { message: "must be after from", path: ["until"] },
+  );
+export type RegistrationWindow = z.infer<typeof RegistrationWindowSchema>;
+
+const _domain = z.string().transform((value, ctx) => {
+  try {
+    return normalizeDomain(value);
+  } catch (error) {
+    if (!isMailregError(error, "ADDRESS_INVALID")) throw error;
+    ctx.addIssue({ code: "custom", message: `must be a domain name (${String(error.details?.reason)})` });
+    return z.NEVER;
+  }
+});
+
+/** The public registration page. */
+export const RegistrationSettingsSchema = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe("Master switch; while true, registration is open inside any window, or always if none"),
+    windows: z.array(RegistrationWindowSchema).default([]),
+    templates: z
+      .array(SlugSchema)
+      .default([])
+      .refine((a) => new Set(a).size === a.length, { message: "must not repeat a template" })
+      .describe("Ids of the server templates offered to owners"),
+    allowCustomServer: z.boolean().default(false).describe("Whether owners may type in another server"),
+    allowedDomains: z
+      .array(_domain)
+      .default([])
+      .describe("Address domains accepted (exact, IDNA-normalised); empty accepts any"),
+    verifyOnSubmit: z
+      .boolean()
+      .default(false)
+      .describe("Log in to the server before accepting a registration"),
+    allowPrivateNetworks: z
+      .boolean()
+      .default(false)
+      .describe("Whether a typed-in server may be on a private, loopback or link-local address"),
+    rateLimit: z
+      .strictObject({
+        windowSeconds: z.number().int().min(1).default(600),
+        max: z.number().int().min(1).default(10),
+      })
+      .prefault({})
+      .describe("Submissions allowed per client within windowSeconds"),
+  })
+  .prefault({});
+export type RegistrationSettings = z.infer<typeof RegistrationSettingsSchema>;
+
+const _oauthCommon = {
+  clientId: _safeString(512).min(1),
+  clientSecret: z.string().min(1).max(4096).optional(),
+  redirectUri: _httpUrl,
+  scopes: z.array(_safeString(512).min(1)).default([]).describe("Empty: the provider's default mail scopes"),
+};
+
+/** An OAuth 2.0 app registered with a provider. */
+export const OAuthProviderConfigSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("google"), ..._oauthCommon }),
+  z.strictObject({
+    kind: z.literal("microsoft"),
+    ..._oauthCommon,
+    tenant: _safeString(128).min(1).optional().describe("Directory (tenant) id or common/organizations"),
+  }),
+  z.strictObject({ kind: z.literal("oidc"), ..._oauthCommon, issuer: _httpUrl }),
+]);
+export type OAuthProviderConfig = z.infer<typeof OAuthProviderConfigSchema>;
+
+const _DB_SCHEMES = /^(?:libsql|https?|wss?):$/;
+const _isDatabaseUrl = (url: string): boolean =>
+  url === ":memory:" ||
+  (url.startsWith("file:") && url.length > 5) ||
+  (URL.canParse(url) && _DB_SCHEMES.test(new URL(url).protocol) && new URL(url).host !== "");
+
+const _hash = z
+  .string()
+  .regex(
+    /^\$?[a-z0-9-]+[$:]\S{16,}$/,
+    "must be a hash (scheme$…, as hashPassword and hashToken make), never a clear secret",
+  );
+const _uniqueNames = (a: { name: string }[]) => new Set(a.map((x) => x.name)).size === a.length;
+
+/** The whole `mailreg.config.json`. */
+export const ConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe("Path or URL of config.schema.json, for editors"),
+    database: z
+      .strictObject({
+        url: z
+          .string()
+          .default("file:./data/mailreg.db")
+          .refine(_isDatabaseUrl, {
+            message: "must be a file:, libsql:, http(s): or ws(s): URL, or :memory:",
+          })
+          .describe("libSQL URL; a relative file: path is relative to the config file"),
+        authToken: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    keys: z
+      .strictObject({
+        publicKeyFile: z.string().min(1).default("./keys/registry.public.jwk"),
+        privateKeyDir: z
+          .string()
+          .min(1)
+          .default("./keys/private")
+          .describe("Every *.jwk in it is a private key; a registration-only site has none"),
+        passphrase: z.string().min(1).optional().describe("For passphrase-protected private keys"),
+      })
+      .prefault({}),
+    registration: RegistrationSettingsSchema,
+    servers: z.array(ServerTemplateSchema).default([]),
+    instances: z.array(InstanceSchema).default([]),
+    smtp: z
+      .strictObject({ company: SmtpSettingsSchema.optional(), default: SmtpSettingsSchema.optional() })
+      .prefault({}),
+    oauth: z
+      .strictObject({ providers: z.record(SlugSchema, OAuthProviderConfigSchema).default({}) })
+      .prefault({}),
+    worker: z
+      .strictObject({
+        concurrency: z.number().int().min(1).max(256).default(4),
+        intervalSeconds: z.number().int().min(30).default(300),
+        alwaysDeleteAfterFetch: z
+          .boolean()
+          .default(false)
+          .describe("Forces delete-after-fetch on every mailbox (MultiPOP's global override)"),
+        leaseSeconds: z.number().int().min(10).default(120),
+      })
+      .prefault({}),
+    admin: z
+      .strictObject({
+        users: z
+          .array(z.strictObject({ name: _safeString(200).min(1), passwordHash: _hash }))
+          .default([])
+          .refine(_uniqueNames, { message: "must not repeat a name" }),
+        tokens: z
+          .array(z.strictObject({ name: _safeString(200).min(1), hash: _hash }))
+          .default([])
+          .refine(_uniqueNames, { message: "must not repeat a name" }),
+        session: z
+          .strictObject({
+            cookieName: z
+              .string()
+              .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be a cookie name: letters, digits, _ and -")
+              .default("mailreg_session"),
+            maxAgeSeconds: z.number().int().min(60).default(28_800),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    server: z
+      .strictObject({
+        host: HostSchema.default("127.0.0.1"),
+        port: z.number().int().min(0).max(65535).default(8080).describe("0 picks a free port"),
+        publicUrl: _httpUrl.optional().describe("The URL users reach this server at"),
+      })
+      .prefault({}),
+  })
+  .superRefine(_crossReferences, { when: () => true });
+
+/** A valid, complete config (defaults filled in). */
+export type Config = z.infer<typeof ConfigSchema>;
+/** What a config file may contain (defaults may be left out). */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+function _ids(list: unknown): (string | undefined)[] {
+  if (!Array.isArray(list)) return [];
+  return list.map((x: unknown) =>
+    typeof x === "object" && x !== null && typeof (x as { id?: unknown }).id === "string"
+      ? (x as { id: string }).id
+      : undefined,
+  );
+}
+
+// Runs even when other parts of the config failed, so it sees possibly malformed values.
+function _crossReferences(config: Config, ctx: z.RefinementCtx<Config>): void {
+  const raw = config as unknown as Record<string, Record<string, unknown> | undefined>;
+  for (const section of ["servers", "instances"] as const) {
+    const seen = new Map<string, number>();
+    _ids(raw[section]).forEach((id, i) => {
+      if (id === undefined) return;
+      const first = seen.get(id);
+      if (first === undefined) seen.set(id, i);
+      else
+        ctx.addIssue({
+          code: "custom",
+          message: `duplicate id "${id}" (also ${section}[${first}])`,
+          path: [section, i, "id"],
+        });
+    });
+  }
+  const serverIds = new Set(_ids(raw.servers));
+  const registration = raw.registration;
+  const templates = registration?.templates;
+  if (Array.isArray(templates)) {
+    templates.forEach((id: unknown, i) => {
+      if (typeof id === "string" && !serverIds.has(id)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `no server template "${id}" in servers`,
+          path: ["registration", "templates", i],
+        });
+      }
+    });
+    if (registration?.enabled === true && templates.length === 0 && registration.allowCustomServer !== true) {
+      ctx.addIssue({
+        code: "custom",
+        message: "registration is enabled but offers no server: add templates or set allowCustomServer",
+        path: ["registration", "templates"],
+      });
+    }
+  }
+  const providers = raw.oauth?.providers;
+  const servers = raw.servers;
+  if (Array.isArray(servers)) {
+    servers.forEach((server: unknown, i) => {
+      const provider = (server as { oauthProvider?: unknown } | null)?.oauthProvider;
+      if (typeof provider !== "string") return;
+      if (typeof providers !== "object" || providers === null || !Object.hasOwn(providers, provider)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `no provider "${provider}" in oauth.providers`,
+          path: ["servers", i, "oauthProvider"],
+        });
+      }
+    });
+  }
+}
+
+/** The outcome of {@link checkConfig}: a config, or every problem found. */
+export type ConfigCheck = { ok: true; config: Config } | { ok: false; issues: ValidationIssue[] };
+
+/**
+ * Validates a config value without throwing: every problem at once, or the complete config.
+ *
+ * @param value the parsed JSON of a config file (after environment overrides)
+ * @returns `{ ok: true, config }` or `{ ok: false, issues }`
+ */
+export function checkConfig(value: unknown): ConfigCheck {
+  const result = ConfigSchema.safeParse(value);
+  return result.success
+    ? { ok: true, config: result.data }
+    : { ok: false, issues: _issueList(result.error.issues) };
+}
+
+/**
+ * The `CONFIG_INVALID` error for a list of problems: `details.issues` holds them and the message
+ * lists one `path: message` line each.
+ *
+ * @param issues the problems
+ * @param source where the config came from, for the first line of the message
+ * @returns the error
+ */
+export function configInvalidError(issues: ValidationIssue[], source = "The configuration"): MailregError {
+  const lines = issues.map((i) => `  ${i.path}: ${i.message}`).join("\n");
+  const count = issues.length === 1 ? "1 problem" : `${issues.length} problems`;
+  return new MailregError("CONFIG_INVALID", `${source} is not valid (${count}):\n${lines}`, {
+    details: { issues },
+  });
+}
+
+/**
+ * Validates a config value (pure: no file or environment access).
+ *
+ * @param value the parsed JSON of a config file
+ * @returns the complete config, defaults filled in
+ * @throws {MailregError} CONFIG_INVALID listing every problem in `details.issues`
+ * @example
+ * ```ts
+ * import { validateConfig } from "@mailreg/core";
+ * const config = validateConfig({ server: { port: 9000 } });
+ * console.log(config.server.host, config.server.port); // 127.0.0.1 9000
+ * ```
+ */
+export function validateConfig(value: unknown): Config {
+  const result = checkConfig(value);
+  if (!result.ok) throw configInvalidError(result.issues);
+  return result.config;
+}
+
+/**
+ * The config that `{}` stands for: every default.
+ *
+ * @returns a fresh default config
+ */
+export function defaultConfig(): Config {
+  return validateConfig({});
+}
+
+/**
+ * The JSON Schema of the config file (draft 2020-12), emitted from {@link ConfigSchema}; what
+ * `config.schema.json` holds. It describes the input side: keys with defaults are optional.
+ *
+ * @returns the JSON Schema as a plain object
+ */
+export function configJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(ConfigSchema, { io: "input", target: "draft-2020-12" }),
+    title: "mailreg.config.json",
+    description: "Configuration of mailreg (see @mailreg/core)",
+  };
+}

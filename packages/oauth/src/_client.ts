@@ -1,0 +1,113 @@
+// The authorization-code client every provider file builds on: the authorization URL (PKCE S256,
+// state, nonce), the code exchange, refresh and revocation, with client_secret_post or _basic.
+import { createS256CodeChallenge } from "./pkce.ts";
+import type { AuthorizationURLOptions, OAuthTokens } from "./provider.ts";
+import { _formPost, _readRevocation, _readTokens, _send } from "./_request.ts";
+
+/** One registered app at one server. */
+export interface _Client {
+  clientId: string;
+  clientSecret: string | undefined;
+  /** Sent exactly as configured, in the authorization URL and the code exchange. */
+  redirectUri: string;
+  /** How the client authenticates at the token endpoint (RFC 6749 §2.3.1). */
+  clientAuth: "post" | "basic";
+  fetch: typeof fetch;
+}
+
+/**
+ * The authorization URL of the code flow.
+ * @param endpoint the authorization endpoint
+ * @param client the app
+ * @param options state, verifier, nonce, login hint
+ * @param scopes the scopes to ask for
+ * @returns the URL (providers add their own parameters)
+ */
+export async function _authorizationURL(
+  endpoint: string,
+  client: _Client,
+  options: AuthorizationURLOptions,
+  scopes: readonly string[],
+): Promise<URL> {
+  const url = new URL(endpoint);
+  url.searchParams.set("response_type", "code");
+  url.searchParams.set("client_id", client.clientId);
+  url.searchParams.set("redirect_uri", client.redirectUri);
+  if (scopes.length > 0) url.searchParams.set("scope", scopes.join(" "));
+  url.searchParams.set("state", options.state);
+  url.searchParams.set("nonce", options.nonce);
+  url.searchParams.set("code_challenge", await createS256CodeChallenge(options.codeVerifier));
+  url.searchParams.set("code_challenge_method", "S256");
+  if (options.loginHint !== undefined) url.searchParams.set("login_hint", options.loginHint);
+  return url;
+}
+
+/**
+ * Exchanges an authorization code (RFC 6749 §4.1.3 with the PKCE verifier).
+ * @param endpoint the token endpoint
+ * @param client the app
+ * @param code the callback's code
+ * @param codeVerifier the PKCE verifier
+ * @returns the tokens
+ */
+export async function _exchangeCode(
+  endpoint: string,
+  client: _Client,
+  code: string,
+  codeVerifier: string,
+): Promise<OAuthTokens> {
+  const body = new URLSearchParams({
+    grant_type: "authorization_code",
+    code,
+    redirect_uri: client.redirectUri,
+    code_verifier: codeVerifier,
+  });
+  return await _readTokens(await _send(client.fetch, _authenticated(endpoint, client, body)));
+}
+
+/**
+ * Refreshes an access token (RFC 6749 §6).
+ * @param endpoint the token endpoint
+ * @param client the app
+ * @param refreshToken the refresh token
+ * @param scopes scopes to send (Microsoft wants them); omitted: none sent
+ * @returns the tokens, with a rotated refresh token where the server rotates
+ */
+export async function _refresh(
+  endpoint: string,
+  client: _Client,
+  refreshToken: string,
+  scopes?: readonly string[],
+): Promise<OAuthTokens> {
+  const body = new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshToken });
+  if (scopes !== undefined && scopes.length > 0) body.set("scope", scopes.join(" "));
+  return await _readTokens(await _send(client.fetch, _authenticated(endpoint, client, body)));
+}
+
+/**
+ * Revokes a token (RFC 7009).
+ * @param endpoint the revocation endpoint
+ * @param client the app
+ * @param token the token to revoke
+ */
+export async function _revoke(endpoint: string, client: _Client, token: string): Promise<void> {
+  const body = new URLSearchParams({ token });
+  await _readRevocation(await _send(client.fetch, _authenticated(endpoint, client, body)));
+}
+
+/** Adds the client's credentials to a token or revocation request. */
+function _authenticated(endpoint: string, client: _Client, body: URLSearchParams): Request {
+  if (client.clientAuth === "basic" && client.clientSecret !== undefined) {
+    // RFC 6749 §2.3.1: both parts form-urlencoded before base64
+    const pair = `${_formEncode(client.clientId)}:${_formEncode(client.clientSecret)}`;
+    const bytes = new TextEncoder().encode(pair);
+    return _formPost(endpoint, body, `Basic ${btoa(String.fromCharCode(...bytes))}`);
+  }
+  body.set("client_id", client.clientId);
+  if (client.clientSecret !== undefined) body.set("client_secret", client.clientSecret);
+  return _formPost(endpoint, body);
+}
+
+function _formEncode(value: string): string {
+  return new URLSearchParams({ v: value }).toString().slice(2);
+}

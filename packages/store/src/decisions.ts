@@ -1,0 +1,233 @@
+/**
+ * Deciding on a registration: apply it (it becomes, or updates, a mailbox of an instance) or reject it.
+ * Each decision is one transaction together with its audit entry.
+ *
+ * @module
+ */
+import {
+  type ConnectionProfile,
+  clearFieldsMismatch,
+  DecisionSchema,
+  MailregError,
+  newId,
+  type RegistrationRecord,
+} from "@mailreg/core";
+import { and, eq } from "drizzle-orm";
+import { appendAudit } from "./audit.ts";
+import type { Mailbox } from "./mailboxes.ts";
+import { registrationFromRow } from "./registrations.ts";
+import { instances, mailboxes, registrations } from "./schema.ts";
+import type { Store, StoreTx } from "./store.ts";
+import { writeTransaction } from "./write-lock.ts";
+
+/** Input of {@link applyRegistration}. */
+export interface ApplyRegistrationInput {
+  /** The registration to apply. */
+  id: string;
+  /** The instance it becomes a mailbox of. */
+  instanceId: string;
+  /** Who applies it (recorded in the decision and the audit log). */
+  actor: string;
+  /** When (default now). */
+  now?: Date;
+  /** The registration's sealed profile, opened by the caller; its clear fields must match the record's. */
+  profile: ConnectionProfile;
+}
+
+/** Result of {@link applyRegistration}. */
+export interface ApplyRegistrationResult {
+  /** The mailbox as it is now. */
+  mailbox: Mailbox;
+  /** True when a new mailbox was made, false when the instance's mailbox of that address was updated. */
+  created: boolean;
+}
+
+/**
+ * Applies a pending registration into an instance, in one transaction: the instance's mailbox of the
+ * registration's address is created, or, when it exists, gets the new connection fields and sealed
+ * credentials (new credentials overwrite old); the registration is marked applied with the decision;
+ * an audit entry `registration.apply` is written. The mailbox keeps the registration's sealed string
+ * (its credentials stay sealed at rest) and `registrationId`, the id that sealed string is bound to.
+ *
+ * @param store the open store
+ * @param input registration, instance, actor, time and the opened profile
+ * @returns the mailbox and whether it was created
+ * @throws {MailregError} NOT_FOUND, REGISTRATION_NOT_PENDING, INSTANCE_UNKNOWN, PROFILE_MISMATCH
+ *   (details.fields) or VALIDATION (actor); nothing changes then
+ * @example
+ * ```ts
+ * import { applyRegistration, insertRegistration, openStore, upsertInstances } from "@mailreg/store";
+ * import { makeProfile, makeRegistration } from "@mailreg/store/testing";
+ * const store = await openStore({ url: "file::memory:" });
+ * await upsertInstances(store, [{ id: "sales", label: "Sales" }]);
+ * const record = await insertRegistration(store, makeRegistration({ address: "ann@example.com" }));
+ * const { mailbox, created } = await applyRegistration(store, {
+ *   id: record.id, instanceId: "sales", actor: "admin", profile: makeProfile(record),
+ * });
+ * console.log(mailbox.address, created); // ann@example.com true
+ * store.close();
+ * ```
+ */
+export async function applyRegistration(
+  store: Store,
+  input: ApplyRegistrationInput,
+): Promise<ApplyRegistrationResult> {
+  const now = input.now ?? new Date();
+  const at = now.toISOString();
+  _checkDecision({ by: input.actor, at, instance: input.instanceId });
+  return await writeTransaction(store, async (tx) => {
+    const record = await _pending(tx, input.id);
+    const instance = await tx
+      .select({ id: instances.id })
+      .from(instances)
+      .where(eq(instances.id, input.instanceId))
+      .get();
+    if (instance === undefined) {
+      throw new MailregError("INSTANCE_UNKNOWN", `Instance ${input.instanceId} does not exist`, {
+        details: { instance: input.instanceId },
+      });
+    }
+    const mismatch = clearFieldsMismatch(record, input.profile);
+    if (mismatch.length > 0) {
+      throw new MailregError(
+        "PROFILE_MISMATCH",
+        `Registration ${record.id}'s clear fields differ from its sealed profile`,
+        {
+          details: { id: record.id, fields: mismatch },
+        },
+      );
+    }
+    const connection = {
+      protocol: input.profile.protocol,
+      template: input.profile.template ?? record.template ?? null,
+      host: input.profile.host,
+      port: input.profile.port,
+      security: input.profile.security,
+      login: input.profile.login,
+      authMethod: input.profile.auth.method,
+      keyId: record.keyId,
+      sealed: record.sealed,
+      registrationId: record.id,
+      updatedAt: at,
+      credentialsUpdatedAt: at,
+    };
+    const existing = await tx
+      .select({ id: mailboxes.id })
+      .from(mailboxes)
+      .where(and(eq(mailboxes.instanceId, input.instanceId), eq(mailboxes.address, record.address)))
+      .get();
+    const mailbox =
+      existing === undefined
+        ? await tx
+            .insert(mailboxes)
+            .values({
+              id: newId(),
+              instanceId: input.instanceId,
+              address: record.address,
+              displayName: record.displayName ?? null,
+              createdAt: at,
+              ...connection,
+            })
+            .returning()
+            .get()
+        : await tx
+            .update(mailboxes)
+            .set(
+              record.displayName === undefined
+                ? connection
+                : { ...connection, displayName: record.displayName },
+            )
+            .where(eq(mailboxes.id, existing.id))
+            .returning()
+            .get();
+    await tx
+      .update(registrations)
+      .set({
+        status: "applied",
+        decidedBy: input.actor,
+        decidedAt: at,
+        decidedInstance: input.instanceId,
+        reason: null,
+      })
+      .where(eq(registrations.id, record.id))
+      .run();
+    const created = existing === undefined;
+    await appendAudit(tx, {
+      actor: input.actor,
+      action: "registration.apply",
+      subjectType: "registration",
+      subjectId: record.id,
+      details: { registrationId: record.id, mailboxId: mailbox.id, instance: input.instanceId, created },
+      at: now,
+    });
+    return { mailbox, created };
+  });
+}
+
+/**
+ * Rejects a pending registration, in one transaction with its audit entry `registration.reject`.
+ *
+ * @param store the open store
+ * @param input registration, actor, optional reason, time
+ * @returns the registration as it is now
+ * @throws {MailregError} NOT_FOUND, REGISTRATION_NOT_PENDING or VALIDATION (actor, reason)
+ */
+export async function rejectRegistration(
+  store: Store,
+  input: { id: string; actor: string; reason?: string; now?: Date },
+): Promise<RegistrationRecord> {
+  const now = input.now ?? new Date();
+  const at = now.toISOString();
+  _checkDecision(
+    input.reason === undefined ? { by: input.actor, at } : { by: input.actor, at, reason: input.reason },
+  );
+  return await writeTransaction(store, async (tx) => {
+    const record = await _pending(tx, input.id);
+    const row = await tx
+      .update(registrations)
+      .set({
+        status: "rejected",
+        decidedBy: input.actor,
+        decidedAt: at,
+        decidedInstance: null,
+        reason: input.reason ?? null,
+      })
+      .where(eq(registrations.id, record.id))
+      .returning()
+      .get();
+    await appendAudit(tx, {
+      actor: input.actor,
+      action: "registration.reject",
+      subjectType: "registration",
+      subjectId: record.id,
+      details:
+        input.reason === undefined
+          ? { registrationId: record.id }
+          : { registrationId: record.id, reason: input.reason },
+      at: now,
+    });
+    return registrationFromRow(row);
+  });
+}
+
+async function _pending(tx: StoreTx, id: string): Promise<RegistrationRecord> {
+  const row = await tx.select().from(registrations).where(eq(registrations.id, id)).get();
+  if (row === undefined)
+    throw new MailregError("NOT_FOUND", `Registration ${id} does not exist`, { details: { id } });
+  if (row.status !== "pending") {
+    throw new MailregError("REGISTRATION_NOT_PENDING", `Registration ${id} is already ${row.status}`, {
+      details: { id, status: row.status },
+    });
+  }
+  return registrationFromRow(row);
+}
+
+function _checkDecision(decision: unknown): void {
+  const parsed = DecisionSchema.safeParse(decision);
+  if (!parsed.success) {
+    const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.join(".")))];
+    throw new MailregError("VALIDATION", `The decision is not valid (${fields.join(", ")})`, {
+      details: { fields },
+    });
+  }
+}

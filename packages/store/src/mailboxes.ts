@@ -1,0 +1,67 @@
+/**
+ * Mailboxes: the applied registrations, one per (instance, normalised SMTP address).
+ *
+ * A mailbox keeps its connection profile sealed at rest: `sealed` is the JWE of the registration last
+ * applied to it, and that JWE is bound to the registration's id, so open it with
+ * `mailbox.registrationId` (not `mailbox.id`) as the binding id.
+ *
+ * @module
+ */
+import { MailregError } from "@mailreg/core";
+import { and, eq } from "drizzle-orm";
+import { mailboxes } from "./schema.ts";
+import type { Store } from "./store.ts";
+
+/** A mailbox as stored. `sealed` is bound to `registrationId`. */
+export type Mailbox = typeof mailboxes.$inferSelect;
+
+/**
+ * Mailboxes, by address then instance.
+ *
+ * @param store the open store
+ * @param options only those of one instance
+ * @returns the mailboxes
+ */
+export async function listMailboxes(store: Store, options: { instanceId?: string } = {}): Promise<Mailbox[]> {
+  return await store.db
+    .select()
+    .from(mailboxes)
+    .where(options.instanceId === undefined ? undefined : eq(mailboxes.instanceId, options.instanceId))
+    .orderBy(mailboxes.address, mailboxes.instanceId)
+    .all();
+}
+
+/**
+ * One mailbox by id.
+ *
+ * @param store the open store
+ * @param id the mailbox's id
+ * @returns the mailbox
+ * @throws {MailregError} NOT_FOUND
+ */
+export async function getMailbox(store: Store, id: string): Promise<Mailbox> {
+  const row = await store.db.select().from(mailboxes).where(eq(mailboxes.id, id)).get();
+  if (row === undefined)
+    throw new MailregError("NOT_FOUND", `Mailbox ${id} does not exist`, { details: { id } });
+  return row;
+}
+
+/**
+ * The mailbox of `address` in an instance, if there is one.
+ *
+ * @param store the open store
+ * @param instanceId the instance
+ * @param address the normalised SMTP address
+ * @returns the mailbox, or undefined
+ */
+export async function findMailbox(
+  store: Store,
+  instanceId: string,
+  address: string,
+): Promise<Mailbox | undefined> {
+  return await store.db
+    .select()
+    .from(mailboxes)
+    .where(and(eq(mailboxes.instanceId, instanceId), eq(mailboxes.address, address)))
+    .get();
+}

@@ -1,0 +1,252 @@
+/**
+ * The database schema (drizzle sqlite-core), the single source of the SQL migrations in `drizzle/`.
+ *
+ * Conventions:
+ * - Times are ISO-8601 UTC text as `Date#toISOString()` writes it (`2026-11-25T15:52:00.000Z`), in every
+ *   table, leases included: one fixed-width format, so text comparison is time comparison. The one
+ *   exception is `registrations.received_at` and `decided_at`, kept exactly as the registration record
+ *   carries them (the file format allows an offset) so that an export reproduces the imported file.
+ * - Ids are UUIDv7 text (sortable by creation time), except `audit_log.id` (an autoincrement integer).
+ * - JSON columns are text holding JSON; booleans are integers 0/1.
+ * - `sealed` columns hold JWE compact strings (see `@mailreg/crypto-registry`), never a clear secret.
+ *   A registration's sealed profile is bound to the registration's id and address; a mailbox keeps the
+ *   sealed string of the registration last applied to it, so its binding id is `mailboxes.registration_id`.
+ *
+ * @module
+ */
+import { sql } from "drizzle-orm";
+import {
+  blob,
+  check,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  unique,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
+
+/** Mail server templates, mirrored from the config (the config is the source of truth). */
+export const serverTemplates = sqliteTable("server_templates", {
+  id: text("id").primaryKey(),
+  label: text("label").notNull(),
+  protocol: text("protocol", { enum: ["imap", "pop3"] }).notNull(),
+  host: text("host").notNull(),
+  port: integer("port").notNull(),
+  security: text("security", { enum: ["tls", "starttls", "none"] }).notNull(),
+  /** Everything else the config says about the template (auth methods, certificate policy, SMTP). */
+  extras: text("extras", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+  updatedAt: text("updated_at").notNull(),
+});
+
+/** Instances (the tenants mailboxes are applied into), mirrored from the config. */
+export const instances = sqliteTable("instances", {
+  id: text("id").primaryKey(),
+  label: text("label").notNull(),
+  /** The instance's settings from the config (folder policy, schedule, SMTP …). */
+  settings: text("settings", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+  updatedAt: text("updated_at").notNull(),
+});
+
+/** Registrations: every field of `RegistrationRecord`, the decision as columns. */
+export const registrations = sqliteTable(
+  "registrations",
+  {
+    id: text("id").primaryKey(),
+    receivedAt: text("received_at").notNull(),
+    address: text("address").notNull(),
+    displayName: text("display_name"),
+    protocol: text("protocol", { enum: ["imap", "pop3"] }).notNull(),
+    template: text("template"),
+    host: text("host").notNull(),
+    port: integer("port").notNull(),
+    security: text("security", { enum: ["tls", "starttls", "none"] }).notNull(),
+    login: text("login").notNull(),
+    authMethod: text("auth_method", { enum: ["password", "oauth2"] }).notNull(),
+    status: text("status", { enum: ["pending", "applied", "rejected"] }).notNull(),
+    decidedBy: text("decided_by"),
+    decidedAt: text("decided_at"),
+    decidedInstance: text("decided_instance"),
+    reason: text("reason"),
+    keyId: text("key_id").notNull(),
+    sealed: text("sealed").notNull(),
+  },
+  (t) => [
+    index("registrations_status_id").on(t.status, t.id),
+    index("registrations_address").on(t.address),
+    check("registrations_status_check", sql`${t.status} in ('pending', 'applied', 'rejected')`),
+  ],
+);
+
+/** Mailboxes: applied registrations, one per (instance, normalised address). */
+export const mailboxes = sqliteTable(
+  "mailboxes",
+  {
+    id: text("id").primaryKey(),
+    instanceId: text("instance_id")
+      .notNull()
+      .references(() => instances.id, { onDelete: "restrict" }),
+    /** The normalised SMTP address (as the registration carries it). */
+    address: text("address").notNull(),
+    displayName: text("display_name"),
+    protocol: text("protocol", { enum: ["imap", "pop3"] }).notNull(),
+    /** The server template the profile named, if any (for its SMTP counterpart). */
+    template: text("template"),
+    host: text("host").notNull(),
+    port: integer("port").notNull(),
+    security: text("security", { enum: ["tls", "starttls", "none"] }).notNull(),
+    login: text("login").notNull(),
+    authMethod: text("auth_method", { enum: ["password", "oauth2"] }).notNull(),
+    keyId: text("key_id").notNull(),
+    /** The sealed profile, copied from the registration last applied (bound to `registrationId`). */
+    sealed: text("sealed").notNull(),
+    /** The registration last applied to this mailbox; the sealed profile's binding id. */
+    registrationId: text("registration_id").notNull(),
+    autoFetch: integer("auto_fetch", { mode: "boolean" }).notNull().default(true),
+    /** Seconds between collections; null means the instance's (or worker's) default. */
+    intervalSeconds: integer("interval_seconds"),
+    deleteAfterFetch: integer("delete_after_fetch", { mode: "boolean" }).notNull().default(false),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    credentialsUpdatedAt: text("credentials_updated_at").notNull(),
+  },
+  (t) => [unique("mailboxes_instance_address").on(t.instanceId, t.address)],
+);
+
+/** Per-folder sync state of a mailbox. */
+export const folderState = sqliteTable(
+  "folder_state",
+  {
+    mailboxId: text("mailbox_id")
+      .notNull()
+      .references(() => mailboxes.id, { onDelete: "cascade" }),
+    /** The folder path as the server names it. */
+    folder: text("folder").notNull(),
+    /** The server's hierarchy delimiter ('/', '.', …), null when flat. */
+    delimiter: text("delimiter"),
+    uidvalidity: integer("uidvalidity"),
+    lastUid: integer("last_uid"),
+    /** HIGHESTMODSEQ as decimal text: it is a 63-bit number, beyond a JS number's exact range. */
+    highestModseq: text("highest_modseq"),
+    /** RFC 6154 special use (`\Sent`, `\Trash` …), detected or overridden. */
+    specialUse: text("special_use"),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.mailboxId, t.folder] })],
+);
+
+/** Collected messages. IMAP rows are keyed by (folder, uidvalidity, uid), POP3 rows by `uidl`. */
+export const messages = sqliteTable(
+  "messages",
+  {
+    id: text("id").primaryKey(),
+    mailboxId: text("mailbox_id")
+      .notNull()
+      .references(() => mailboxes.id, { onDelete: "cascade" }),
+    folder: text("folder").notNull(),
+    uidvalidity: integer("uidvalidity"),
+    uid: integer("uid"),
+    /** POP3 UIDL (null for IMAP). */
+    uidl: text("uidl"),
+    /** The Message-ID header, if any. */
+    messageId: text("message_id"),
+    /** Hex SHA-256 of the raw message. */
+    contentHash: text("content_hash").notNull(),
+    size: integer("size").notNull(),
+    internalDate: text("internal_date"),
+    flags: text("flags", { mode: "json" }).$type<string[]>().notNull().default([]),
+    envelope: text("envelope", { mode: "json" }).$type<Record<string, unknown>>(),
+    raw: blob("raw", { mode: "buffer" }).$type<Uint8Array>().notNull(),
+    storedAt: text("stored_at").notNull(),
+  },
+  (t) => [
+    unique("messages_mailbox_folder_uid").on(t.mailboxId, t.folder, t.uidvalidity, t.uid),
+    uniqueIndex("messages_mailbox_uidl").on(t.mailboxId, t.uidl),
+    index("messages_mailbox_hash").on(t.mailboxId, t.contentHash),
+  ],
+);
+
+/** One collection run of one mailbox. */
+export const syncRuns = sqliteTable(
+  "sync_runs",
+  {
+    id: text("id").primaryKey(),
+    mailboxId: text("mailbox_id")
+      .notNull()
+      .references(() => mailboxes.id, { onDelete: "cascade" }),
+    startedAt: text("started_at").notNull(),
+    finishedAt: text("finished_at"),
+    status: text("status", { enum: ["running", "ok", "failed"] }).notNull(),
+    fetched: integer("fetched").notNull().default(0),
+    deleted: integer("deleted").notNull().default(0),
+    errorCode: text("error_code"),
+    errorMessage: text("error_message"),
+  },
+  (t) => [index("sync_runs_mailbox_started").on(t.mailboxId, t.startedAt)],
+);
+
+/** Worker leases: one owner per mailbox until `expires_at`. */
+export const leases = sqliteTable("leases", {
+  mailboxId: text("mailbox_id")
+    .primaryKey()
+    .references(() => mailboxes.id, { onDelete: "cascade" }),
+  owner: text("owner").notNull(),
+  expiresAt: text("expires_at").notNull(),
+});
+
+/** Mail queued for sending, and what became of it. */
+export const outbox = sqliteTable(
+  "outbox",
+  {
+    id: text("id").primaryKey(),
+    mailboxId: text("mailbox_id")
+      .notNull()
+      .references(() => mailboxes.id, { onDelete: "cascade" }),
+    messageId: text("message_id"),
+    raw: blob("raw", { mode: "buffer" }).$type<Uint8Array>().notNull(),
+    status: text("status", { enum: ["queued", "sending", "sent", "failed"] })
+      .notNull()
+      .default("queued"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: text("next_attempt_at"),
+    lastError: text("last_error"),
+    createdAt: text("created_at").notNull(),
+    sentAt: text("sent_at"),
+  },
+  (t) => [
+    index("outbox_status_next").on(t.status, t.nextAttemptAt),
+    check("outbox_status_check", sql`${t.status} in ('queued', 'sending', 'sent', 'failed')`),
+  ],
+);
+
+/** Who did what to which subject. `details` never holds a secret. */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: text("at").notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    subjectType: text("subject_type").notNull(),
+    subjectId: text("subject_id"),
+    details: text("details", { mode: "json" }).$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index("audit_log_subject").on(t.subjectId, t.id)],
+);
+
+/** Scheduled registration windows set by an administrator. */
+export const registrationWindows = sqliteTable("registration_windows", {
+  id: text("id").primaryKey(),
+  opensAt: text("opens_at").notNull(),
+  closesAt: text("closes_at").notNull(),
+  createdBy: text("created_by").notNull(),
+  createdAt: text("created_at").notNull(),
+});
+
+/** Small key → JSON settings (e.g. whether registration is open now). */
+export const settings = sqliteTable("settings", {
+  key: text("key").primaryKey(),
+  value: text("value", { mode: "json" }).$type<unknown>().notNull(),
+  updatedAt: text("updated_at").notNull(),
+});

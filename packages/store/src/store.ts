@@ -1,0 +1,134 @@
+/**
+ * Opening the store: a libSQL client, drizzle over it, connection settings, and the migrations.
+ *
+ * @module
+ */
+import { type Client, createClient } from "@libsql/client";
+import { MailregError } from "@mailreg/core";
+import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import { ensureParentFolder, filePathOf } from "./file-path.ts";
+import { migrate } from "./migrate.ts";
+import * as schema from "./schema.ts";
+import { registerWriteLock } from "./write-lock.ts";
+
+/** The database URL used when none is given (DESIGN §3). */
+export const DEFAULT_DATABASE_URL = "file:./data/mailreg.db";
+
+/** How long a statement waits for another connection's lock on a `file:` database, in ms. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/** Connections a `file:` client keeps; each gets the connection settings at open. */
+const _FILE_CONNECTIONS = 8;
+
+/** The drizzle database over the store's schema. */
+export type StoreDb = LibSQLDatabase<typeof schema>;
+
+/** A drizzle transaction over the store's schema (what {@link StoreDb.transaction} hands its callback). */
+export type StoreTx = Parameters<Parameters<StoreDb["transaction"]>[0]>[0];
+
+/** An open store. */
+export interface Store {
+  /** drizzle over the schema in `schema.ts`; write through the query functions or `writeTransaction`. */
+  readonly db: StoreDb;
+  /** The libSQL client underneath. */
+  readonly client: Client;
+  /** The database URL without query or credentials (safe to log). */
+  readonly url: string;
+  /** Closes every connection. */
+  close(): void;
+}
+
+/** Options of {@link openStore}. */
+export interface OpenStoreOptions {
+  /**
+   * `file:path.db` (the embedded default, relative to the working directory), `file::memory:` (tests),
+   * or `libsql://`, `http(s)://`, `ws(s)://` for a libSQL server. Default {@link DEFAULT_DATABASE_URL}.
+   */
+  url?: string;
+  /** The libSQL server's auth token (remote URLs only). */
+  authToken?: string;
+}
+
+/**
+ * Opens (and creates, for a `file:` URL) the database and applies pending migrations.
+ *
+ * For a `file:` URL the parent folder is created and every connection runs in WAL mode with
+ * `busy_timeout` {@link BUSY_TIMEOUT_MS}, `foreign_keys=ON` and `synchronous=NORMAL`. A remote URL
+ * is handed to libSQL unchanged and gets no pragma.
+ *
+ * @param options where the database is
+ * @returns the open, migrated store
+ * @throws {MailregError} STORE_UNAVAILABLE when the database cannot be opened, MIGRATION_FAILED when
+ *   a migration fails (the store is closed again in both cases)
+ * @example
+ * ```ts
+ * import { openStore } from "@mailreg/store";
+ * const store = await openStore({ url: "file::memory:" });
+ * console.log(await store.client.execute("select count(*) as n from registrations"));
+ * store.close();
+ * ```
+ */
+export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
+  const url = options.url ?? DEFAULT_DATABASE_URL;
+  const safeUrl = _redactUrl(url);
+  const path = filePathOf(url);
+  let client: Client | undefined;
+  let lockKey: string | undefined;
+  try {
+    if (path !== undefined) {
+      lockKey = await ensureParentFolder(path);
+      client = createClient({ url, timeout: BUSY_TIMEOUT_MS, concurrency: _FILE_CONNECTIONS });
+      await client.execute("PRAGMA journal_mode=WAL");
+      await _configureConnections(client, _FILE_CONNECTIONS);
+    } else {
+      client = createClient(
+        options.authToken === undefined ? { url } : { url, authToken: options.authToken },
+      );
+      await client.execute("SELECT 1");
+    }
+  } catch (cause) {
+    client?.close();
+    throw new MailregError("STORE_UNAVAILABLE", `The database at ${safeUrl} cannot be opened`, {
+      cause,
+      details: { url: safeUrl },
+    });
+  }
+  const opened = client;
+  const store: Store = {
+    db: drizzle(opened, { schema }),
+    client: opened,
+    url: safeUrl,
+    close: () => opened.close(),
+  };
+  registerWriteLock(store, lockKey);
+  try {
+    await migrate(store);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  return store;
+}
+
+/**
+ * Applies the per-connection settings to each of the client's pooled connections. A pragma cannot
+ * change the safety level inside a transaction, and a transaction is the one way to hold a given
+ * connection, so each held connection ends its transaction and then sets the pragmas.
+ * A connection the pool opens later (after one broke) keeps SQLite's safer default `synchronous=FULL`.
+ */
+async function _configureConnections(client: Client, count: number): Promise<void> {
+  const held = await Promise.all(Array.from({ length: count }, () => client.transaction("deferred")));
+  try {
+    for (const tx of held) {
+      await tx.executeMultiple("COMMIT; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    }
+  } finally {
+    for (const tx of held) tx.close();
+  }
+}
+
+/** `url` without query string or user info, so it can go into messages and logs. */
+function _redactUrl(url: string): string {
+  const noQuery = url.split(/[?#]/, 1)[0] ?? "";
+  return noQuery.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1");
+}

@@ -1,0 +1,33 @@
+/**
+ * Every `mailreg` command. Adding one: a new file in `commands/` and one line here.
+ *
+ * @module
+ */
+import type { Command } from "./command.ts";
+import { configValidateCommand } from "./commands/config.ts";
+import { initCommand } from "./commands/init.ts";
+import { keysGenerateCommand, keysRotateCommand } from "./commands/keys.ts";
+import {
+  registrationsApplyCommand,
+  registrationsExportCommand,
+  registrationsImportCommand,
+  registrationsListCommand,
+  registrationsRejectCommand,
+  registrationsShowCommand,
+} from "./commands/registrations.ts";
+import { startCommand } from "./commands/start.ts";
+
+/** The commands, in the order `mailreg help` lists them. */
+export const COMMANDS: readonly Command[] = [
+  initCommand,
+  startCommand,
+  configValidateCommand,
+  keysGenerateCommand,
+  keysRotateCommand,
+  registrationsListCommand,
+  registrationsShowCommand,
+  registrationsApplyCommand,
+  registrationsRejectCommand,
+  registrationsExportCommand,
+  registrationsImportCommand,
+];

@@ -1,0 +1,338 @@
+/**
+ * A real Dovecot (IMAP, IMAPS, POP3, POP3S, submission) on free loopback ports, from a generated
+ * self-contained config in a temp directory. Needs root (Dovecot switches to its own users).
+ *
+ * @module
+ */
+import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { MailregError } from "@mailreg/core";
+import { createTestCertificate, type TestCertificate } from "./cert.ts";
+import { INSTALL_HINT, requireProgram, runCommand, runDaemonStarter } from "./command.ts";
+import {
+  type DovecotPorts,
+  renderDovecotConfig,
+  renderOAuth2Config,
+  type Separator,
+  type SubmissionRelay,
+} from "./dovecot-config.ts";
+import { addPasswdUser, type MailUser, writePasswdFile } from "./passwd-file.ts";
+import { freePorts } from "./ports.ts";
+
+/** The uid and gid Dovecot's mail processes run as (Debian's `mail` user). */
+export const MAIL_UID = 8;
+
+/** An OAuth issuer whose tokens Dovecot accepts (XOAUTH2, OAUTHBEARER), checked locally. */
+export interface DovecotOAuth2 {
+  /** The `iss` of accepted tokens, e.g. an oauth2-mock-server's issuer URL. */
+  issuer: string;
+  /** The signing key's id (`kid` in the token header). */
+  kid: string;
+  /** The signing key's public part as SPKI PEM. */
+  publicKeyPem: string;
+}
+
+/** Options of {@link startDovecot}. */
+export interface DovecotOptions {
+  /** Hierarchy separator: '/' (maildir LAYOUT=fs, '.' allowed in names) or '.' (Maildir++). Default '/'. */
+  separator?: Separator;
+  /** Users to create (more can be added later with `addUser`). */
+  users?: readonly MailUser[];
+  /** Start the submission service, relaying to this SMTP server (e.g. an SMTP sink). */
+  submissionRelay?: SubmissionRelay;
+  /** Accept OAuth 2.0 bearer tokens of this issuer; the token's `email` claim is the login. */
+  oauth2?: DovecotOAuth2;
+  /** Advertise CONDSTORE and QRESYNC. Default true; false tests a client's fallback path. */
+  condstore?: boolean;
+  /** The TLS certificate to serve; one is generated when absent. */
+  certificate?: TestCertificate;
+  /** Log why each login failed (`auth_debug`). Default false. */
+  authDebug?: boolean;
+  /**
+   * Where the server's temp directory goes. Default /dev/shm when it is there (tmpfs: seeding runs
+   * 2-8x faster than on a busy disk), else the OS temp directory.
+   */
+  parentDir?: string;
+}
+
+/** Where a running Dovecot is and how to reach it: plain data, safe to hand to test processes. */
+export interface DovecotInfo {
+  host: "127.0.0.1";
+  /** IMAP with STARTTLS. */
+  imapPort: number;
+  /** IMAP over implicit TLS. */
+  imapsPort: number;
+  /** POP3 with STLS. */
+  pop3Port: number;
+  /** POP3 over implicit TLS. */
+  pop3sPort: number;
+  /** Submission with STARTTLS; undefined when no relay was given. */
+  submissionPort: number | undefined;
+  /** The certificate clients trust (`ca`); verify it with `servername`. */
+  caPem: string;
+  servername: "localhost";
+  separator: Separator;
+  /** Whether CONDSTORE and QRESYNC are advertised. */
+  condstore: boolean;
+  /** The users created at start (test credentials). */
+  users: MailUser[];
+  /** The server's directory; removed by `stop()`. */
+  dir: string;
+  /** The config file, for `doveadm -c`. */
+  configPath: string;
+  /** The passwd-file: append a line (see `addPasswdUser`) to add a user. */
+  passwdFile: string;
+  /** The directory holding one maildir per user. */
+  mailRoot: string;
+  logPath: string;
+}
+
+/** What can be done with a running Dovecot, from any process that has its {@link DovecotInfo}. */
+export interface DovecotTools {
+  /**
+   * Adds a user; Dovecot sees it on the next login, no reload needed.
+   * @returns the user
+   */
+  addUser(user: string, password: string): MailUser;
+  /** The maildir root of a user (INBOX with '/', the Maildir++ root with '.'). */
+  maildirOf(user: string): string;
+  /**
+   * Runs `doveadm -c <config> ...args` and returns its output; throws when it fails.
+   * @example `await dovecot.doveadm(["mailbox", "create", "-s", "-u", "alice", "Projects"])`
+   */
+  doveadm(args: readonly string[]): Promise<string>;
+  /** The last lines of Dovecot's log. */
+  logTail(lines?: number): string;
+}
+
+/** A running Dovecot. */
+export interface DovecotHandle extends DovecotInfo, DovecotTools {
+  /** Stops Dovecot (waits for the master to exit, ~1 s) and removes its directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Dovecot on free loopback ports.
+ *
+ * @param options separator, users, submission relay, OAuth issuer, CONDSTORE advertising
+ * @returns the running server
+ * @example
+ * ```ts
+ * const dovecot = await startDovecot({ users: [{ user: "alice", password: "pw" }] });
+ * const client = new ImapFlow({
+ *   host: dovecot.host, port: dovecot.imapPort, secure: false,
+ *   tls: { ca: dovecot.caPem, servername: dovecot.servername },
+ *   auth: { user: "alice", pass: "pw" },
+ * });
+ * // …
+ * await dovecot.stop();
+ * ```
+ */
+export async function startDovecot(options: DovecotOptions = {}): Promise<DovecotHandle> {
+  const dovecotBin = requireProgram("dovecot");
+  const doveadmBin = requireProgram("doveadm");
+  if (process.getuid?.() !== 0) {
+    throw new MailregError("INTERNAL", "Dovecot must be started as root (it switches to its own users)");
+  }
+  const dovecotGid = _dovecotGid();
+  const separator = options.separator ?? "/";
+  const condstore = options.condstore ?? true;
+
+  const dir = await mkdtemp(join(options.parentDir ?? _defaultParentDir(), "mailreg-dovecot-"));
+  chmodSync(dir, 0o755); // the mail user must reach mail/, the login users run/
+  const mailRoot = join(dir, "mail");
+  mkdirSync(mailRoot, { mode: 0o755 });
+  chownSync(mailRoot, MAIL_UID, MAIL_UID);
+  const certificate = options.certificate ?? (await createTestCertificate(dir));
+  const passwdFile = join(dir, "passwd");
+  const users = [...(options.users ?? [])];
+  writePasswdFile(passwdFile, users, dovecotGid);
+  const oauth2File = options.oauth2 === undefined ? undefined : _writeOAuth2(dir, options.oauth2);
+  const configPath = join(dir, "dovecot.conf");
+  const logPath = join(dir, "dovecot.log");
+
+  /** Writes the config with fresh ports and starts the master; `undefined` when a port was taken. */
+  const launch = async (lastTry: boolean): Promise<DovecotPorts | undefined> => {
+    const [imap, imaps, pop3, pop3s, submission] = await freePorts(5);
+    const ports: DovecotPorts = {
+      imap: imap!,
+      imaps: imaps!,
+      pop3: pop3!,
+      pop3s: pop3s!,
+      ...(options.submissionRelay === undefined ? {} : { submission: submission! }),
+    };
+    const config = renderDovecotConfig({
+      dir,
+      instanceName: `mailreg-${basename(dir).slice(-6)}`,
+      ports,
+      separator,
+      certPath: certificate.certPath,
+      keyPath: certificate.keyPath,
+      passwdFile,
+      mailRoot,
+      condstore,
+      authDebug: options.authDebug ?? false,
+      ...(oauth2File === undefined ? {} : { oauth2File }),
+      ...(options.submissionRelay === undefined ? {} : { relay: options.submissionRelay }),
+    });
+    writeFileSync(configPath, config, { mode: 0o600 });
+    const result = await runDaemonStarter(dovecotBin, ["-c", configPath], join(dir, "start.out"));
+    if (result.code === 0) return ports;
+    // another process took one of the free ports between asking and binding: try once more
+    if (!lastTry && /Address already in use/.test(result.stderr)) return undefined;
+    throw new MailregError(
+      "INTERNAL",
+      `Dovecot failed to start (exit ${result.code}); its files are kept in ${dir}\n${result.stderr.trim()}\n` +
+        `--- ${logPath} (last lines) ---\n${_tail(logPath, 30)}`,
+      { details: { dir, logPath } },
+    );
+  };
+  const ports = (await launch(false)) ?? (await launch(true))!;
+
+  const info: DovecotInfo = {
+    host: "127.0.0.1",
+    imapPort: ports.imap,
+    imapsPort: ports.imaps,
+    pop3Port: ports.pop3,
+    pop3sPort: ports.pop3s,
+    submissionPort: ports.submission,
+    caPem: certificate.certPem,
+    servername: certificate.servername,
+    separator,
+    condstore,
+    users,
+    dir,
+    configPath,
+    passwdFile,
+    mailRoot,
+    logPath,
+  };
+  let stopped: Promise<void> | undefined;
+  return {
+    ...info,
+    ...attachDovecot(info),
+    stop() {
+      stopped ??= _stop(dir, doveadmBin, configPath);
+      return stopped;
+    },
+  };
+}
+
+/**
+ * The tools of a Dovecot started elsewhere, e.g. by the global test setup (tests get its
+ * {@link DovecotInfo} from `inject("mailservers").dovecot`).
+ *
+ * @param info where the server is
+ * @returns addUser, maildirOf, doveadm, logTail
+ * @example
+ * ```ts
+ * const dovecot = attachDovecot(inject("mailservers").dovecot);
+ * dovecot.addUser("carol", "carol-password");
+ * ```
+ */
+export function attachDovecot(info: DovecotInfo): DovecotTools {
+  return {
+    addUser(user, password) {
+      const added = { user, password };
+      addPasswdUser(info.passwdFile, added);
+      info.users.push(added);
+      return added;
+    },
+    maildirOf: (user) => join(info.mailRoot, user.toLowerCase()),
+    async doveadm(args) {
+      const result = await runCommand(requireProgram("doveadm"), ["-c", info.configPath, ...args]);
+      if (result.code !== 0) {
+        throw new MailregError("INTERNAL", `doveadm ${args[0] ?? ""} failed (exit ${result.code}): ${result.stderr.trim()}`);
+      }
+      return result.stdout;
+    },
+    logTail: (lines = 30) => _tail(info.logPath, lines),
+  };
+}
+
+async function _stop(dir: string, doveadmBin: string, configPath: string): Promise<void> {
+  const pidFile = join(dir, "run", "master.pid");
+  const pid = existsSync(pidFile) ? Number.parseInt(readFileSync(pidFile, "utf8").trim(), 10) : Number.NaN;
+  if (Number.isInteger(pid) && pid > 1) {
+    // what `doveadm stop` does, without its extra wait for the zombie to be reaped
+    _signal(pid, "SIGTERM");
+    if (!(await _waitForExit(pid, 10_000))) {
+      _signal(pid, "SIGKILL");
+      await _waitForExit(pid, 2_000);
+    }
+  } else {
+    await runCommand(doveadmBin, ["-c", configPath, "stop"]);
+  }
+  await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+}
+
+function _signal(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Whether the process is gone or a zombie (the daemonised master is reaped by init, sometimes late). */
+function _exited(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+  } catch {
+    return true;
+  }
+}
+
+async function _waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!_exited(pid)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return true;
+}
+
+function _defaultParentDir(): string {
+  try {
+    accessSync("/dev/shm", constants.W_OK);
+    return "/dev/shm";
+  } catch {
+    return tmpdir();
+  }
+}
+
+function _tail(path: string, lines: number): string {
+  try {
+    return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log written)";
+  }
+}
+
+function _dovecotGid(): number {
+  const passwd = readFileSync("/etc/passwd", "utf8");
+  const group = readFileSync("/etc/group", "utf8");
+  const hasUser = (name: string) => passwd.split("\n").some((line) => line.startsWith(`${name}:`));
+  const line = group.split("\n").find((l) => l.startsWith("dovecot:"));
+  const gid = line === undefined ? Number.NaN : Number.parseInt(line.split(":")[2] ?? "", 10);
+  if (!hasUser("dovecot") || !hasUser("dovenull") || !Number.isInteger(gid)) {
+    throw new MailregError("DEPENDENCY_MISSING", `The dovecot and dovenull users are missing; install: ${INSTALL_HINT}`);
+  }
+  return gid;
+}
+
+/** Writes the oauth2 passdb file and the issuer's key where local validation looks for it. */
+function _writeOAuth2(dir: string, oauth2: DovecotOAuth2): string {
+  if (!/^[A-Za-z0-9_-]+$/.test(oauth2.kid)) throw new MailregError("VALIDATION", "The OAuth key id must be base64url");
+  const keyDir = join(dir, "oauth2-keys");
+  // Dovecot's debug log says "shared/default/RS256/<kid>", but fs:posix reads <prefix>/default/RS256/<kid>
+  const algDir = join(keyDir, "default", "RS256");
+  mkdirSync(algDir, { recursive: true, mode: 0o755 });
+  writeFileSync(join(algDir, oauth2.kid), oauth2.publicKeyPem, { mode: 0o644 });
+  const file = join(dir, "oauth2.conf");
+  writeFileSync(file, renderOAuth2Config(oauth2.issuer, keyDir), { mode: 0o644 });
+  return file;
+}

@@ -1,0 +1,56 @@
+/**
+ * Real mail servers for tests and local trying-out, on free loopback ports: Dovecot (IMAP, POP3,
+ * submission; optional OAuth logins), an SMTP sink and an OAuth 2.0 provider, plus fast,
+ * deterministic message seeding. Node only (test tooling); Dovecot needs root.
+ *
+ * @example
+ * ```ts
+ * import { generateMessages, seedMaildir, startDovecot } from "@mailreg/mailservers";
+ * const dovecot = await startDovecot({ users: [{ user: "alice", password: "pw" }] });
+ * await seedMaildir(dovecot, "alice", "INBOX", generateMessages({ count: 1_000 }));
+ * await dovecot.stop();
+ * ```
+ *
+ * @module
+ */
+export { createTestCertificate, type TestCertificate } from "./cert.ts";
+export { INSTALL_HINT } from "./command.ts";
+export {
+  attachDovecot,
+  type DovecotHandle,
+  type DovecotInfo,
+  type DovecotOAuth2,
+  type DovecotOptions,
+  type DovecotTools,
+  MAIL_UID,
+  startDovecot,
+} from "./dovecot.ts";
+export { type Separator, SPECIAL_USE_FOLDERS, type SubmissionRelay } from "./dovecot-config.ts";
+export { type GeneratedMessage, type GenerateOptions, generateMessages } from "./messages.ts";
+export {
+  type OAuthProviderHandle,
+  type OAuthProviderOptions,
+  startOAuthProvider,
+} from "./oauth-provider.ts";
+export { addPasswdUser, type MailUser, passwdLine } from "./passwd-file.ts";
+export { freePorts } from "./ports.ts";
+export {
+  appendViaImap,
+  createFolders,
+  type ImapLogin,
+  type SeedResult,
+  type SeedTarget,
+  seedMaildir,
+} from "./seed.ts";
+export { readSpool, waitForSpool } from "./sink-spool.ts";
+export {
+  rejectByLocalPart,
+  type SinkEvent,
+  type SinkMessage,
+  type SinkReply,
+  type SinkRule,
+  type SmtpSinkHandle,
+  type SmtpSinkOptions,
+  startSmtpSink,
+} from "./smtp-sink.ts";
+export type { MailServersInfo } from "./vitest-context.ts";
