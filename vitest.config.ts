@@ -7,7 +7,11 @@ import { defineConfig } from "vitest/config";
 const packages = [
   "packages/core",
   "packages/crypto-registry",
+  "packages/imap-sync",
+  "packages/oauth",
+  "packages/smtp-resolver",
   "packages/store",
+  "apps/registration",
   "tools/cli",
   "tools/mailservers",
 ];

@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   // registration window and public form
   WINDOW_CLOSED: "Registration is closed",
   RATE_LIMITED: "Too many requests",
+  PAYLOAD_TOO_LARGE: "The request body is larger than allowed",
   // auth
   UNAUTHENTICATED: "Authentication is required",
   FORBIDDEN: "Not allowed",
@@ -51,6 +52,9 @@ export const ERROR_CODES = {
   MAIL_CONNECTION_FAILED: "The mail server could not be reached",
   MAIL_TLS_FAILED: "The TLS handshake with the mail server failed",
   MAIL_PROTOCOL: "The mail server answered something unexpected",
+  SMTP_TEMPORARY: "The SMTP server refused the message for now (4xx); it will be tried again",
+  SMTP_PERMANENT: "The SMTP server refused the message for good (5xx)",
+  SMTP_NOT_CONFIGURED: "No SMTP server is usable for this mailbox at any level of the precedence chain",
   // OAuth 2.0
   OAUTH_INVALID_GRANT: "The owner must grant permission again",
   OAUTH_REQUEST: "The OAuth server refused the request",

@@ -1,8 +1,9 @@
 // The authorization-code client every provider file builds on: the authorization URL (PKCE S256,
 // state, nonce), the code exchange, refresh and revocation, with client_secret_post or _basic.
+import { _base64 } from "./_base64.ts";
+import { _formPost, _readRevocation, _readTokens, _send } from "./_request.ts";
 import { createS256CodeChallenge } from "./pkce.ts";
 import type { AuthorizationURLOptions, OAuthTokens } from "./provider.ts";
-import { _formPost, _readRevocation, _readTokens, _send } from "./_request.ts";
 
 /** One registered app at one server. */
 export interface _Client {
@@ -100,8 +101,7 @@ function _authenticated(endpoint: string, client: _Client, body: URLSearchParams
   if (client.clientAuth === "basic" && client.clientSecret !== undefined) {
     // RFC 6749 §2.3.1: both parts form-urlencoded before base64
     const pair = `${_formEncode(client.clientId)}:${_formEncode(client.clientSecret)}`;
-    const bytes = new TextEncoder().encode(pair);
-    return _formPost(endpoint, body, `Basic ${btoa(String.fromCharCode(...bytes))}`);
+    return _formPost(endpoint, body, `Basic ${_base64(pair)}`);
   }
   body.set("client_id", client.clientId);
   if (client.clientSecret !== undefined) body.set("client_secret", client.clientSecret);

@@ -87,7 +87,9 @@ export async function _readTokens(response: Response): Promise<OAuthTokens> {
   const tokens: OAuthTokens = { tokenType: token_type as string, accessToken: access_token as string };
   // some servers send expires_in as a string
   const expiresIn = typeof expires_in === "string" ? Number(expires_in) : expires_in;
-  if (typeof expiresIn === "number" && Number.isFinite(expiresIn) && expiresIn >= 0) tokens.expiresIn = expiresIn;
+  if (typeof expiresIn === "number" && Number.isFinite(expiresIn) && expiresIn >= 0) {
+    tokens.expiresIn = expiresIn;
+  }
   if (typeof refresh_token === "string" && refresh_token !== "") tokens.refreshToken = refresh_token;
   if (typeof id_token === "string" && id_token !== "") tokens.idToken = id_token;
   if (typeof scope === "string") tokens.scopes = scope.split(" ").filter((s) => s !== "");
@@ -112,22 +114,22 @@ async function _cancel(response: Response): Promise<void> {
 }
 
 function _unexpected(status: number, details: Record<string, unknown>): MailregError {
-  return new MailregError("OAUTH_UNEXPECTED_RESPONSE", `The OAuth server answered something unexpected (HTTP ${status})`, {
-    details: { status, ...details },
-  });
+  const message = `The OAuth server answered something unexpected (HTTP ${status})`;
+  return new MailregError("OAUTH_UNEXPECTED_RESPONSE", message, { details: { status, ...details } });
 }
 
 /** An RFC 6749 §5.2 error answer; `invalid_grant` means the owner must grant permission again. */
 function _oauthError(status: number, body: Record<string, unknown>): MailregError {
   // RFC 6749 §5.2: an error code is printable ASCII without quote and backslash
-  const error = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,100}$/.test(body.error as string) ? (body.error as string) : "unreadable";
+  const readable = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,100}$/.test(body.error as string);
+  const error = readable ? (body.error as string) : "unreadable";
   const details: Record<string, unknown> = { status, error };
   for (const key of ["error_description", "error_uri"]) {
     if (typeof body[key] === "string") details[key] = body[key];
   }
-  return error === "invalid_grant"
-    ? new MailregError("OAUTH_INVALID_GRANT", "The OAuth grant is no longer valid: the owner must grant permission again", {
-        details,
-      })
-    : new MailregError("OAUTH_REQUEST", `The OAuth server refused the request (${error})`, { details });
+  if (error !== "invalid_grant") {
+    return new MailregError("OAUTH_REQUEST", `The OAuth server refused the request (${error})`, { details });
+  }
+  const message = "The OAuth grant is no longer valid: the owner must grant permission again";
+  return new MailregError("OAUTH_INVALID_GRANT", message, { details });
 }

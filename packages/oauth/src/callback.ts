@@ -24,9 +24,9 @@ import { MailregError } from "@mailreg/core";
 export function readAuthorizationCode(callbackUrl: URL | string, expectedState: string): string {
   const params = new URL(callbackUrl).searchParams;
   if (expectedState === "" || params.get("state") !== expectedState) {
-    throw new MailregError("OAUTH_STATE_MISMATCH", "The sign-in answer does not belong to this sign-in: start again", {
-      details: { reason: params.has("state") ? "state differs" : "state missing" },
-    });
+    const reason = params.has("state") ? "state differs" : "state missing";
+    const message = "The sign-in answer does not belong to this sign-in: start again";
+    throw new MailregError("OAUTH_STATE_MISMATCH", message, { details: { reason } });
   }
   const error = params.get("error");
   if (error !== null) {

@@ -28,7 +28,10 @@ export interface VerifyIdTokenOptions {
 }
 
 /** Asymmetric JWS algorithms only: never `none`, never a MAC keyed by something guessable. */
-const _ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
+const _ALGORITHMS = [
+  ...["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"],
+  ...["ES256", "ES384", "ES512", "EdDSA", "Ed25519"],
+];
 const _GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -53,7 +56,10 @@ const _GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * console.log(identity.email, identity.emailVerified);
  * ```
  */
-export async function verifyIdToken(idToken: string, options: VerifyIdTokenOptions): Promise<VerifiedIdentity> {
+export async function verifyIdToken(
+  idToken: string,
+  options: VerifyIdTokenOptions,
+): Promise<VerifiedIdentity> {
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(idToken, options.keys, {
@@ -68,18 +74,27 @@ export async function verifyIdToken(idToken: string, options: VerifyIdTokenOptio
   }
 
   const tid = typeof payload.tid === "string" && _GUID.test(payload.tid) ? payload.tid : undefined;
-  const accepted = (typeof options.issuer === "string" ? [options.issuer] : options.issuer).flatMap((issuer) => {
+  const issuers = typeof options.issuer === "string" ? [options.issuer] : options.issuer;
+  const accepted = issuers.flatMap((issuer) => {
     if (!issuer.includes("{tenantid}")) return [issuer];
     return tid === undefined ? [] : [issuer.replace("{tenantid}", tid)];
   });
-  if (!accepted.includes(payload.iss as string)) throw _invalid("The ID token comes from another issuer", "iss");
+  if (!accepted.includes(payload.iss as string)) {
+    throw _invalid("The ID token comes from another issuer", "iss");
+  }
   // OpenID Connect Core §3.1.3.7: an authorized party, if named, must be this client
   if (payload.azp !== undefined && payload.azp !== options.clientId) {
     throw _invalid("The ID token was issued to another client", "azp");
   }
-  if (payload.nonce !== options.nonce) throw _invalid("The ID token does not belong to this sign-in", "nonce");
+  if (payload.nonce !== options.nonce) {
+    throw _invalid("The ID token does not belong to this sign-in", "nonce");
+  }
 
-  const identity: VerifiedIdentity = { sub: payload.sub as string, issuer: payload.iss as string, claims: payload };
+  const identity: VerifiedIdentity = {
+    sub: payload.sub as string,
+    issuer: payload.iss as string,
+    claims: payload,
+  };
   if (typeof payload.email === "string") identity.email = payload.email;
   // some issuers send the flag as a string
   const verified = payload.email_verified;
@@ -102,13 +117,17 @@ function _translate(error: unknown): MailregError {
     });
   }
   if (error.code === "ERR_JOSE_GENERIC" || error instanceof errors.JWKSInvalid) {
-    return new MailregError("OAUTH_UNEXPECTED_RESPONSE", "The OAuth server's signing keys could not be read", {
+    const message = "The OAuth server's signing keys could not be read";
+    return new MailregError("OAUTH_UNEXPECTED_RESPONSE", message, {
       cause: error,
       details: { reason: error.code },
     });
   }
   if (error instanceof errors.JWTClaimValidationFailed || error instanceof errors.JWTExpired) {
-    const message = error instanceof errors.JWTExpired ? "The ID token has expired" : `The ID token's ${error.claim} claim is wrong`;
+    const message =
+      error instanceof errors.JWTExpired
+        ? "The ID token has expired"
+        : `The ID token's ${error.claim} claim is wrong`;
     return new MailregError("OAUTH_ID_TOKEN_INVALID", message, {
       cause: error,
       details: { reason: "claim", claim: error.claim },

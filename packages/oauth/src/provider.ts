@@ -121,4 +121,7 @@ export interface OAuthProvider {
 }
 
 /** Makes a provider from its settings; one per file in `providers/`. */
-export type OAuthProviderFactory = (settings: OAuthProviderSettings, options?: OAuthProviderOptions) => OAuthProvider;
+export type OAuthProviderFactory = (
+  settings: OAuthProviderSettings,
+  options?: OAuthProviderOptions,
+) => OAuthProvider;

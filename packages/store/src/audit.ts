@@ -48,7 +48,7 @@ const _SECRET_KEY =
  * store.close();
  * ```
  */
-export function appendAudit(target: Store | StoreTx, entry: AuditInput): Promise<AuditEntry> {
+export async function appendAudit(target: Store | StoreTx, entry: AuditInput): Promise<AuditEntry> {
   const details = entry.details ?? {};
   const secret = _secretKey(details);
   if (secret !== undefined) {
@@ -64,7 +64,7 @@ export function appendAudit(target: Store | StoreTx, entry: AuditInput): Promise
     subjectId: entry.subjectId ?? null,
     details,
   };
-  return inWriteTransaction(target, (tx) => tx.insert(auditLog).values(row).returning().get());
+  return await inWriteTransaction(target, (tx) => tx.insert(auditLog).values(row).returning().get());
 }
 
 /**

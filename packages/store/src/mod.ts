@@ -13,14 +13,18 @@
  *
  * @module
  */
+export * from "./admin-queries.ts";
 export * from "./audit.ts";
 export * from "./decisions.ts";
 export * from "./instances.ts";
+export * from "./mail-sync.ts";
 export * from "./mailboxes.ts";
 export { MIGRATIONS_FOLDER, migrate } from "./migrate.ts";
+export * from "./outbox.ts";
 export * from "./registrations.ts";
 export * as schema from "./schema.ts";
 export * from "./sealed.ts";
+export * from "./setting-once.ts";
 export * from "./settings.ts";
 export * from "./store.ts";
 export * from "./windows.ts";

@@ -205,17 +205,33 @@ export const outbox = sqliteTable(
       .references(() => mailboxes.id, { onDelete: "cascade" }),
     messageId: text("message_id"),
     raw: blob("raw", { mode: "buffer" }).$type<Uint8Array>().notNull(),
+    /** The SMTP envelope: `MAIL FROM` and the `RCPT TO` list (Bcc recipients are only here). */
+    envelope: text("envelope", { mode: "json" })
+      .$type<{ from: string; to: string[] }>()
+      .notNull()
+      .default({ from: "", to: [] }),
     status: text("status", { enum: ["queued", "sending", "sent", "failed"] })
       .notNull()
       .default("queued"),
+    /** Attempts started (a claim counts, so a message that crashes its deliverer is not retried forever). */
     attempts: integer("attempts").notNull().default(0),
+    /** queued: when it is due; sending: when the claim expires and it is due again. */
     nextAttemptAt: text("next_attempt_at"),
+    /** The claim of the deliverer sending it now (status sending). */
+    claimToken: text("claim_token"),
     lastError: text("last_error"),
+    /** The MailregError code of `last_error`. */
+    errorCode: text("error_code"),
+    /** The SMTP server's last answer: the 250 with its queue id, or the refusal. */
+    response: text("response"),
     createdAt: text("created_at").notNull(),
     sentAt: text("sent_at"),
+    /** The IMAP folder the sent message was copied to; null: only kept here. */
+    sentFolder: text("sent_folder"),
   },
   (t) => [
     index("outbox_status_next").on(t.status, t.nextAttemptAt),
+    uniqueIndex("outbox_mailbox_message_id").on(t.mailboxId, t.messageId),
     check("outbox_status_check", sql`${t.status} in ('queued', 'sending', 'sent', 'failed')`),
   ],
 );
@@ -250,3 +266,27 @@ export const settings = sqliteTable("settings", {
   value: text("value", { mode: "json" }).$type<unknown>().notNull(),
   updatedAt: text("updated_at").notNull(),
 });
+
+/**
+ * Events a sink (a webhook) could not deliver after its retries, kept for the administrator to see,
+ * retry or drop. `payload` is the event without the raw source (that stays in `messages.raw`).
+ */
+export const deadLetters = sqliteTable(
+  "dead_letters",
+  {
+    id: text("id").primaryKey(),
+    mailboxId: text("mailbox_id")
+      .notNull()
+      .references(() => mailboxes.id, { onDelete: "cascade" }),
+    /** The stored message the event was about, when it still exists. */
+    messageRowId: text("message_row_id").references(() => messages.id, { onDelete: "set null" }),
+    /** Which sink gave up, e.g. `webhook:https://hooks.example.org/mail` (no credentials). */
+    sink: text("sink").notNull(),
+    event: text("event").notNull(),
+    payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    attempts: integer("attempts").notNull(),
+    lastError: text("last_error").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("dead_letters_mailbox_created").on(t.mailboxId, t.createdAt)],
+);

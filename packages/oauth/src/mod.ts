@@ -1,0 +1,19 @@
+/**
+ * @mailreg/oauth: OAuth 2.0 for mailboxes. Providers for Google, Microsoft 365 and any OpenID
+ * Connect issuer behind one interface; the authorization-code flow with PKCE (S256), state and
+ * nonce; ID tokens verified against the issuer's keys; an access-token cache that refreshes before
+ * expiry, once per mailbox, with refresh-token rotation; XOAUTH2 and OAUTHBEARER strings for IMAP,
+ * POP3 and SMTP. Web-standard only (fetch, crypto.subtle, jose).
+ *
+ * @module
+ */
+export * from "./callback.ts";
+export * from "./id-token.ts";
+export * from "./pkce.ts";
+export * from "./provider.ts";
+export * from "./providers/google.ts";
+export * from "./providers/microsoft.ts";
+export * from "./providers/oidc.ts";
+export * from "./registry.ts";
+export * from "./sasl.ts";
+export * from "./token-manager.ts";

@@ -1,0 +1,95 @@
+/**
+ * Microsoft 365 / Outlook.com: IMAP, POP3 and SMTP with XOAUTH2 through the Microsoft identity
+ * platform (v2.0 endpoints) of one tenant: `common` (default), `organizations`, `consumers`, a
+ * tenant id (GUID) or a tenant's domain.
+ *
+ * @module
+ */
+import { MailregError } from "@mailreg/core";
+import type { JWTVerifyGetKey } from "jose";
+import { _authorizationURL, _exchangeCode, _refresh } from "../_client.ts";
+import { _clientFrom, _invalidSetting, _remoteKeys, _scopes } from "../_common.ts";
+import { verifyIdToken } from "../id-token.ts";
+import type { OAuthProviderFactory } from "../provider.ts";
+
+const _LOGIN = "https://login.microsoftonline.com";
+/** The tenant of personal Microsoft accounts. */
+const _CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad";
+const _GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The scopes asked for when the config names none: IMAP, POP and SMTP, a refresh token, who signed in. */
+export const MICROSOFT_MAIL_SCOPES: readonly string[] = [
+  "https://outlook.office.com/IMAP.AccessAsUser.All",
+  "https://outlook.office.com/POP.AccessAsUser.All",
+  "https://outlook.office.com/SMTP.Send",
+  "offline_access",
+  "openid",
+  "email",
+];
+
+/**
+ * Makes the Microsoft provider (`kind: "microsoft"`).
+ *
+ * ID tokens are checked against the tenant's issuer: exactly, for a tenant id or `consumers`; for
+ * `common`, `organizations` or a domain, against `https://login.microsoftonline.com/{tenantid}/v2.0`
+ * with the token's own `tid` (and `organizations` refuses personal accounts). Give the tenant id to
+ * pin one tenant. Microsoft offers no token revocation endpoint, so there is no `revokeToken`.
+ *
+ * @param settings client id, client secret, redirect URI, tenant, scopes
+ * @param options the fetch to use
+ * @returns the provider
+ * @example
+ * ```ts
+ * import { microsoft } from "@mailreg/oauth";
+ * const provider = microsoft({
+ *   kind: "microsoft",
+ *   clientId: "00000000-0000-0000-0000-000000000001",
+ *   clientSecret: "secret",
+ *   redirectUri: "https://reg.example.org/oauth/callback",
+ *   tenant: "organizations",
+ * });
+ * const url = await provider.createAuthorizationURL({ state: "s", codeVerifier: "v".repeat(43), nonce: "n" });
+ * console.log(url.pathname); // /organizations/oauth2/v2.0/authorize
+ * ```
+ */
+export const microsoft: OAuthProviderFactory = (settings, options = {}) => {
+  const client = _clientFrom(settings, options, "post");
+  const scopes = _scopes(settings, MICROSOFT_MAIL_SCOPES);
+  const tenant = settings.tenant ?? "common";
+  if (!/^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$/.test(tenant)) {
+    _invalidSetting(settings, "tenant", "must be common, organizations, consumers, a tenant id or a domain");
+  }
+  const base = `${_LOGIN}/${tenant}`;
+  const tokenEndpoint = `${base}/oauth2/v2.0/token`;
+  const pinned = _GUID.test(tenant) ? tenant : tenant === "consumers" ? _CONSUMERS_TENANT_ID : "{tenantid}";
+  const issuer = `${_LOGIN}/${pinned}/v2.0`;
+  let keys: JWTVerifyGetKey | undefined;
+  return {
+    kind: "microsoft",
+    redirectUri: client.redirectUri,
+    async createAuthorizationURL(request) {
+      const url = await _authorizationURL(
+        `${base}/oauth2/v2.0/authorize`,
+        client,
+        request,
+        request.scopes ?? scopes,
+      );
+      url.searchParams.set("response_mode", "query");
+      return url;
+    },
+    validateAuthorizationCode: (code, codeVerifier) =>
+      _exchangeCode(tokenEndpoint, client, code, codeVerifier),
+    // Microsoft wants the scopes again on a refresh; it rotates the refresh token every time
+    refreshAccessToken: (refreshToken) => _refresh(tokenEndpoint, client, refreshToken, scopes),
+    async verifyIdToken(idToken, { nonce }) {
+      keys ??= _remoteKeys(`${base}/discovery/v2.0/keys`, client.fetch);
+      const identity = await verifyIdToken(idToken, { issuer, clientId: client.clientId, nonce, keys });
+      if (tenant === "organizations" && identity.tenantId === _CONSUMERS_TENANT_ID) {
+        throw new MailregError("OAUTH_ID_TOKEN_INVALID", "A personal Microsoft account cannot sign in here", {
+          details: { reason: "claim", claim: "tid" },
+        });
+      }
+      return identity;
+    },
+  };
+};

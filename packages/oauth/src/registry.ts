@@ -1,0 +1,59 @@
+/**
+ * The OAuth providers by kind. Adding one is a new file in `providers/` and one line here.
+ *
+ * @module
+ */
+import { MailregError } from "@mailreg/core";
+import type {
+  OAuthProvider,
+  OAuthProviderFactory,
+  OAuthProviderOptions,
+  OAuthProviderSettings,
+} from "./provider.ts";
+import { google } from "./providers/google.ts";
+import { microsoft } from "./providers/microsoft.ts";
+import { oidc } from "./providers/oidc.ts";
+
+/** Every provider kind and its factory. */
+export const OAUTH_PROVIDERS: ReadonlyMap<string, OAuthProviderFactory> = new Map([
+  ["google", google],
+  ["microsoft", microsoft],
+  ["oidc", oidc],
+]);
+
+/**
+ * Makes the provider a config entry names (`oauth.providers.<id>` of `mailreg.config.json`).
+ * Make it once per entry and keep it: it caches discovery documents and signing keys.
+ *
+ * @param settings the entry: kind, client id, secret, redirect URI, tenant or issuer, scopes
+ * @param options the fetch to use
+ * @returns the provider
+ * @throws MailregError CONFIG_INVALID for an unknown kind or a setting the kind cannot use
+ * @example
+ * ```ts
+ * import { createOAuthProvider } from "@mailreg/oauth";
+ * const provider = createOAuthProvider({
+ *   kind: "microsoft",
+ *   clientId: "00000000-0000-0000-0000-000000000001",
+ *   redirectUri: "https://reg.example.org/oauth/callback",
+ *   tenant: "common",
+ * });
+ * console.log(provider.kind); // microsoft
+ * ```
+ */
+export function createOAuthProvider(
+  settings: OAuthProviderSettings,
+  options?: OAuthProviderOptions,
+): OAuthProvider {
+  const factory = OAUTH_PROVIDERS.get(settings.kind);
+  if (factory === undefined) {
+    throw new MailregError(
+      "CONFIG_INVALID",
+      `There is no OAuth provider of kind ${JSON.stringify(settings.kind)}`,
+      {
+        details: { kind: settings.kind, known: [...OAUTH_PROVIDERS.keys()] },
+      },
+    );
+  }
+  return factory(settings, options);
+}
