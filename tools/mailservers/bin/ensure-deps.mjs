@@ -35,7 +35,8 @@ function _missing() {
   for (const tool of ["dovecot", "doveadm", "openssl"]) if (_which(tool) === undefined) missing.push(tool);
   if (!missing.includes("dovecot")) {
     for (const service of ["imap", "pop3", "submission"]) {
-      if (!LIBEXEC_DIRS.some((dir) => existsSync(join(dir, service)))) missing.push(`dovecot ${service} service`);
+      if (!LIBEXEC_DIRS.some((dir) => existsSync(join(dir, service))))
+        missing.push(`dovecot ${service} service`);
     }
   }
   return missing;
@@ -48,7 +49,9 @@ function _run(command, args) {
     env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
   });
   if (result.status !== 0) {
-    console.error(`ensure-deps: \`${command} ${args.join(" ")}\` failed (exit ${result.status ?? result.signal})`);
+    console.error(
+      `ensure-deps: \`${command} ${args.join(" ")}\` failed (exit ${result.status ?? result.signal})`,
+    );
     process.exit(1);
   }
 }

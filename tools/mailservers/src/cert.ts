@@ -54,7 +54,10 @@ export async function createTestCertificate(dir: string): Promise<TestCertificat
     certPath,
   ]);
   if (result.code !== 0) {
-    throw new MailregError("INTERNAL", `openssl could not create a test certificate: ${result.stderr.trim()}`);
+    throw new MailregError(
+      "INTERNAL",
+      `openssl could not create a test certificate: ${result.stderr.trim()}`,
+    );
   }
   const [certPem, keyPem] = await Promise.all([readFile(certPath, "utf8"), readFile(keyPath, "utf8")]);
   return { certPem, keyPem, certPath, keyPath, servername: "localhost" };

@@ -52,9 +52,13 @@ export function which(name: string): string | undefined {
 export function requireProgram(name: string): string {
   const path = which(name);
   if (path === undefined) {
-    throw new MailregError("DEPENDENCY_MISSING", `${name} is not installed; install it with: ${INSTALL_HINT}`, {
-      details: { program: name },
-    });
+    throw new MailregError(
+      "DEPENDENCY_MISSING",
+      `${name} is not installed; install it with: ${INSTALL_HINT}`,
+      {
+        details: { program: name },
+      },
+    );
   }
   return path;
 }
@@ -67,7 +71,11 @@ export function requireProgram(name: string): string {
  * @param timeoutMs kill it after this long
  * @returns exit code and output
  */
-export function runCommand(program: string, args: readonly string[], timeoutMs = 30_000): Promise<CommandResult> {
+export function runCommand(
+  program: string,
+  args: readonly string[],
+  timeoutMs = 30_000,
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     execFile(
       program,
@@ -75,7 +83,9 @@ export function runCommand(program: string, args: readonly string[], timeoutMs =
       { encoding: "utf8", timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== "number") {
-          reject(new MailregError("INTERNAL", `Could not run ${program}: ${error.message}`, { cause: error }));
+          reject(
+            new MailregError("INTERNAL", `Could not run ${program}: ${error.message}`, { cause: error }),
+          );
           return;
         }
         resolve({ code: error === null ? 0 : Number(error.code), stdout, stderr });
@@ -93,7 +103,11 @@ export function runCommand(program: string, args: readonly string[], timeoutMs =
  * @param outputFile receives stdout and stderr of the starter and the daemon
  * @returns exit code and what the starter printed (in `stderr`)
  */
-export function runDaemonStarter(program: string, args: readonly string[], outputFile: string): Promise<CommandResult> {
+export function runDaemonStarter(
+  program: string,
+  args: readonly string[],
+  outputFile: string,
+): Promise<CommandResult> {
   const fd = openSync(outputFile, "w", 0o600);
   return new Promise<CommandResult>((resolve, reject) => {
     const child = spawn(program, args, { stdio: ["ignore", fd, fd] });
@@ -101,7 +115,11 @@ export function runDaemonStarter(program: string, args: readonly string[], outpu
       reject(new MailregError("INTERNAL", `Could not run ${program}: ${error.message}`, { cause: error })),
     );
     child.once("exit", (code, signal) => {
-      resolve({ code: code ?? (signal === null ? 1 : 128), stdout: "", stderr: readFileSync(outputFile, "utf8") });
+      resolve({
+        code: code ?? (signal === null ? 1 : 128),
+        stdout: "",
+        stderr: readFileSync(outputFile, "utf8"),
+      });
     });
   }).finally(() => closeSync(fd));
 }

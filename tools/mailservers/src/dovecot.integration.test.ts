@@ -1,12 +1,15 @@
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MailregError } from "@mailreg/core";
 import { ImapFlow, type ListResponse } from "imapflow";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createTestCertificate } from "./cert.ts";
+import type { DovecotInfo } from "./dovecot.ts";
 import { attachDovecot, type DovecotHandle, startDovecot } from "./dovecot.ts";
 import { generateMessages } from "./messages.ts";
 import { addPasswdUser } from "./passwd-file.ts";
 import { createFolders, seedMaildir } from "./seed.ts";
-import type { DovecotInfo } from "./dovecot.ts";
 
 const shared = inject("mailservers").dovecot;
 const NESTED = ["Firma", "Kundenbetreuung", "kunden", "a"];
@@ -16,7 +19,7 @@ let counter = 0;
 function freshUser(info: DovecotInfo = shared): { user: string; password: string } {
   const user = `dv-${process.pid}-${++counter}`;
   const password = `pw-${user}`;
-  addPasswdUser(info.passwdFile, { user, password });
+  addPasswdUser(info.passwdDir, { user, password });
   return { user, password };
 }
 
@@ -83,7 +86,7 @@ describe("shared Dovecot (separator '/')", () => {
 
   it("lists special-use folders, subscribed, and a nested folder with the '/' delimiter", async () => {
     const user = freshUser();
-    await createFolders({ ...attachDovecot(shared), separator: shared.separator }, user.user, [NESTED.join("/")]);
+    await createFolders(attachDovecot(shared), user.user, [NESTED.join("/")]);
     const list = await withImap(imap(shared, user), (c) => c.list());
     const folders = byPath(list);
     for (const [name, use] of [
@@ -110,12 +113,7 @@ describe("shared Dovecot (separator '/')", () => {
   it("shows a seeded INBOX of 1,000 messages with their sizes, dates, flags and subjects", async () => {
     const user = freshUser();
     const messages = [...generateMessages({ count: 1_000, seed: 7, minSize: 1_500, maxSize: 30_000 })];
-    const seeded = await seedMaildir(
-      { ...attachDovecot(shared), separator: shared.separator },
-      user.user,
-      "INBOX",
-      messages,
-    );
+    const seeded = await seedMaildir(attachDovecot(shared), user.user, "INBOX", messages);
     expect(seeded.count).toBe(1_000);
     await withImap(imap(shared, user), async (c) => {
       const box = await c.mailboxOpen("INBOX");
@@ -171,18 +169,38 @@ describe("a second Dovecot with separator '.' and no CONDSTORE", () => {
   });
 
   it("seeds into a nested Maildir++ folder", async () => {
-    const result = await seedMaildir(dovecot, user.user, "Archiv.2024", generateMessages({ count: 25, seed: 3 }));
+    const result = await seedMaildir(
+      dovecot,
+      user.user,
+      "Archiv.2024",
+      generateMessages({ count: 25, seed: 3 }),
+    );
     expect(result.path.endsWith("/.Archiv.2024")).toBe(true);
     const status = await withImap(imap(dovecot, user), (c) => c.status("Archiv.2024", { messages: true }));
-    expect(status.messages).toBe(25);
+    expect(status).toMatchObject({ messages: 25 });
   });
 });
 
 describe("startDovecot()", () => {
   it("reports Dovecot's own words and its log when it cannot start", async () => {
-    const certificate = await createTestCertificate(await import("node:os").then((os) => os.tmpdir()));
-    const broken = { ...certificate, keyPath: "/nonexistent/key.pem" };
-    await expect(startDovecot({ certificate: broken })).rejects.toThrow(/key\.pem/);
+    const certDir = mkdtempSync(join(tmpdir(), "mailreg-cert-test-"));
+    try {
+      const certificate = await createTestCertificate(certDir);
+      const error = await startDovecot({
+        certificate: { ...certificate, keyPath: join(certDir, "missing.pem") },
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(MailregError);
+      expect((error as MailregError).message).toMatch(/Dovecot failed to start[\s\S]*missing\.pem/);
+      // the files stay for inspection: the error says where
+      const kept = String((error as MailregError).details?.dir);
+      expect(readdirSync(kept)).toContain("dovecot.conf");
+      rmSync(kept, { recursive: true, force: true });
+    } finally {
+      rmSync(certDir, { recursive: true, force: true });
+    }
   });
 
   it("frees its ports and removes its directory when stopped", async () => {

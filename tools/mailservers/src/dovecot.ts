@@ -4,21 +4,33 @@
  *
  * @module
  */
-import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { MailregError } from "@mailreg/core";
 import { createTestCertificate, type TestCertificate } from "./cert.ts";
 import { INSTALL_HINT, requireProgram, runCommand, runDaemonStarter } from "./command.ts";
 import {
+  type DovecotConfigSettings,
   type DovecotPorts,
   renderDovecotConfig,
   renderOAuth2Config,
   type Separator,
   type SubmissionRelay,
 } from "./dovecot-config.ts";
-import { addPasswdUser, type MailUser, writePasswdFile } from "./passwd-file.ts";
+import { addPasswdUser, createPasswdDir, type MailUser } from "./passwd-file.ts";
 import { freePorts } from "./ports.ts";
 
 /** The uid and gid Dovecot's mail processes run as (Debian's `mail` user). */
@@ -82,8 +94,8 @@ export interface DovecotInfo {
   dir: string;
   /** The config file, for `doveadm -c`. */
   configPath: string;
-  /** The passwd-file: append a line (see `addPasswdUser`) to add a user. */
-  passwdFile: string;
+  /** The users directory (one passwd-file per user): `addPasswdUser(passwdDir, …)` adds a user. */
+  passwdDir: string;
   /** The directory holding one maildir per user. */
   mailRoot: string;
   logPath: string;
@@ -141,55 +153,44 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
   const condstore = options.condstore ?? true;
 
   const dir = await mkdtemp(join(options.parentDir ?? _defaultParentDir(), "mailreg-dovecot-"));
-  chmodSync(dir, 0o755); // the mail user must reach mail/, the login users run/
   const mailRoot = join(dir, "mail");
-  mkdirSync(mailRoot, { mode: 0o755 });
-  chownSync(mailRoot, MAIL_UID, MAIL_UID);
-  const certificate = options.certificate ?? (await createTestCertificate(dir));
-  const passwdFile = join(dir, "passwd");
-  const users = [...(options.users ?? [])];
-  writePasswdFile(passwdFile, users, dovecotGid);
-  const oauth2File = options.oauth2 === undefined ? undefined : _writeOAuth2(dir, options.oauth2);
+  const passwdDir = join(dir, "users");
   const configPath = join(dir, "dovecot.conf");
   const logPath = join(dir, "dovecot.log");
-
-  /** Writes the config with fresh ports and starts the master; `undefined` when a port was taken. */
-  const launch = async (lastTry: boolean): Promise<DovecotPorts | undefined> => {
-    const [imap, imaps, pop3, pop3s, submission] = await freePorts(5);
-    const ports: DovecotPorts = {
-      imap: imap!,
-      imaps: imaps!,
-      pop3: pop3!,
-      pop3s: pop3s!,
-      ...(options.submissionRelay === undefined ? {} : { submission: submission! }),
-    };
-    const config = renderDovecotConfig({
+  const users = [...(options.users ?? [])];
+  let certificate: TestCertificate;
+  let ports: DovecotPorts;
+  let pid: number | undefined;
+  try {
+    chmodSync(dir, 0o755); // the mail user must reach mail/, the login users run/
+    mkdirSync(mailRoot, { mode: 0o755 });
+    chownSync(mailRoot, MAIL_UID, MAIL_UID);
+    certificate = options.certificate ?? (await createTestCertificate(dir));
+    createPasswdDir(passwdDir, users, dovecotGid);
+    const oauth2File = options.oauth2 === undefined ? undefined : _writeOAuth2(dir, options.oauth2);
+    const settings = {
       dir,
       instanceName: `mailreg-${basename(dir).slice(-6)}`,
-      ports,
       separator,
       certPath: certificate.certPath,
       keyPath: certificate.keyPath,
-      passwdFile,
+      passwdDir,
       mailRoot,
       condstore,
       authDebug: options.authDebug ?? false,
       ...(oauth2File === undefined ? {} : { oauth2File }),
       ...(options.submissionRelay === undefined ? {} : { relay: options.submissionRelay }),
-    });
-    writeFileSync(configPath, config, { mode: 0o600 });
-    const result = await runDaemonStarter(dovecotBin, ["-c", configPath], join(dir, "start.out"));
-    if (result.code === 0) return ports;
-    // another process took one of the free ports between asking and binding: try once more
-    if (!lastTry && /Address already in use/.test(result.stderr)) return undefined;
-    throw new MailregError(
-      "INTERNAL",
-      `Dovecot failed to start (exit ${result.code}); its files are kept in ${dir}\n${result.stderr.trim()}\n` +
-        `--- ${logPath} (last lines) ---\n${_tail(logPath, 30)}`,
-      { details: { dir, logPath } },
-    );
-  };
-  const ports = (await launch(false)) ?? (await launch(true))!;
+    };
+    ports = (await _launch(dovecotBin, settings, false)) ?? (await _launch(dovecotBin, settings, true))!;
+    // the starter exits before the daemonised master has written its pid: wait for it
+    pid = await _masterPid(join(dir, "run", "master.pid"));
+    await _greeting(ports.imap);
+  } catch (error) {
+    // a Dovecot that refused to start keeps its files for inspection (its error says where)
+    const refused = pid === undefined && error instanceof MailregError && error.details?.dir === dir;
+    if (!refused) await _stop(dir, pid, doveadmBin, configPath);
+    throw error;
+  }
 
   const info: DovecotInfo = {
     host: "127.0.0.1",
@@ -205,16 +206,15 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
     users,
     dir,
     configPath,
-    passwdFile,
+    passwdDir,
     mailRoot,
     logPath,
   };
   let stopped: Promise<void> | undefined;
   return {
-    ...info,
     ...attachDovecot(info),
     stop() {
-      stopped ??= _stop(dir, doveadmBin, configPath);
+      stopped ??= _stop(dir, pid, doveadmBin, configPath);
       return stopped;
     },
   };
@@ -225,18 +225,19 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
  * {@link DovecotInfo} from `inject("mailservers").dovecot`).
  *
  * @param info where the server is
- * @returns addUser, maildirOf, doveadm, logTail
+ * @returns the info with addUser, maildirOf, doveadm and logTail
  * @example
  * ```ts
  * const dovecot = attachDovecot(inject("mailservers").dovecot);
  * dovecot.addUser("carol", "carol-password");
  * ```
  */
-export function attachDovecot(info: DovecotInfo): DovecotTools {
+export function attachDovecot(info: DovecotInfo): DovecotInfo & DovecotTools {
   return {
+    ...info,
     addUser(user, password) {
       const added = { user, password };
-      addPasswdUser(info.passwdFile, added);
+      addPasswdUser(info.passwdDir, added);
       info.users.push(added);
       return added;
     },
@@ -244,7 +245,10 @@ export function attachDovecot(info: DovecotInfo): DovecotTools {
     async doveadm(args) {
       const result = await runCommand(requireProgram("doveadm"), ["-c", info.configPath, ...args]);
       if (result.code !== 0) {
-        throw new MailregError("INTERNAL", `doveadm ${args[0] ?? ""} failed (exit ${result.code}): ${result.stderr.trim()}`);
+        throw new MailregError(
+          "INTERNAL",
+          `doveadm ${args[0] ?? ""} failed (exit ${result.code}): ${result.stderr.trim()}`,
+        );
       }
       return result.stdout;
     },
@@ -252,13 +256,76 @@ export function attachDovecot(info: DovecotInfo): DovecotTools {
   };
 }
 
-async function _stop(dir: string, doveadmBin: string, configPath: string): Promise<void> {
-  const pidFile = join(dir, "run", "master.pid");
-  const pid = existsSync(pidFile) ? Number.parseInt(readFileSync(pidFile, "utf8").trim(), 10) : Number.NaN;
-  if (Number.isInteger(pid) && pid > 1) {
-    // what `doveadm stop` does, without its extra wait for the zombie to be reaped
+/**
+ * Writes the config with fresh free ports and starts the master.
+ * @returns the ports, or `undefined` when another process took one of them first (and `lastTry` is false)
+ */
+async function _launch(
+  dovecotBin: string,
+  settings: Omit<DovecotConfigSettings, "ports">,
+  lastTry: boolean,
+): Promise<DovecotPorts | undefined> {
+  const [imap, imaps, pop3, pop3s, submission] = await freePorts(5);
+  const ports: DovecotPorts = {
+    imap: imap!,
+    imaps: imaps!,
+    pop3: pop3!,
+    pop3s: pop3s!,
+    ...(settings.relay === undefined ? {} : { submission: submission! }),
+  };
+  const configPath = join(settings.dir, "dovecot.conf");
+  const logPath = join(settings.dir, "dovecot.log");
+  writeFileSync(configPath, renderDovecotConfig({ ...settings, ports }), { mode: 0o600 });
+  const result = await runDaemonStarter(dovecotBin, ["-c", configPath], join(settings.dir, "start.out"));
+  if (result.code === 0) return ports;
+  if (!lastTry && /Address already in use/.test(result.stderr)) return undefined;
+  throw new MailregError(
+    "INTERNAL",
+    `Dovecot failed to start (exit ${result.code}); its files are kept in ${settings.dir}\n${result.stderr.trim()}\n` +
+      `--- ${logPath} (last lines) ---\n${_tail(logPath, 30)}`,
+    { details: { dir: settings.dir, logPath } },
+  );
+}
+
+async function _masterPid(pidFile: string): Promise<number | undefined> {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    const pid = existsSync(pidFile) ? Number.parseInt(readFileSync(pidFile, "utf8").trim(), 10) : Number.NaN;
+    if (Number.isInteger(pid) && pid > 1) return pid;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return undefined;
+}
+
+/** Waits for the IMAP greeting: the login and auth processes are up (and a stop won't catch them half-started). */
+async function _greeting(port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    const timer = setTimeout(() => socket.destroy(new Error("no IMAP greeting within 5 s")), 5_000);
+    socket.once("data", () => socket.end());
+    socket.once("close", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.once("error", (error) => {
+      clearTimeout(timer);
+      reject(new MailregError("INTERNAL", `Dovecot started but IMAP does not answer: ${error.message}`));
+    });
+  });
+}
+
+async function _stop(
+  dir: string,
+  pid: number | undefined,
+  doveadmBin: string,
+  configPath: string,
+): Promise<void> {
+  if (pid !== undefined) {
+    // what `doveadm stop` does, without its wait for init to reap the master; the master exits ~1 s
+    // after SIGTERM, but waits up to 6 s for a login process caught half-started: cut that short
     _signal(pid, "SIGTERM");
-    if (!(await _waitForExit(pid, 10_000))) {
+    if (!(await _waitForExit(pid, 2_000))) {
+      for (const child of _children(pid)) _signal(child, "SIGKILL");
       _signal(pid, "SIGKILL");
       await _waitForExit(pid, 2_000);
     }
@@ -266,6 +333,22 @@ async function _stop(dir: string, doveadmBin: string, configPath: string): Promi
     await runCommand(doveadmBin, ["-c", configPath, "stop"]);
   }
   await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+}
+
+/** The ids of a process's children (Linux /proc). */
+function _children(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return children;
 }
 
 function _signal(pid: number, signal: NodeJS.Signals): void {
@@ -319,14 +402,18 @@ function _dovecotGid(): number {
   const line = group.split("\n").find((l) => l.startsWith("dovecot:"));
   const gid = line === undefined ? Number.NaN : Number.parseInt(line.split(":")[2] ?? "", 10);
   if (!hasUser("dovecot") || !hasUser("dovenull") || !Number.isInteger(gid)) {
-    throw new MailregError("DEPENDENCY_MISSING", `The dovecot and dovenull users are missing; install: ${INSTALL_HINT}`);
+    throw new MailregError(
+      "DEPENDENCY_MISSING",
+      `The dovecot and dovenull users are missing; install: ${INSTALL_HINT}`,
+    );
   }
   return gid;
 }
 
 /** Writes the oauth2 passdb file and the issuer's key where local validation looks for it. */
 function _writeOAuth2(dir: string, oauth2: DovecotOAuth2): string {
-  if (!/^[A-Za-z0-9_-]+$/.test(oauth2.kid)) throw new MailregError("VALIDATION", "The OAuth key id must be base64url");
+  if (!/^[A-Za-z0-9_-]+$/.test(oauth2.kid))
+    throw new MailregError("VALIDATION", "The OAuth key id must be base64url");
   const keyDir = join(dir, "oauth2-keys");
   // Dovecot's debug log says "shared/default/RS256/<kid>", but fs:posix reads <prefix>/default/RS256/<kid>
   const algDir = join(keyDir, "default", "RS256");

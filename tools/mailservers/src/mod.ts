@@ -42,6 +42,13 @@ export {
   type SeedTarget,
   seedMaildir,
 } from "./seed.ts";
+export {
+  DEFAULT_USERS,
+  type MailServers,
+  type MailServersInfo,
+  type MailServersOptions,
+  startMailServers,
+} from "./servers.ts";
 export { readSpool, waitForSpool } from "./sink-spool.ts";
 export {
   rejectByLocalPart,
@@ -53,4 +60,5 @@ export {
   type SmtpSinkOptions,
   startSmtpSink,
 } from "./smtp-sink.ts";
-export type { MailServersInfo } from "./vitest-context.ts";
+// the `inject("mailservers")` typing for tests
+export type {} from "./vitest-context.ts";

@@ -70,7 +70,8 @@ export async function startOAuthProvider(options: OAuthProviderOptions = {}): Pr
   const emailByRefreshToken = new Map<string, string>();
   const emailFor = (body: TokenRequest & Record<string, unknown>): string | undefined => {
     if (typeof body.email === "string") return body.email;
-    if (body.grant_type === "authorization_code" && body.code !== undefined) return emailByCode.get(body.code);
+    if (body.grant_type === "authorization_code" && body.code !== undefined)
+      return emailByCode.get(body.code);
     if (body.grant_type === "refresh_token" && typeof body.refresh_token === "string") {
       return emailByRefreshToken.get(body.refresh_token);
     }
@@ -93,10 +94,14 @@ export async function startOAuthProvider(options: OAuthProviderOptions = {}): Pr
   );
   server.service.on(
     "beforeResponse",
-    (response: { body: Record<string, unknown> | "" }, req: { body: TokenRequest & Record<string, unknown> }) => {
+    (
+      response: { body: Record<string, unknown> | "" },
+      req: { body: TokenRequest & Record<string, unknown> },
+    ) => {
       const email = emailFor(req.body);
       const refreshToken = response.body === "" ? undefined : response.body.refresh_token;
-      if (email !== undefined && typeof refreshToken === "string") emailByRefreshToken.set(refreshToken, email);
+      if (email !== undefined && typeof refreshToken === "string")
+        emailByRefreshToken.set(refreshToken, email);
     },
   );
 

@@ -1,12 +1,15 @@
 /**
- * Dovecot's passwd-file: one `user:{PLAIN}password` line per user.
+ * Dovecot's passwd-file users, one file per user: `<dir>/<user>` holds `user:{PLAIN}password`.
  *
- * Dovecot re-reads the file when it changes, so appending a line is all it takes to add a user, from
- * any process that may write the file (tests call {@link addPasswdUser} with the path they were given).
+ * One file per user because Dovecot looks at a passwd-file at most once per second: a line appended
+ * to a shared file within a second of the last login stays unseen until the next second. A new file
+ * is read on the user's first login, so adding a user takes one file write, from any process that may
+ * write the directory (tests call {@link addPasswdUser} with the `passwdDir` they were given).
  *
  * @module
  */
-import { appendFileSync, chownSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { MailregError } from "@mailreg/core";
 
 /** A mail user with a password. */
@@ -26,39 +29,47 @@ const USER_PATTERN = /^[a-z0-9][a-z0-9._+@-]{0,254}$/;
  */
 export function passwdLine(user: MailUser): string {
   if (!USER_PATTERN.test(user.user)) {
-    throw new MailregError("VALIDATION", `"${user.user}" is not a usable Dovecot login (lower case a-z 0-9 . _ + - @)`);
+    throw new MailregError(
+      "VALIDATION",
+      `"${user.user}" is not a usable Dovecot login (lower case a-z 0-9 . _ + - @)`,
+    );
   }
   if (user.password === "" || /[:\r\n\0]/.test(user.password)) {
-    throw new MailregError("VALIDATION", `The password of ${user.user} is empty or contains ':', CR, LF or NUL`);
+    throw new MailregError(
+      "VALIDATION",
+      `The password of ${user.user} is empty or contains ':', CR, LF or NUL`,
+    );
   }
   return `${user.user}:{PLAIN}${user.password}\n`;
 }
 
 /**
- * Creates the passwd-file with its users, mode 0640, owned by root and the `dovecot` group (Dovecot's
- * auth process runs as `dovecot`; a file readable only by root gives `temp_fail`).
+ * Creates the users directory: owned by root and the `dovecot` group with the setgid bit, so that
+ * every file written into it is readable by Dovecot's auth process (which runs as `dovecot`).
  *
- * @param path where to write it
- * @param users its users
+ * @param dir the directory to create
+ * @param users its first users
  * @param dovecotGid the `dovecot` group id
  */
-export function writePasswdFile(path: string, users: readonly MailUser[], dovecotGid: number): void {
-  writeFileSync(path, users.map(passwdLine).join(""), { mode: 0o640 });
-  chownSync(path, 0, dovecotGid);
+export function createPasswdDir(dir: string, users: readonly MailUser[], dovecotGid: number): void {
+  mkdirSync(dir);
+  chownSync(dir, 0, dovecotGid);
+  chmodSync(dir, 0o2750); // after chown, which clears setgid
+  for (const user of users) addPasswdUser(dir, user);
 }
 
 /**
- * Adds a user to an existing passwd-file (an `O_APPEND` write, safe from parallel test processes).
- * Dovecot sees the user on its next login, without a reload; the maildir appears on first login.
+ * Adds (or replaces) a user. Dovecot sees it on the next login, without a reload; the user's
+ * maildir appears on first login.
  *
- * @param path the passwd-file (`passwdFile` of a Dovecot handle or of the provided test context)
- * @param user the user to add
+ * @param dir the users directory (`passwdDir` of a Dovecot handle or of the provided test context)
+ * @param user the user
  * @example
  * ```ts
  * import { inject } from "vitest";
- * addPasswdUser(inject("mailservers").dovecot.passwdFile, { user: "carol", password: "pw-carol" });
+ * addPasswdUser(inject("mailservers").dovecot.passwdDir, { user: "carol", password: "pw-carol" });
  * ```
  */
-export function addPasswdUser(path: string, user: MailUser): void {
-  appendFileSync(path, passwdLine(user));
+export function addPasswdUser(dir: string, user: MailUser): void {
+  writeFileSync(join(dir, user.user), passwdLine(user), { mode: 0o640 });
 }

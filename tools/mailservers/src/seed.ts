@@ -35,7 +35,11 @@ export interface SeedResult {
  * @param folders e.g. ["Firma/Kundenbetreuung/kunden/a"] with separator '/'
  * @returns the folders that were created
  */
-export async function createFolders(dovecot: SeedTarget, user: string, folders: readonly string[]): Promise<string[]> {
+export async function createFolders(
+  dovecot: SeedTarget,
+  user: string,
+  folders: readonly string[],
+): Promise<string[]> {
   const existing = new Set((await dovecot.doveadm(["mailbox", "list", "-u", user])).split("\n"));
   const wanted = new Set<string>();
   for (const folder of folders) {

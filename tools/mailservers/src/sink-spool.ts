@@ -46,7 +46,10 @@ export async function waitForSpool(
     const found = readSpool(dir).filter(filter);
     if (found.length >= count) return found;
     if (Date.now() > deadline) {
-      throw new MailregError("INTERNAL", `The SMTP sink spooled ${found.length} of ${count} matching messages in time`);
+      throw new MailregError(
+        "INTERNAL",
+        `The SMTP sink spooled ${found.length} of ${count} matching messages in time`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

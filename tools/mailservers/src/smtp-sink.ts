@@ -148,7 +148,11 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     secure: options.secure === true,
     ...(options.certificate === undefined
       ? { disabledCommands: users.size === 0 ? ["STARTTLS", "AUTH"] : ["STARTTLS"] }
-      : { key: options.certificate.keyPem, cert: options.certificate.certPem, ...(users.size === 0 ? { disabledCommands: ["AUTH"] } : {}) }),
+      : {
+          key: options.certificate.keyPem,
+          cert: options.certificate.certPem,
+          ...(users.size === 0 ? { disabledCommands: ["AUTH"] } : {}),
+        }),
     authMethods: ["PLAIN", "LOGIN", "CRAM-MD5"],
     authOptional: users.size === 0 || options.authOptional === true,
     allowInsecureAuth: options.allowInsecureAuth ?? options.certificate === undefined,
@@ -199,7 +203,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     server.listen(0, "127.0.0.1", () => resolve());
   });
   const address = server.server.address();
-  if (address === null || typeof address === "string") throw new MailregError("INTERNAL", "The SMTP sink has no port");
+  if (address === null || typeof address === "string")
+    throw new MailregError("INTERNAL", "The SMTP sink has no port");
 
   return {
     host: "127.0.0.1",

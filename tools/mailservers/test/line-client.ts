@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { connect as tcpConnect, type Socket } from "node:net";
-import { connect as tlsConnect, type TLSSocket } from "node:tls";
+import { type Socket, connect as tcpConnect } from "node:net";
+import { type TLSSocket, connect as tlsConnect } from "node:tls";
 
 /** TLS settings: the CA to trust and the name to verify. */
 export interface TrustOptions {

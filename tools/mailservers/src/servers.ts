@@ -1,0 +1,134 @@
+/**
+ * The whole set, started together: an SMTP sink, an OAuth provider and a Dovecot whose submission
+ * relays to the sink and which accepts the provider's tokens, all with one test certificate.
+ * The global test setup and the CLI both start it.
+ *
+ * @module
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTestCertificate, type TestCertificate } from "./cert.ts";
+import { type DovecotHandle, type DovecotInfo, startDovecot } from "./dovecot.ts";
+import type { Separator } from "./dovecot-config.ts";
+import { type OAuthProviderHandle, startOAuthProvider } from "./oauth-provider.ts";
+import type { MailUser } from "./passwd-file.ts";
+import { rejectByLocalPart, type SmtpSinkHandle, startSmtpSink } from "./smtp-sink.ts";
+
+/** The servers' coordinates: plain data, what tests get from `inject("mailservers")`. */
+export interface MailServersInfo {
+  /** Dovecot: submission relays to `smtpSink`, OAuth logins are checked against `oauth`. */
+  dovecot: DovecotInfo;
+  /** The SMTP sink: STARTTLS, AUTH optional, `RCPT TO:<reject-NNN@…>` answered with NNN. */
+  smtpSink: {
+    host: "127.0.0.1";
+    port: number;
+    /** Each accepted message as a JSON file: read it with `readSpool` / `waitForSpool`. */
+    spoolDir: string;
+    /** Users that may log in to the sink (PLAIN, LOGIN, CRAM-MD5). */
+    users: MailUser[];
+  };
+  /** The OAuth provider; pass `email` to its token endpoint for a token Dovecot accepts. */
+  oauth: {
+    issuer: string;
+    tokenEndpoint: string;
+    authorizationEndpoint: string;
+    jwksUri: string;
+    kid: string;
+  };
+  /** The test certificate (also `dovecot.caPem`), as a file for command-line clients. */
+  caPath: string;
+}
+
+/** Options of {@link startMailServers}. */
+export interface MailServersOptions {
+  /** Dovecot's hierarchy separator. Default '/'. */
+  separator?: Separator;
+  /** Advertise CONDSTORE and QRESYNC. Default true. */
+  condstore?: boolean;
+  /** Dovecot's users. Default alice and bob@example.test. */
+  users?: readonly MailUser[];
+}
+
+/** The running set. */
+export interface MailServers {
+  info: MailServersInfo;
+  dovecot: DovecotHandle;
+  smtpSink: SmtpSinkHandle;
+  oauth: OAuthProviderHandle;
+  /** Stops all three and removes their files. */
+  stop(): Promise<void>;
+}
+
+/** The users the set starts with (test credentials). */
+export const DEFAULT_USERS: readonly MailUser[] = [
+  { user: "alice", password: "alice-password" },
+  { user: "bob@example.test", password: "bob-password" },
+];
+
+/**
+ * Starts the SMTP sink, the OAuth provider and Dovecot; stops what started when a later one fails.
+ *
+ * @param options separator, CONDSTORE advertising, users
+ * @returns the running set
+ * @example
+ * ```ts
+ * const servers = await startMailServers();
+ * console.log(servers.info.dovecot.imapPort);
+ * await servers.stop();
+ * ```
+ */
+export async function startMailServers(options: MailServersOptions = {}): Promise<MailServers> {
+  let dir: string | undefined;
+  let smtpSink: SmtpSinkHandle | undefined;
+  let oauth: OAuthProviderHandle | undefined;
+  let dovecot: DovecotHandle | undefined;
+  const stop = async () => {
+    await Promise.allSettled([dovecot?.stop(), smtpSink?.stop(), oauth?.stop()]);
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    dir = await mkdtemp(join(tmpdir(), "mailreg-servers-"));
+    const certificate: TestCertificate = await createTestCertificate(dir);
+    const sinkUsers = [{ user: "sink-user", password: "sink-password" }];
+    const spoolDir = join(dir, "spool");
+    smtpSink = await startSmtpSink({
+      certificate,
+      users: sinkUsers,
+      authOptional: true,
+      failWith: rejectByLocalPart,
+      spoolDir,
+    });
+    oauth = await startOAuthProvider();
+    dovecot = await startDovecot({
+      certificate,
+      users: options.users ?? DEFAULT_USERS,
+      ...(options.separator === undefined ? {} : { separator: options.separator }),
+      ...(options.condstore === undefined ? {} : { condstore: options.condstore }),
+      submissionRelay: { host: smtpSink.host, port: smtpSink.port },
+      oauth2: { issuer: oauth.issuer, kid: oauth.kid, publicKeyPem: oauth.publicKeyPem },
+    });
+    const { addUser: _a, maildirOf: _m, doveadm: _d, logTail: _l, stop: _s, ...dovecotInfo } = dovecot;
+    return {
+      info: {
+        dovecot: dovecotInfo,
+        smtpSink: { host: smtpSink.host, port: smtpSink.port, spoolDir, users: sinkUsers },
+        oauth: {
+          issuer: oauth.issuer,
+          tokenEndpoint: oauth.tokenEndpoint,
+          authorizationEndpoint: oauth.authorizationEndpoint,
+          jwksUri: oauth.jwksUri,
+          kid: oauth.kid,
+        },
+        caPath: certificate.certPath,
+      },
+      dovecot,
+      smtpSink,
+      oauth,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
