@@ -12,7 +12,8 @@ for (const member of members) {
   const dir = join(root, member);
   const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
   const deno = JSON.parse(readFileSync(join(dir, "deno.json"), "utf8"));
-  if (pkg.name !== deno.name) problems.push(`${member}: package.json name ${pkg.name} ≠ deno.json name ${deno.name}`);
+  if (pkg.name !== deno.name)
+    problems.push(`${member}: package.json name ${pkg.name} ≠ deno.json name ${deno.name}`);
   const nodeExports = pkg.exports ?? {};
   const denoExports = typeof deno.exports === "string" ? { ".": deno.exports } : (deno.exports ?? {});
   const a = Object.keys(nodeExports).sort().join(",");
@@ -26,7 +27,8 @@ for (const member of members) {
     }
     if (!existsSync(join(dir, src))) problems.push(`${member}: "${sub}" source ${src} does not exist`);
     const built = src.replace(/^\.\/src\//, "./dist/").replace(/\.tsx?$/, ".js");
-    if (target.default !== built) problems.push(`${member}: "${sub}" default should be ${built}, is ${target.default}`);
+    if (target.default !== built)
+      problems.push(`${member}: "${sub}" default should be ${built}, is ${target.default}`);
   }
 }
 if (problems.length > 0) {

@@ -30,8 +30,12 @@ if (files.length === 0) {
   console.error("No *.deno.test.ts files found");
   process.exit(1);
 }
-const r = spawnSync(process.execPath, [deno, "test", "-A", "--no-prompt", ...process.argv.slice(2), ...files], {
-  stdio: "inherit",
-  cwd: root,
-});
+const r = spawnSync(
+  process.execPath,
+  [deno, "test", "-A", "--no-prompt", ...process.argv.slice(2), ...files],
+  {
+    stdio: "inherit",
+    cwd: root,
+  },
+);
 process.exit(r.status ?? 1);

@@ -25,7 +25,9 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** How many migrations the package ships (drizzle-kit's journal lists them). */
 const shipped = (
-  JSON.parse(readFileSync(new URL("../drizzle/meta/_journal.json", import.meta.url), "utf8")) as { entries: unknown[] }
+  JSON.parse(readFileSync(new URL("../drizzle/meta/_journal.json", import.meta.url), "utf8")) as {
+    entries: unknown[];
+  }
 ).entries.length;
 
 async function appliedMigrations(url: string): Promise<number> {

@@ -57,7 +57,11 @@ export async function insertOutboxMessage(
       .where(and(eq(outbox.mailboxId, input.mailboxId), eq(outbox.messageId, input.messageId)))
       .get();
     if (existing !== undefined) return { message: existing, created: false };
-    const mailbox = await tx.select({ id: mailboxes.id }).from(mailboxes).where(eq(mailboxes.id, input.mailboxId)).get();
+    const mailbox = await tx
+      .select({ id: mailboxes.id })
+      .from(mailboxes)
+      .where(eq(mailboxes.id, input.mailboxId))
+      .get();
     if (mailbox === undefined) {
       throw new MailregError("NOT_FOUND", `Mailbox ${input.mailboxId} does not exist`, {
         details: { mailboxId: input.mailboxId },
@@ -242,7 +246,10 @@ export async function retryOutboxLater(
   store: Store,
   failure: OutboxFailure & { nextAttemptAt: Date },
 ): Promise<boolean> {
-  return await _endClaim(store, failure, { status: "queued", nextAttemptAt: failure.nextAttemptAt.toISOString() });
+  return await _endClaim(store, failure, {
+    status: "queued",
+    nextAttemptAt: failure.nextAttemptAt.toISOString(),
+  });
 }
 
 /**
@@ -265,7 +272,11 @@ export async function failOutboxMessage(store: Store, failure: OutboxFailure): P
  * @returns the row
  * @throws {MailregError} NOT_FOUND; CONFLICT when it is not failed
  */
-export async function requeueOutboxMessage(store: Store, id: string, at = new Date()): Promise<OutboxMessage> {
+export async function requeueOutboxMessage(
+  store: Store,
+  id: string,
+  at = new Date(),
+): Promise<OutboxMessage> {
   const row = await writeTransaction(store, (tx) =>
     tx
       .update(outbox)

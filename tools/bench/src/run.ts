@@ -16,7 +16,9 @@ export const BENCHMARKS: readonly Benchmark[] = [registrationFileBenchmark];
  * @returns the exit code: 1 when a benchmark's own check failed
  */
 export async function runBenchmarks(argv: string[]): Promise<number> {
-  const args = Object.fromEntries(argv.filter((a) => a.includes("=")).map((a) => a.split("=", 2) as [string, string]));
+  const args = Object.fromEntries(
+    argv.filter((a) => a.includes("=")).map((a) => a.split("=", 2) as [string, string]),
+  );
   const names = argv.filter((a) => !a.includes("="));
   const chosen = names.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => names.includes(b.name));
   if (chosen.length === 0) {

@@ -35,7 +35,12 @@ export interface ParsedArgs<O extends OptionSpec> {
  */
 export function parse<O extends OptionSpec>(argv: string[], options: O): ParsedArgs<O> {
   try {
-    return parseArgs({ args: argv, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true }) as ParsedArgs<O>;
+    return parseArgs({
+      args: argv,
+      options: { ...GLOBAL_OPTIONS, ...options },
+      allowPositionals: true,
+      strict: true,
+    }) as ParsedArgs<O>;
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/\. To specify a positional.*$/s, ""));
   }

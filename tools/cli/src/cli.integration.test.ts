@@ -74,13 +74,17 @@ describe("mailreg CLI", () => {
     expect(imported.code, imported.stderr).toBe(0);
     expect(imported.json()).toMatchObject({ inserted: 1, skipped: 0 });
 
-    const applied1 = await runCli(["registrations", "apply", first.id, "--instance", "default", "--json"], { cwd: dir });
+    const applied1 = await runCli(["registrations", "apply", first.id, "--instance", "default", "--json"], {
+      cwd: dir,
+    });
     expect(applied1.code, applied1.stderr).toBe(0);
     expect(applied1.json()).toMatchObject({ created: true });
 
     const file2 = await writeFile_("two.jsonl", [second], second.keyId);
     expect((await runCli(["registrations", "import", file2], { cwd: dir })).code).toBe(0);
-    const applied2 = await runCli(["registrations", "apply", second.id, "--instance", "default", "--json"], { cwd: dir });
+    const applied2 = await runCli(["registrations", "apply", second.id, "--instance", "default", "--json"], {
+      cwd: dir,
+    });
     expect(applied2.code, applied2.stderr).toBe(0);
     const out2 = applied2.json<{ created: boolean; mailbox: { id: string } }>();
     expect(out2.created).toBe(false);
@@ -116,7 +120,10 @@ describe("mailreg CLI", () => {
     expect(list.stdout).toContain(second.id);
     expect(list.stdout).not.toContain("secret");
     const show = await runCli(["registrations", "show", second.id, "--json"], { cwd: dir });
-    expect(show.json()).toMatchObject({ status: "applied", decision: { instance: "default", by: "cli:tester" } });
+    expect(show.json()).toMatchObject({
+      status: "applied",
+      decision: { instance: "default", by: "cli:tester" },
+    });
     expect(show.stdout).not.toContain(second.sealed);
   });
 
@@ -152,7 +159,9 @@ describe("mailreg CLI", () => {
     const r = await register("dave@example.com", "pw");
     const edited = { ...r, host: "evil.example.net" };
     await runCli(["registrations", "import", await writeFile_("e.jsonl", [edited], r.keyId)], { cwd: dir });
-    const applied = await runCli(["registrations", "apply", r.id, "--instance", "default", "--json"], { cwd: dir });
+    const applied = await runCli(["registrations", "apply", r.id, "--instance", "default", "--json"], {
+      cwd: dir,
+    });
     expect(applied.code).toBe(1);
     expect(JSON.parse(applied.stderr)).toMatchObject({ error: { code: "PROFILE_MISMATCH" } });
   });

@@ -25,7 +25,10 @@ export interface FirstCredentials {
 export async function writeInitialConfig(file: string): Promise<FirstCredentials> {
   const adminPassword = generatePassword();
   const apiToken = generateToken();
-  const schema = relative(dirname(file), join(process.cwd(), "node_modules/@mailreg/core/config.schema.json"));
+  const schema = relative(
+    dirname(file),
+    join(process.cwd(), "node_modules/@mailreg/core/config.schema.json"),
+  );
   const config = {
     $schema: existsSync(join(process.cwd(), "node_modules/@mailreg/core/config.schema.json"))
       ? schema

@@ -46,11 +46,13 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
 }
 
 function _help(argv: string[]): string {
-  const prefix = argv[0] !== undefined && !argv[0].startsWith("-") && argv[0] !== "help" ? argv[0] : undefined;
+  const prefix =
+    argv[0] !== undefined && !argv[0].startsWith("-") && argv[0] !== "help" ? argv[0] : undefined;
   const list = COMMANDS.filter((c) => prefix === undefined || c.words[0] === prefix);
   const shown = list.length > 0 ? list : COMMANDS;
   const width = Math.max(...shown.map((c) => c.usage.length));
-  const unknown = prefix !== undefined || (argv.length > 0 && argv[0] !== "help" && !argv[0]?.startsWith("-"));
+  const unknown =
+    prefix !== undefined || (argv.length > 0 && argv[0] !== "help" && !argv[0]?.startsWith("-"));
   return `${unknown ? `unknown command: mailreg ${argv.join(" ")}\n\n` : ""}usage: mailreg <command> [options]\n\n${shown
     .map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`)
     .join("\n")}\n\nEvery command takes --config FILE (or MAILREG_CONFIG) and --json.\n`;

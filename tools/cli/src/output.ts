@@ -12,7 +12,10 @@ import type { Io } from "./io.ts";
  * @param columns the keys to show, in order, with their headings
  * @returns the table, one line per row, ending in a newline
  */
-export function table<T extends Record<string, unknown>>(rows: T[], columns: [keyof T & string, string][]): string {
+export function table<T extends Record<string, unknown>>(
+  rows: T[],
+  columns: [keyof T & string, string][],
+): string {
   const cells = rows.map((r) => columns.map(([k]) => _cell(r[k])));
   const widths = columns.map(([, h], i) => Math.max(h.length, ...cells.map((c) => c[i]?.length ?? 0)));
   const line = (values: string[]) =>

@@ -17,7 +17,9 @@ export const configValidateCommand: Command = {
     const { values } = parse(argv, {});
     const { path, found } = await configContext(io, values.config);
     emit(io, values.json, { valid: true, path, found }, () =>
-      found ? `${path}: valid\n` : `${path} does not exist; the defaults (with MAILREG_* variables) are valid\n`,
+      found
+        ? `${path}: valid\n`
+        : `${path} does not exist; the defaults (with MAILREG_* variables) are valid\n`,
     );
     return 0;
   },

@@ -33,7 +33,8 @@ export interface InitResult {
  */
 export async function initialise(io: Io, options: { dir?: string; config?: string }): Promise<InitResult> {
   const dir = resolve(io.cwd, options.dir ?? ".");
-  const path = options.config !== undefined ? resolve(io.cwd, options.config) : join(dir, "mailreg.config.json");
+  const path =
+    options.config !== undefined ? resolve(io.cwd, options.config) : join(dir, "mailreg.config.json");
   let credentials: FirstCredentials | undefined;
   if (!existsSync(path)) credentials = await writeInitialConfig(path);
   const { config } = await configContext({ ...io, cwd: dir }, path);

@@ -66,10 +66,17 @@ export const keysRotateCommand: Command = {
           reseal: async (resealOne) => {
             let done = 0;
             for await (const entry of iterateSealed(store)) {
-              const sealed = await resealOne(entry.sealed, { registrationId: entry.bindingId, address: entry.address });
+              const sealed = await resealOne(entry.sealed, {
+                registrationId: entry.bindingId,
+                address: entry.address,
+              });
               if (sealed !== entry.sealed) {
                 const { kid } = inspectSealed(sealed);
-                await replaceSealed(store, entry.table, entry.id, { keyId: kid, sealed, previous: entry.sealed });
+                await replaceSealed(store, entry.table, entry.id, {
+                  keyId: kid,
+                  sealed,
+                  previous: entry.sealed,
+                });
               }
               progress.update(++done);
             }

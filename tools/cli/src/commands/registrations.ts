@@ -68,10 +68,15 @@ export const registrationsListCommand: Command = {
   summary: "List registrations (all, or by --status pending|applied|rejected)",
   usage: "registrations list [--status S] [--limit N] [--after ID] [--json]",
   async run(argv, io) {
-    const { values } = parse(argv, { status: { type: "string" }, limit: { type: "string" }, after: { type: "string" } });
+    const { values } = parse(argv, {
+      status: { type: "string" },
+      limit: { type: "string" },
+      after: { type: "string" },
+    });
     const status = _status(values.status);
     const limit = values.limit === undefined ? 100 : Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError("--limit must be 1 to 1000");
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new UsageError("--limit must be 1 to 1000");
     const { config } = await configContext(io, values.config);
     const rows = await withStore(config, (store) =>
       listRegistrations(store, {
@@ -142,16 +147,27 @@ export const registrationsApplyCommand: Command = {
     const result = await withStore(config, async (store) => {
       const record = await getRegistration(store, id);
       // The store refuses a record that is not pending or whose clear fields differ from the profile.
-      const profile = await open(record.sealed, keyring, { registrationId: record.id, address: record.address });
+      const profile = await open(record.sealed, keyring, {
+        registrationId: record.id,
+        address: record.address,
+      });
       return await applyRegistration(store, { id, instanceId, actor: actorName(io, values.actor), profile });
     });
     const out = {
       registration: id,
-      mailbox: { id: result.mailbox.id, instance: result.mailbox.instanceId, address: result.mailbox.address },
+      mailbox: {
+        id: result.mailbox.id,
+        instance: result.mailbox.instanceId,
+        address: result.mailbox.address,
+      },
       created: result.created,
     };
-    emit(io, values.json, out, () =>
-      `Applied ${id}: ${result.created ? "created" : "updated"} mailbox ${out.mailbox.id} (${out.mailbox.address}) in instance ${out.mailbox.instance}\n`,
+    emit(
+      io,
+      values.json,
+      out,
+      () =>
+        `Applied ${id}: ${result.created ? "created" : "updated"} mailbox ${out.mailbox.id} (${out.mailbox.address}) in instance ${out.mailbox.instance}\n`,
     );
     return 0;
   },
@@ -191,7 +207,10 @@ export const registrationsExportCommand: Command = {
       const progress = startProgress(io, "export", total, "registrations");
       let written = 0;
       const records = (async function* () {
-        for await (const r of iterateRegistrations(store, { batchSize: 2000, ...(status === undefined ? {} : { status }) })) {
+        for await (const r of iterateRegistrations(store, {
+          batchSize: 2000,
+          ...(status === undefined ? {} : { status }),
+        })) {
           written++;
           if (written % 1000 === 0) progress.update(written);
           yield r;
@@ -218,8 +237,11 @@ export const registrationsExportCommand: Command = {
       return written;
     });
     if (values.out !== undefined) {
-      emit(io, values.json, { exported: count, file: resolve(io.cwd, values.out) }, () =>
-        `Exported ${count} registrations to ${values.out}\n`,
+      emit(
+        io,
+        values.json,
+        { exported: count, file: resolve(io.cwd, values.out) },
+        () => `Exported ${count} registrations to ${values.out}\n`,
       );
     } else {
       io.err(`Exported ${count} registrations\n`);
@@ -236,9 +258,11 @@ export const registrationsImportCommand: Command = {
     const { values, positionals } = parse(argv, {});
     const file = resolve(io.cwd, _one(positionals, "file"));
     const { config } = await configContext(io, values.config);
-    const size = (await stat(file).catch(() => {
-      throw new MailregError("NOT_FOUND", `${file} does not exist`);
-    })).size;
+    const size = (
+      await stat(file).catch(() => {
+        throw new MailregError("NOT_FOUND", `${file} does not exist`);
+      })
+    ).size;
     // First pass: read and check every line, so a bad line anywhere stores nothing.
     const checked = await _countRecords(io, file, size);
     // Second pass: store, in batches.
@@ -255,8 +279,12 @@ export const registrationsImportCommand: Command = {
       }
     });
     const out = { file, records: checked, ...result };
-    emit(io, values.json, out, () =>
-      `Imported ${result.inserted} registrations from ${file}${result.skipped > 0 ? ` (${result.skipped} already there, unchanged)` : ""}\n`,
+    emit(
+      io,
+      values.json,
+      out,
+      () =>
+        `Imported ${result.inserted} registrations from ${file}${result.skipped > 0 ? ` (${result.skipped} already there, unchanged)` : ""}\n`,
     );
     return 0;
   },
