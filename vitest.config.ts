@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
@@ -16,19 +18,40 @@ const packages = [
   "tools/mailservers",
 ];
 
+const root = fileURLToPath(new URL(".", import.meta.url));
+
+// Tests run the TypeScript sources of the workspace's own packages, never a (possibly stale or
+// missing) dist/: every export subpath is aliased to the file its `source` condition names.
+const sources = packages.flatMap((dir) => {
+  const pkg = JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8")) as {
+    name: string;
+    exports?: Record<string, string | { source?: string }>;
+  };
+  return Object.entries(pkg.exports ?? {}).flatMap(([subpath, target]) =>
+    typeof target === "object" && target.source !== undefined
+      ? [
+          {
+            find: new RegExp(`^${`${pkg.name}${subpath.slice(1)}`.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`),
+            replacement: join(root, dir, target.source),
+          },
+        ]
+      : [],
+  );
+});
+
 export default defineConfig({
-  resolve: { conditions: ["source"] },
+  resolve: { alias: sources },
   test: {
-    projects: packages.map((root) => ({
+    projects: packages.map((dir) => ({
       extends: true,
       test: {
-        name: `@mailreg/${root.split("/")[1]}`,
-        root,
+        name: `@mailreg/${dir.split("/")[1]}`,
+        root: dir,
         include: ["src/**/*.test.ts", "src/**/*.test.tsx", "test/**/*.test.ts"],
         exclude: ["**/*.deno.test.ts", "**/node_modules/**", "**/dist/**"],
       },
     })),
-    globalSetup: [fileURLToPath(new URL("./tools/mailservers/src/vitest-setup.ts", import.meta.url))],
+    globalSetup: [join(root, "tools/mailservers/src/vitest-setup.ts")],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -9,6 +9,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "mail servers: checking what is installed"
 node tools/mailservers/bin/ensure-deps.mjs
+node scripts/ensure-chromium.mjs
 
 step "build and typecheck (turbo)"
 npx turbo run build typecheck --output-logs=errors-only

@@ -191,35 +191,45 @@ export async function claimDueOutbox(store: Store, claim: OutboxClaim): Promise<
   return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+/** What {@link markOutboxSent} records for one message. */
+export interface OutboxSent {
+  id: string;
+  at: Date;
+  /** The server's answer (the 250 with its queue id). */
+  response: string;
+  /** A note for the administrator, e.g. recipients the server refused while accepting the others. */
+  note?: string;
+}
+
 /**
- * Marks a message sent, whoever holds its claim: the server has it, so no deliverer may send it
- * again. The message (and its raw source) stays in the outbox.
+ * Marks messages sent, whoever holds their claims: the server has them, so no deliverer may send
+ * them again. One transaction for all (deliverers group the answers that arrive while the previous
+ * transaction commits). The messages (and their raw sources) stay in the outbox.
  *
  * @param store the open store
- * @param outcome the row id, the time, the server's answer and an optional note (rejected recipients)
- * @returns false when it was already marked sent
+ * @param sent the rows, with the time and the server's answer
+ * @returns how many were newly marked (a row already sent is left alone)
  */
-export async function markOutboxSent(
-  store: Store,
-  outcome: { id: string; at: Date; response: string; note?: string },
-): Promise<boolean> {
-  const rows = await writeTransaction(store, (tx) =>
-    tx
-      .update(outbox)
-      .set({
-        status: "sent",
-        sentAt: outcome.at.toISOString(),
-        response: outcome.response,
-        claimToken: null,
-        nextAttemptAt: null,
-        lastError: outcome.note ?? null,
-        errorCode: null,
-      })
-      .where(and(eq(outbox.id, outcome.id), ne(outbox.status, "sent")))
-      .returning({ id: outbox.id })
-      .all(),
+export async function markOutboxSent(store: Store, sent: readonly OutboxSent[]): Promise<number> {
+  if (sent.length === 0) return 0;
+  const rows = JSON.stringify(
+    sent.map((s) => ({ id: s.id, at: s.at.toISOString(), response: s.response, note: s.note })),
   );
-  return rows.length === 1;
+  // one statement for the whole group: per-statement work, not the commit, is what costs here
+  const result = await writeTransaction(store, (tx) =>
+    tx.run(sql`
+      update outbox set
+        status = 'sent',
+        sent_at = json_extract(j.value, '$.at'),
+        response = json_extract(j.value, '$.response'),
+        last_error = json_extract(j.value, '$.note'),
+        error_code = null,
+        claim_token = null,
+        next_attempt_at = null
+      from json_each(${rows}) as j
+      where outbox.id = json_extract(j.value, '$.id') and outbox.status <> 'sent'`),
+  );
+  return result.rowsAffected;
 }
 
 /** Why an attempt did not send the message. */

@@ -4,10 +4,18 @@
  * @module
  */
 import type { Benchmark } from "./benchmark.ts";
+import { imapSyncBenchmark } from "./imap-sync.ts";
 import { registrationFileBenchmark } from "./registration-file.ts";
+import { registrationSubmitBenchmark } from "./registration-submit.ts";
+import { smtpSendBenchmark } from "./smtp-send.ts";
 
 /** Every benchmark; adding one is a new file and one line here. */
-export const BENCHMARKS: readonly Benchmark[] = [registrationFileBenchmark];
+export const BENCHMARKS: readonly Benchmark[] = [
+  registrationFileBenchmark,
+  imapSyncBenchmark,
+  smtpSendBenchmark,
+  registrationSubmitBenchmark,
+];
 
 /**
  * Runs the named benchmarks (all when none are named); `key=value` arguments are passed to each.

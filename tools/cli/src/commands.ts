@@ -15,12 +15,15 @@ import {
   registrationsRejectCommand,
   registrationsShowCommand,
 } from "./commands/registrations.ts";
+import { smtpResolveCommand } from "./commands/smtp.ts";
+import { serveCommand } from "./commands/serve.ts";
 import { startCommand } from "./commands/start.ts";
 
 /** The commands, in the order `mailreg help` lists them. */
 export const COMMANDS: readonly Command[] = [
   initCommand,
   startCommand,
+  serveCommand,
   configValidateCommand,
   keysGenerateCommand,
   keysRotateCommand,
@@ -30,4 +33,5 @@ export const COMMANDS: readonly Command[] = [
   registrationsRejectCommand,
   registrationsExportCommand,
   registrationsImportCommand,
+  smtpResolveCommand,
 ];

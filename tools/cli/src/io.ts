@@ -19,6 +19,8 @@ export interface Io {
   interactive: boolean;
   /** The stream progress bars draw on. */
   progressStream: NodeJS.WritableStream;
+  /** Resolves when a long-running command (serve, start, worker) should stop: SIGINT or SIGTERM. */
+  untilStopped(): Promise<string>;
 }
 
 /** The real process's streams and environment. */
@@ -30,5 +32,15 @@ export function processIo(): Io {
     cwd: process.cwd(),
     interactive: process.stderr.isTTY === true,
     progressStream: process.stderr,
+    untilStopped: () =>
+      new Promise((resolve) => {
+        const stop = (signal: string) => {
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+          resolve(signal);
+        };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      }),
   };
 }

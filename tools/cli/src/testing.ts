@@ -25,7 +25,12 @@ export interface CapturedRun {
  */
 export async function runCli(
   argv: string[],
-  options: { cwd: string; env?: Record<string, string | undefined> },
+  options: {
+    cwd: string;
+    env?: Record<string, string | undefined>;
+    /** For long-running commands: resolves when they should stop (default: at once). */
+    untilStopped?: (io: { stdout: () => string }) => Promise<string>;
+  },
 ): Promise<CapturedRun> {
   let stdout = "";
   let stderr = "";
@@ -40,6 +45,7 @@ export async function runCli(
     cwd: options.cwd,
     interactive: false,
     progressStream: new PassThrough(),
+    untilStopped: () => options.untilStopped?.({ stdout: () => stdout }) ?? Promise.resolve("SIGTERM"),
   };
   const code = await main(argv, io);
   return { code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };

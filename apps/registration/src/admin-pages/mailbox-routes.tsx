@@ -1,0 +1,64 @@
+/**
+ * The mailboxes page, and its "check" and "sync now" buttons.
+ *
+ * @module
+ */
+import { isMailregError } from "@mailreg/core";
+import { listMailboxes } from "@mailreg/store";
+import type { Hono } from "hono";
+import { checkMailbox, requestMailboxSync } from "../admin/mailbox-actions.ts";
+import { mailboxViews } from "../admin/mailbox-view.ts";
+import type { AppContext } from "../app-context.ts";
+import type { AppEnv } from "../http/env.ts";
+import { type Flash, setFlash } from "../http/flash.ts";
+import { renderPage } from "../http/render.ts";
+import { MailboxesPage } from "../views/admin/mailboxes-page.tsx";
+import { pageBase } from "./page-base.ts";
+
+/**
+ * Adds /admin/mailboxes and its actions (behind the page guard).
+ *
+ * @param app the app
+ * @param ctx the app context
+ */
+export function mailboxRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
+  app.get("/admin/mailboxes", async (c) => {
+    const mailboxes = await mailboxViews(ctx.store, await listMailboxes(ctx.store));
+    return renderPage(c, <MailboxesPage {...pageBase(c)} mailboxes={mailboxes} timeZone={ctx.timeZone} />);
+  });
+  app.post("/admin/mailboxes/:id/:action{check|sync}", async (c) => {
+    const t = c.get("t");
+    const input = { id: c.req.param("id"), actor: c.get("actor") };
+    let flash: Flash;
+    try {
+      if (c.req.param("action") === "check") {
+        const r = await checkMailbox(ctx, input);
+        const failed = r.steps.find((s) => !s.ok);
+        flash = r.ok
+          ? { kind: "ok", text: t("admin.mb.checkOk", { address: r.address }) }
+          : {
+              kind: "error",
+              text: t("admin.mb.checkFailed", {
+                address: r.address,
+                message: t(`field.${_FIELD[failed?.reason ?? "protocol"]}`),
+              }),
+            };
+      } else {
+        const r = await requestMailboxSync(ctx, input);
+        flash = { kind: "ok", text: t("admin.mb.syncRequested", { address: r.address }) };
+      }
+    } catch (error) {
+      if (!isMailregError(error)) throw error;
+      flash = { kind: "error", text: error.message };
+    }
+    setFlash(c, [flash]);
+    return c.redirect("/admin/mailboxes", 303);
+  });
+}
+
+const _FIELD = {
+  auth: "login-refused",
+  unreachable: "unreachable",
+  tls: "tls",
+  protocol: "protocol",
+} as const;

@@ -1,0 +1,107 @@
+/**
+ * "Check mailbox" and "sync now". A check opens the mailbox's sealed profile (private key needed)
+ * and logs in to its server; "sync now" hands over to the worker. Both are audited.
+ *
+ * @module
+ */
+import { type Config, MailregError } from "@mailreg/core";
+import { type Keyring, open } from "@mailreg/crypto-registry";
+import { appendAudit, getMailbox, type Store } from "@mailreg/store";
+import type { CheckMailbox, CheckStep, VerifyLogin } from "../deps.ts";
+
+/** What the mailbox actions need. */
+export interface MailboxActionContext {
+  config: Config;
+  store: Store;
+  keyring: Keyring;
+  clock: () => Date;
+  verifyLogin: VerifyLogin | undefined;
+  checkMailbox: CheckMailbox | undefined;
+  verifyTimeoutMs: number;
+  requestSync: ((mailboxId: string, actor: string) => Promise<void>) | undefined;
+}
+
+/** The outcome of a mailbox check. */
+export interface MailboxCheck {
+  mailboxId: string;
+  address: string;
+  steps: CheckStep[];
+  ok: boolean;
+}
+
+/**
+ * Logs in to a mailbox's server with its sealed credentials.
+ *
+ * @param ctx config, store, keys, login check
+ * @param input mailbox id and who asks
+ * @returns each step and whether all worked
+ * @throws {MailregError} NOT_FOUND, SEAL_NO_PRIVATE_KEY, KEY_NOT_FOUND, DEPENDENCY_MISSING
+ */
+export async function checkMailbox(
+  ctx: MailboxActionContext,
+  input: { id: string; actor: string },
+): Promise<MailboxCheck> {
+  const mailbox = await getMailbox(ctx.store, input.id);
+  const { checkMailbox: check, verifyLogin } = ctx;
+  if (check === undefined && verifyLogin === undefined) {
+    throw new MailregError("DEPENDENCY_MISSING", "This server has no mail check to check mailboxes with");
+  }
+  const profile = await open(mailbox.sealed, ctx.keyring, {
+    registrationId: mailbox.registrationId,
+    address: mailbox.address,
+  });
+  const template = ctx.config.servers.find((s) => s.id === mailbox.template);
+  const options = { timeoutMs: ctx.verifyTimeoutMs, tls: template?.tls ?? { verify: true } };
+  const result =
+    check !== undefined ? await check(profile, options) : await _loginOnly(verifyLogin!, profile, options);
+  const failed = result.steps.find((s) => !s.ok);
+  await appendAudit(ctx.store, {
+    actor: input.actor,
+    action: "mailbox.check",
+    subjectType: "mailbox",
+    subjectId: mailbox.id,
+    details: result.ok
+      ? { ok: true }
+      : { ok: false, step: failed?.step ?? null, reason: failed?.reason ?? null },
+    at: ctx.clock(),
+  });
+  return { mailboxId: mailbox.id, address: mailbox.address, steps: result.steps, ok: result.ok };
+}
+
+async function _loginOnly(
+  verifyLogin: VerifyLogin,
+  ...args: Parameters<VerifyLogin>
+): Promise<{ ok: boolean; steps: CheckStep[] }> {
+  const result = await verifyLogin(...args);
+  const step: CheckStep = result.ok
+    ? { step: "login", ok: true }
+    : { step: "login", ok: false, reason: result.reason, message: result.message };
+  return { ok: result.ok, steps: [step] };
+}
+
+/**
+ * Asks the worker to collect a mailbox now.
+ *
+ * @param ctx store and the worker's hand-over
+ * @param input mailbox id and who asks
+ * @returns the mailbox's id and address
+ * @throws {MailregError} NOT_FOUND, DEPENDENCY_MISSING (no worker connected to this app)
+ */
+export async function requestMailboxSync(
+  ctx: MailboxActionContext,
+  input: { id: string; actor: string },
+): Promise<{ mailboxId: string; address: string }> {
+  const mailbox = await getMailbox(ctx.store, input.id);
+  if (ctx.requestSync === undefined) {
+    throw new MailregError("DEPENDENCY_MISSING", "No worker is connected to this server to collect mail now");
+  }
+  await ctx.requestSync(mailbox.id, input.actor);
+  await appendAudit(ctx.store, {
+    actor: input.actor,
+    action: "mailbox.sync-request",
+    subjectType: "mailbox",
+    subjectId: mailbox.id,
+    at: ctx.clock(),
+  });
+  return { mailboxId: mailbox.id, address: mailbox.address };
+}

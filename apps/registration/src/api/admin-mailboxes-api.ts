@@ -1,0 +1,106 @@
+/**
+ * Admin mailbox routes: list and show (with sync state), check (log in), sync now.
+ *
+ * @module
+ */
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { getMailbox, listMailboxes } from "@mailreg/store";
+import { z } from "zod";
+import { checkMailbox, requestMailboxSync } from "../admin/mailbox-actions.ts";
+import { mailboxViews } from "../admin/mailbox-view.ts";
+import type { AppContext } from "../app-context.ts";
+import type { AppEnv } from "../http/env.ts";
+import { errorResponses, MailboxCheckSchema, MailboxSchema } from "./schemas.ts";
+
+const _security = [{ bearer: [] }, { session: [] }];
+const _json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
+const _IdParam = z.object({
+  id: z
+    .string()
+    .max(64)
+    .meta({ param: { name: "id", in: "path" } }),
+});
+
+/**
+ * Adds the admin mailbox routes.
+ *
+ * @param app the app
+ * @param ctx the app context
+ */
+export function adminMailboxesApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): void {
+  const base = "/api/v1/admin/mailboxes";
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: base,
+      tags: ["admin"],
+      summary: "Mailboxes with their sync state",
+      security: _security,
+      request: { query: z.object({ instance: z.string().max(64).optional() }) },
+      responses: {
+        200: { description: "The mailboxes", ..._json(z.object({ mailboxes: z.array(MailboxSchema) })) },
+        ...errorResponses(401),
+      },
+    }),
+    async (c) => {
+      const { instance } = c.req.valid("query");
+      const list = await listMailboxes(ctx.store, instance === undefined ? {} : { instanceId: instance });
+      return c.json({ mailboxes: await mailboxViews(ctx.store, list) }, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: `${base}/{id}`,
+      tags: ["admin"],
+      summary: "One mailbox with its sync state",
+      security: _security,
+      request: { params: _IdParam },
+      responses: {
+        200: { description: "The mailbox", ..._json(MailboxSchema) },
+        ...errorResponses(401, 404),
+      },
+    }),
+    async (c) => {
+      const mailbox = await getMailbox(ctx.store, c.req.valid("param").id);
+      const [view] = await mailboxViews(ctx.store, [mailbox]);
+      return c.json(view!, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: `${base}/{id}/check`,
+      tags: ["admin"],
+      summary: "Check a mailbox: log in with its credentials",
+      security: _security,
+      request: { params: _IdParam },
+      responses: {
+        200: { description: "Each step and whether it worked", ..._json(MailboxCheckSchema) },
+        ...errorResponses(401, 404, 503),
+      },
+    }),
+    async (c) => c.json(await checkMailbox(ctx, { id: c.req.valid("param").id, actor: c.get("actor") }), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: `${base}/{id}/sync`,
+      tags: ["admin"],
+      summary: "Collect a mailbox now",
+      security: _security,
+      request: { params: _IdParam },
+      responses: {
+        202: {
+          description: "The worker was asked to collect it",
+          ..._json(z.object({ mailboxId: z.string(), address: z.string(), requested: z.literal(true) })),
+        },
+        ...errorResponses(401, 404, 503),
+      },
+    }),
+    async (c) => {
+      const done = await requestMailboxSync(ctx, { id: c.req.valid("param").id, actor: c.get("actor") });
+      return c.json({ ...done, requested: true as const }, 202);
+    },
+  );
+}

@@ -1,0 +1,120 @@
+/**
+ * Health, metrics, the OpenAPI document and the API docs page.
+ *
+ * @module
+ */
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
+import type { AppContext } from "../app-context.ts";
+import type { AppEnv } from "../http/env.ts";
+import { renderPage } from "../http/render.ts";
+import { readWindowState } from "../windows/window-store.ts";
+import { DocsPage, type OpenApiDocument } from "./docs-page.tsx";
+
+/**
+ * The OpenAPI 3.1 document of the app.
+ *
+ * @param app the app, its routes registered
+ * @returns the document
+ */
+export function openApiDocument(app: OpenAPIHono<AppEnv>): ReturnType<OpenAPIHono["getOpenAPI31Document"]> {
+  return app.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: {
+      title: "mailreg API",
+      version: "1",
+      description: "Register external mailboxes; review, apply and reject them; follow their collection.",
+    },
+    tags: [
+      { name: "registration", description: "The public registration" },
+      { name: "admin", description: "Needs an API token (Bearer) or an admin session" },
+      { name: "meta", description: "Health, metrics and this description" },
+    ],
+  });
+}
+
+/**
+ * Adds /healthz, /metrics, /api/v1/openapi.json and /api/v1/docs.
+ *
+ * @param app the app
+ * @param ctx the app context
+ */
+export function metaApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): void {
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "An admin API token (`mailreg init` prints the first)",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "session", {
+    type: "apiKey",
+    in: "cookie",
+    name: ctx.config.admin.session.cookieName,
+    description: "The admin session cookie set by signing in at /admin/login",
+  });
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/healthz",
+      tags: ["meta"],
+      summary: "Whether the app and its database answer",
+      responses: {
+        200: {
+          description: "Healthy",
+          content: {
+            "application/json": { schema: z.object({ status: z.literal("ok"), publicKeyOnly: z.boolean() }) },
+          },
+        },
+        503: { description: "The database does not answer" },
+      },
+    }),
+    async (c) => {
+      await ctx.store.client.execute("select 1");
+      return c.json({ status: "ok" as const, publicKeyOnly: ctx.keyring.privateKeys.size === 0 }, 200);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/metrics",
+      tags: ["meta"],
+      summary: "Prometheus metrics",
+      responses: {
+        200: { description: "Prometheus text format", content: { "text/plain": { schema: z.string() } } },
+      },
+    }),
+    async (c) => {
+      const state = await readWindowState(ctx.store, ctx.config, ctx.clock());
+      ctx.metrics.windowOpen.set(state.open ? 1 : 0);
+      const text = await ctx.metrics.registry.metrics();
+      return c.text(text, 200, { "Content-Type": ctx.metrics.registry.contentType });
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/v1/openapi.json",
+      tags: ["meta"],
+      summary: "This API's OpenAPI 3.1 document",
+      responses: {
+        200: { description: "The document", content: { "application/json": { schema: z.unknown() } } },
+      },
+    }),
+    (c) => c.json(openApiDocument(app) as unknown as Record<string, unknown>, 200),
+  );
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/v1/docs",
+      tags: ["meta"],
+      summary: "This API's documentation as a page",
+      responses: { 200: { description: "HTML", content: { "text/html": { schema: z.string() } } } },
+    }),
+    async (c) => {
+      const doc = openApiDocument(app) as unknown as OpenApiDocument;
+      return (await renderPage(
+        c,
+        <DocsPage doc={doc} t={c.get("t")} locale={c.get("locale")} url={new URL(c.req.url)} />,
+      )) as never;
+    },
+  );
+}

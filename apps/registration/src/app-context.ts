@@ -1,0 +1,67 @@
+/**
+ * The app's dependencies with defaults filled in, plus what the app makes from them (sessions,
+ * rate limiters). Built once by `createApp`, without I/O.
+ *
+ * @module
+ */
+import { MailregError } from "@mailreg/core";
+import type { MailboxActionContext } from "./admin/mailbox-actions.ts";
+import { createSessions, type Sessions } from "./auth/sessions.ts";
+import type { AppDeps } from "./deps.ts";
+import { type SlidingWindow, slidingWindow } from "./http/rate-limit.ts";
+import { jsonLogger, type Logger } from "./logger.ts";
+import { type AppMetrics, createMetrics } from "./metrics.ts";
+import { registrationWriter } from "./submit/registration-writer.ts";
+import type { SubmitContext } from "./submit/submit-registration.ts";
+
+/** Everything routes use. */
+export interface AppContext extends SubmitContext, MailboxActionContext {
+  logger: Logger;
+  metrics: AppMetrics;
+  sessions: Sessions;
+  timeZone: string;
+  resolveSmtp: AppDeps["resolveSmtp"];
+  /** Shared by POST /register and POST /api/v1/registrations. */
+  submitLimiter: SlidingWindow;
+  /** POST /admin/login. */
+  loginLimiter: SlidingWindow;
+}
+
+/**
+ * Fills in defaults and builds sessions and limiters.
+ *
+ * @param deps the app's dependencies
+ * @returns the context
+ * @throws {MailregError} DEPENDENCY_MISSING when verify-on-submit is on but no login check is given
+ */
+export function appContext(deps: AppDeps): AppContext {
+  const { config } = deps;
+  if (config.registration.verifyOnSubmit && deps.verifyLogin === undefined) {
+    throw new MailregError(
+      "DEPENDENCY_MISSING",
+      "registration.verifyOnSubmit is on: createApp needs a verifyLogin function",
+    );
+  }
+  const clock = deps.clock ?? (() => new Date());
+  const { max, windowSeconds } = config.registration.rateLimit;
+  const now = () => clock().getTime();
+  return {
+    config,
+    store: deps.store,
+    keyring: deps.keyring,
+    clock,
+    verifyLogin: deps.verifyLogin,
+    checkMailbox: deps.checkMailbox,
+    resolveHost: deps.resolveHost,
+    verifyTimeoutMs: deps.verifyTimeoutMs ?? 8000,
+    writeRegistration: registrationWriter(deps.store),
+    requestSync: deps.requestSync,
+    resolveSmtp: deps.resolveSmtp,
+    logger: deps.logger ?? jsonLogger(),
+    metrics: deps.metrics ?? createMetrics(),
+    sessions: createSessions({ store: deps.store, config, clock }),
+    timeZone: deps.timeZone ?? "UTC",
+    submitLimiter: slidingWindow({ max, windowSeconds, now }),
+    loginLimiter: slidingWindow({ max: 10, windowSeconds: 300, now }),
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * What the app is built from: everything with I/O comes in here, so {@link createApp} itself
+ * reads no environment, opens no file and contacts no server.
+ *
+ * @module
+ */
+import type { Config, ConnectionProfile, TlsPolicy } from "@mailreg/core";
+import type { Keyring } from "@mailreg/crypto-registry";
+import type { Store } from "@mailreg/store";
+import type { Logger } from "./logger.ts";
+import type { AppMetrics } from "./metrics.ts";
+
+/** Why a login check failed. */
+export type VerifyFailure = "auth" | "unreachable" | "tls" | "protocol";
+
+/** The outcome of a login check against a mail server. */
+export type VerifyLoginResult = { ok: true } | { ok: false; reason: VerifyFailure; message: string };
+
+/** Options of a {@link VerifyLogin} call. */
+export interface VerifyLoginOptions {
+  /** Give up after this long. */
+  timeoutMs: number;
+  /** The certificate policy of the server (from its template; typed-in servers verify). */
+  tls: TlsPolicy;
+}
+
+/** Logs in to the profile's server (IMAP or POP3) and logs out again; `@mailreg/imap-sync` has one. */
+export type VerifyLogin = (
+  profile: ConnectionProfile,
+  options: VerifyLoginOptions,
+) => Promise<VerifyLoginResult>;
+
+/** One step of a mailbox check. */
+export interface CheckStep {
+  step: string;
+  ok: boolean;
+  /** What it found, in words. */
+  detail?: string;
+  reason?: VerifyFailure;
+  /** The failure in a sentence (never a secret). */
+  message?: string;
+}
+
+/** Checks a mailbox step by step (connect, login, folders …); `@mailreg/imap-sync` has one. */
+export type CheckMailbox = (
+  profile: ConnectionProfile,
+  options: VerifyLoginOptions,
+) => Promise<{ ok: boolean; steps: CheckStep[] }>;
+
+/** Resolves a host name to its IP addresses (empty or throwing when it has none). */
+export type ResolveHost = (host: string) => Promise<string[]>;
+
+/** The dependencies of {@link createApp}. */
+export interface AppDeps {
+  /** The validated config. */
+  config: Config;
+  /** The open store. */
+  store: Store;
+  /** The registry keys: the public key seals; apply and "check mailbox" need a private key. */
+  keyring: Keyring;
+  /** The time; default `() => new Date()`. */
+  clock?: () => Date;
+  /** Checks a login; needed when `registration.verifyOnSubmit` is on, and for "check mailbox". */
+  verifyLogin?: VerifyLogin;
+  /** Checks an applied mailbox for the admin's "check"; without it "check" is a login check (`verifyLogin`). */
+  checkMailbox?: CheckMailbox;
+  /** Resolves typed-in host names for the private-network policy; without it only IP literals and `localhost` are judged. */
+  resolveHost?: ResolveHost;
+  /** Where log lines go; default JSON lines on the console. */
+  logger?: Logger;
+  /** The metrics registry; default a new one. */
+  metrics?: AppMetrics;
+  /** The IANA time zone pages show times in and admin forms read them in; default UTC. */
+  timeZone?: string;
+  /** Timeout of a login check in ms; default 8000. */
+  verifyTimeoutMs?: number;
+  /** Asks the worker to collect a mailbox now; without it "sync now" answers 503. */
+  requestSync?: (mailboxId: string, actor: string) => Promise<void>;
+  /** Resolves the SMTP settings of an address (`@mailreg/smtp-resolver`); without it the route answers 503. */
+  resolveSmtp?: (address: string) => Promise<unknown>;
+}
+
+/** The client's address as the runtime adapter passes it (Hono bindings). */
+export interface AppBindings {
+  /** The TCP peer's IP address. */
+  remoteAddress?: string;
+}

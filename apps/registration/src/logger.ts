@@ -1,0 +1,39 @@
+/**
+ * Structured logs: one JSON object per line. Callers pass fields, never a request body or a secret.
+ *
+ * @module
+ */
+
+/** Fields of one log line. */
+export type LogFields = Record<string, string | number | boolean | null | undefined>;
+
+/** Where the app logs. */
+export interface Logger {
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+}
+
+/**
+ * A logger writing one JSON line per entry: `{"time","level","msg",...fields}`.
+ *
+ * @param write where each line goes; default `console.log`
+ * @param clock the time; default now
+ * @returns the logger
+ * @example
+ * ```ts
+ * import { jsonLogger } from "@mailreg/registration";
+ * const lines: string[] = [];
+ * jsonLogger((line) => lines.push(line)).info("request", { status: 200 });
+ * ```
+ */
+export function jsonLogger(
+  write: (line: string) => void = (line) => console.log(line),
+  clock: () => Date = () => new Date(),
+): Logger {
+  const log =
+    (level: string) =>
+    (msg: string, fields: LogFields = {}) =>
+      write(JSON.stringify({ time: clock().toISOString(), level, msg, ...fields }));
+  return { info: log("info"), warn: log("warn"), error: log("error") };
+}

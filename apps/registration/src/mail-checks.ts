@@ -1,0 +1,48 @@
+/**
+ * The real login check and mailbox check, from `@mailreg/imap-sync`, in the shape the app takes
+ * (the config's certificate policy turned into connection options).
+ *
+ * @module
+ */
+import type { TlsPolicy } from "@mailreg/core";
+import { checkMailbox, type TlsOptions, verifyLogin } from "@mailreg/imap-sync";
+import type { CheckMailbox, VerifyLogin } from "./deps.ts";
+
+/** Options of {@link imapSyncChecks}. */
+export interface MailChecksOptions {
+  /** Certificates to trust besides the system's (PEM): a test server's own, say. */
+  ca?: string | string[];
+}
+
+/**
+ * The connection options of a certificate policy.
+ *
+ * @param policy the template's policy (verify, alternative name)
+ * @param ca extra trusted certificates
+ * @returns imap-sync's TLS options
+ */
+export function tlsOptions(policy: TlsPolicy, ca?: string | string[]): TlsOptions {
+  return {
+    rejectUnauthorized: policy.verify,
+    ...(policy.servername === undefined ? {} : { servername: policy.servername }),
+    ...(ca === undefined ? {} : { ca }),
+  };
+}
+
+/**
+ * The login check and mailbox check of `@mailreg/imap-sync`.
+ *
+ * @param options extra trusted certificates
+ * @returns `verifyLogin` (verify-on-submit) and `checkMailbox` (the admin's "check")
+ */
+export function imapSyncChecks(options: MailChecksOptions = {}): {
+  verifyLogin: VerifyLogin;
+  checkMailbox: CheckMailbox;
+} {
+  return {
+    verifyLogin: (profile, { timeoutMs, tls }) =>
+      verifyLogin(profile, { timeoutMs, tls: tlsOptions(tls, options.ca) }),
+    checkMailbox: (profile, { timeoutMs, tls }) =>
+      checkMailbox(profile, { timeoutMs, tls: tlsOptions(tls, options.ca) }),
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * @mailreg/registration: the registration site and admin app. `createApp(deps)` builds the Hono app
+ * (public page, admin pages, JSON API with OpenAPI, health, metrics) without I/O; `./node`
+ * serves it on Node (`startRegistrationServer`), `src/main.deno.ts` on Deno.
+ *
+ * @module
+ */
+export { createApp, MAX_BODY_BYTES, type RegistrationApp } from "./app.ts";
+export type { AppContext } from "./app-context.ts";
+export type {
+  AppBindings,
+  AppDeps,
+  CheckMailbox,
+  CheckStep,
+  ResolveHost,
+  VerifyFailure,
+  VerifyLogin,
+  VerifyLoginOptions,
+  VerifyLoginResult,
+} from "./deps.ts";
+export { jsonLogger, type LogFields, type Logger } from "./logger.ts";
+export { imapSyncChecks, type MailChecksOptions, tlsOptions } from "./mail-checks.ts";
+export { type AppMetrics, createMetrics } from "./metrics.ts";
+export { mirrorConfig } from "./mirror-config.ts";
+export { computeWindowState, type WindowMode, type WindowState } from "./windows/window-state.ts";
+export { readWindowState, setSchedule } from "./windows/window-store.ts";

@@ -1,0 +1,92 @@
+/**
+ * The public pages: `GET /register`, `POST /register` (303 back with the success message, or the
+ * form again with per-field errors), `/statreg` and `/` redirecting there, and the place of the
+ * OAuth sign-in.
+ *
+ * @module
+ */
+import { isMailregError, MailregError } from "@mailreg/core";
+import type { Context, Hono } from "hono";
+import type { AppContext } from "../app-context.ts";
+import type { AppEnv } from "../http/env.ts";
+import { fieldErrorsOf } from "../http/field-errors.ts";
+import { rateLimit } from "../http/rate-limit.ts";
+import { countRefusal, refusalCounter } from "../http/refusal-counter.ts";
+import { renderPage } from "../http/render.ts";
+import { statusOf } from "../http/status.ts";
+import { bodyFromForm } from "../submit/registration-body.ts";
+import { submitRegistration } from "../submit/submit-registration.ts";
+import { RegisterPage, type RegisterPageProps } from "../views/register-page.tsx";
+import { requireOpen } from "../windows/window-guard.ts";
+import { readWindowState } from "../windows/window-store.ts";
+
+const _KEPT = [
+  "address",
+  "displayName",
+  "login",
+  "template",
+  "server.protocol",
+  "server.host",
+  "server.port",
+  "server.security",
+];
+
+function _page(c: Context<AppEnv>, ctx: AppContext, props: Partial<RegisterPageProps>) {
+  return (
+    <RegisterPage
+      t={c.get("t")}
+      locale={c.get("locale")}
+      url={new URL(c.req.url)}
+      config={ctx.config}
+      timeZone={ctx.timeZone}
+      {...props}
+    />
+  );
+}
+
+/**
+ * Adds the public pages.
+ *
+ * @param app the app
+ * @param ctx the app context
+ */
+export function registerPages(app: Hono<AppEnv>, ctx: AppContext): void {
+  app.get("/", (c) => c.redirect("/register", 302));
+  app.get("/statreg", (c) => c.redirect(`/register${new URL(c.req.url).search}`, 301));
+  app.get("/register", async (c) => {
+    const state = await readWindowState(ctx.store, ctx.config, ctx.clock());
+    if (!state.open) return renderPage(c, _page(c, ctx, { closed: { nextOpen: state.nextOpen } }));
+    return renderPage(c, _page(c, ctx, { done: c.req.query("done") === "1" }));
+  });
+  app.post("/register", refusalCounter(ctx.metrics), rateLimit(ctx.submitLimiter), async (c) => {
+    const form = await c.req.parseBody();
+    try {
+      await requireOpen(ctx);
+    } catch (error) {
+      if (!isMailregError(error, "WINDOW_CLOSED")) throw error;
+      countRefusal(ctx.metrics, error);
+      const nextOpen = (error.details?.nextOpen as string | null | undefined) ?? null;
+      return renderPage(c, _page(c, ctx, { closed: { nextOpen } }), 403);
+    }
+    try {
+      await submitRegistration(ctx, bodyFromForm(form));
+    } catch (error) {
+      const errors = fieldErrorsOf(error);
+      if (!isMailregError(error) || errors === undefined) throw error;
+      countRefusal(ctx.metrics, error);
+      const values = Object.fromEntries(
+        _KEPT.filter((k) => typeof form[k] === "string").map((k) => [k, form[k] as string]),
+      );
+      return renderPage(c, _page(c, ctx, { values, errors }), statusOf(error.code));
+    }
+    ctx.metrics.received.inc();
+    return c.redirect("/register?done=1", 303);
+  });
+  app.get("/register/oauth/:provider", (c) => {
+    const id = c.req.param("provider");
+    if (!Object.hasOwn(ctx.config.oauth.providers, id)) {
+      throw new MailregError("NOT_FOUND", `No sign-in provider ${id}`);
+    }
+    throw new MailregError("DEPENDENCY_MISSING", c.get("t")("register.oauth.unavailable", { provider: id }));
+  });
+}

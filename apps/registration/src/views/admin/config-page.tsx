@@ -1,0 +1,89 @@
+/**
+ * Instances and server templates, as the config describes them (read-only).
+ *
+ * @module
+ */
+import type { Config } from "@mailreg/core";
+import { AdminFrame, type AdminPageBase } from "./admin-frame.tsx";
+
+/**
+ * The configuration page.
+ *
+ * @param p the config
+ * @returns the page
+ */
+export function ConfigPage(p: AdminPageBase & { config: Config }) {
+  const { t, config } = p;
+  const yes = (b: boolean) => (b ? "✓" : "–");
+  return (
+    <AdminFrame {...p} heading={t("admin.nav.config")}>
+      <p class="muted">{t("admin.config.readonly")}</p>
+      <h2>{t("admin.config.instances")}</h2>
+      {config.instances.length === 0 ? (
+        <p class="card muted">{t("admin.config.none")}</p>
+      ) : (
+        <div class="card" style="padding:0">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t("admin.config.id")}</th>
+                <th scope="col">{t("admin.config.label")}</th>
+                <th scope="col">Folders</th>
+                <th scope="col">Interval (s)</th>
+                <th scope="col">Delete after fetch</th>
+              </tr>
+            </thead>
+            <tbody>
+              {config.instances.map((i) => (
+                <tr>
+                  <td>
+                    <code>{i.id}</code>
+                  </td>
+                  <td>{i.label}</td>
+                  <td>{i.folderPolicy.mode}</td>
+                  <td class="num">{i.schedule.autoFetch ? i.schedule.intervalSeconds : "–"}</td>
+                  <td>{yes(i.deleteAfterFetch)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <h2>{t("admin.config.templates")}</h2>
+      {config.servers.length === 0 ? (
+        <p class="card muted">{t("admin.config.none")}</p>
+      ) : (
+        <div class="card" style="padding:0">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t("admin.config.id")}</th>
+                <th scope="col">{t("admin.config.label")}</th>
+                <th scope="col">Server</th>
+                <th scope="col">TLS</th>
+                <th scope="col">SMTP</th>
+                <th scope="col">{t("admin.config.offered")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {config.servers.map((s) => (
+                <tr>
+                  <td>
+                    <code>{s.id}</code>
+                  </td>
+                  <td>{s.label}</td>
+                  <td>
+                    {s.protocol} {s.host}:{s.port} ({s.security})
+                  </td>
+                  <td>{s.tls.verify ? (s.tls.servername ?? "verify") : "not verified"}</td>
+                  <td>{s.smtp === undefined ? "–" : `${s.smtp.host}:${s.smtp.port}`}</td>
+                  <td>{yes(config.registration.templates.includes(s.id))}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </AdminFrame>
+  );
+}

@@ -1,0 +1,249 @@
+/**
+ * The envelope of a message (date, subject, Message-ID, addresses), parsed from its header block
+ * with RFC 2047 encoded words decoded. One parser for every source, so IMAP and POP3 messages look
+ * the same to sinks, and the server is not asked for ENVELOPE.
+ *
+ * @module
+ */
+
+/** One address of an address header. */
+export interface EnvelopeAddress {
+  name?: string;
+  address: string;
+}
+
+/** What sinks and webhooks get to know of a message without parsing it. */
+export interface Envelope {
+  /** The Date header as ISO 8601, when it parses. */
+  date?: string;
+  subject?: string;
+  /** The Message-ID without angle brackets. */
+  messageId?: string;
+  inReplyTo?: string;
+  from: EnvelopeAddress[];
+  sender: EnvelopeAddress[];
+  replyTo: EnvelopeAddress[];
+  to: EnvelopeAddress[];
+  cc: EnvelopeAddress[];
+  bcc: EnvelopeAddress[];
+}
+
+const _MAX_HEADER = 256 * 1024;
+
+/**
+ * The header block of a raw message (up to the first empty line, at most 256 KiB), as text.
+ *
+ * @param raw the raw message
+ * @returns the header text (latin1 bytes above 0x7f are read as UTF-8 where valid)
+ */
+export function headerBlock(raw: Uint8Array): string {
+  const limit = Math.min(raw.length, _MAX_HEADER);
+  let end = limit;
+  for (let i = 0; i + 1 < limit; i++) {
+    if (raw[i] === 10 && raw[i + 1] === 10) {
+      end = i;
+      break;
+    }
+    if (raw[i] === 13 && raw[i + 1] === 10 && raw[i + 2] === 13 && raw[i + 3] === 10) {
+      end = i;
+      break;
+    }
+  }
+  return _decoder("utf-8").decode(raw.subarray(0, end));
+}
+
+/**
+ * Parses the envelope from a raw message's header.
+ *
+ * @param raw the raw message
+ * @returns the envelope (empty lists for absent address headers)
+ * @example
+ * ```ts
+ * import { parseEnvelope } from "@mailreg/imap-sync";
+ * const raw = new TextEncoder().encode("From: =?UTF-8?Q?J=C3=BCrgen?= <j@example.org>\r\nSubject: Hi\r\nMessage-ID: <a@b>\r\n\r\nbody");
+ * const env = parseEnvelope(raw);
+ * console.log(env.from[0]?.name, env.messageId); // Jürgen a@b
+ * ```
+ */
+export function parseEnvelope(raw: Uint8Array): Envelope {
+  const headers = parseHeaders(headerBlock(raw), _WANTED);
+  const first = (name: string) => headers.get(name)?.[0];
+  const addresses = (name: string) => (headers.get(name) ?? []).flatMap(parseAddressList);
+  const env: Envelope = {
+    from: addresses("from"),
+    sender: addresses("sender"),
+    replyTo: addresses("reply-to"),
+    to: addresses("to"),
+    cc: addresses("cc"),
+    bcc: addresses("bcc"),
+  };
+  const date = first("date");
+  if (date !== undefined) {
+    const parsed = Date.parse(date.replace(/\s*\([^)]*\)\s*$/, ""));
+    if (!Number.isNaN(parsed)) env.date = new Date(parsed).toISOString();
+  }
+  const subject = first("subject");
+  if (subject !== undefined) env.subject = decodeWords(subject);
+  const messageId = _msgId(first("message-id"));
+  if (messageId !== undefined) env.messageId = messageId;
+  const inReplyTo = _msgId(first("in-reply-to"));
+  if (inReplyTo !== undefined) env.inReplyTo = inReplyTo;
+  return env;
+}
+
+const _WANTED: ReadonlySet<string> = new Set([
+  "date",
+  "subject",
+  "message-id",
+  "in-reply-to",
+  "from",
+  "sender",
+  "reply-to",
+  "to",
+  "cc",
+  "bcc",
+]);
+
+/**
+ * Unfolds a header block into lower-case names and their values, in order.
+ *
+ * @param block the header text
+ * @param only keep only these (lower-case) names; all when absent
+ * @returns name → values
+ */
+export function parseHeaders(block: string, only?: ReadonlySet<string>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const unfolded = block.includes("\n ") || block.includes("\n\t") ? block.replace(/\r?\n[ \t]+/g, " ") : block;
+  for (const line of unfolded.split("\n")) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    if (only !== undefined && !only.has(name)) continue;
+    const value = line.slice(colon + 1).trim();
+    const list = out.get(name);
+    if (list === undefined) out.set(name, [value]);
+    else list.push(value);
+  }
+  return out;
+}
+
+/**
+ * Decodes RFC 2047 encoded words (`=?charset?B|Q?text?=`); whitespace between adjacent encoded
+ * words is dropped as the RFC says. Unknown charsets are left encoded.
+ *
+ * @param value a header value
+ * @returns the decoded text
+ */
+export function decodeWords(value: string): string {
+  if (!value.includes("=?")) return value;
+  return value
+    .replace(/(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)\s+(?==\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)/g, "$1")
+    .replace(/=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g, (word, charset: string, encoding: string, text: string) => {
+      try {
+        const bytes = encoding.toUpperCase() === "B" ? _base64(text) : _quoted(text);
+        return _decoder(charset.split("*")[0]!.toLowerCase()).decode(bytes);
+      } catch {
+        return word;
+      }
+    });
+}
+
+/**
+ * Parses an address list (`"Name" <a@b>, c@d, Group: e@f;`) into addresses; groups are flattened.
+ *
+ * @param value the header value
+ * @returns the addresses
+ */
+export function parseAddressList(value: string): EnvelopeAddress[] {
+  const out: EnvelopeAddress[] = [];
+  // a group ("Team: a@b, c@d;") lists its members; its name is not an address
+  const group = /^[^"<@,:]*:/.exec(value);
+  const list = group === null ? value : value.slice(group[0].length).replace(/;\s*$/, "");
+  for (const part of _splitTopLevel(list)) {
+    const item = part.trim();
+    if (item === "") continue;
+    const angle = /^(.*?)<([^>]*)>\s*(?:\(.*\))?$/.exec(item);
+    if (angle !== null) {
+      const name = decodeWords(_unquote(angle[1]!.trim()));
+      const address = angle[2]!.trim();
+      out.push(name === "" ? { address } : { name, address });
+    } else {
+      const comment = /^(\S+@\S+)\s*\((.*)\)$/.exec(item);
+      if (comment !== null) out.push({ name: decodeWords(comment[2]!), address: comment[1]! });
+      else out.push({ address: item });
+    }
+  }
+  return out;
+}
+
+const _decoders = new Map<string, TextDecoder>();
+
+/** A decoder per charset, made once (making one costs more than decoding a header). */
+function _decoder(charset: string): TextDecoder {
+  let decoder = _decoders.get(charset);
+  if (decoder === undefined) {
+    decoder = new TextDecoder(charset);
+    _decoders.set(charset, decoder);
+  }
+  return decoder;
+}
+
+function _msgId(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const match = /<([^>]+)>/.exec(value);
+  const id = (match?.[1] ?? value).trim();
+  return id === "" ? undefined : id;
+}
+
+function _splitTopLevel(value: string): string[] {
+  const parts: string[] = [];
+  let depthAngle = 0;
+  let depthParen = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === "\\" && quoted) {
+      i++;
+    } else if (c === '"') {
+      quoted = !quoted;
+    } else if (!quoted) {
+      if (c === "<") depthAngle++;
+      else if (c === ">") depthAngle = Math.max(0, depthAngle - 1);
+      else if (c === "(") depthParen++;
+      else if (c === ")") depthParen = Math.max(0, depthParen - 1);
+      else if (c === "," && depthAngle === 0 && depthParen === 0) {
+        parts.push(value.slice(start, i));
+        start = i + 1;
+      }
+    }
+  }
+  parts.push(value.slice(start));
+  return parts;
+}
+
+function _unquote(value: string): string {
+  return value.startsWith('"') && value.endsWith('"') && value.length >= 2
+    ? value.slice(1, -1).replace(/\\(.)/g, "$1")
+    : value;
+}
+
+function _base64(text: string): Uint8Array {
+  const bin = atob(text.replace(/[^A-Za-z0-9+/]/g, ""));
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function _quoted(text: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "_") out.push(0x20);
+    else if (c === "=" && /^[0-9A-Fa-f]{2}$/.test(text.slice(i + 1, i + 3))) {
+      out.push(Number.parseInt(text.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else out.push(c.charCodeAt(0) & 0xff);
+  }
+  return Uint8Array.from(out);
+}

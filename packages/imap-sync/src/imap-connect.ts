@@ -1,0 +1,115 @@
+/**
+ * Opening an imapflow connection from a connection profile: security mode, certificate policy,
+ * password or OAuth 2.0 login, timeouts; failures become typed {@link MailregError}s.
+ *
+ * @module
+ */
+import type { ConnectionProfile } from "@mailreg/core";
+import { MailregError } from "@mailreg/core";
+import { ImapFlow, type ImapFlowOptions } from "imapflow";
+import { type ConnectOptions, DEFAULT_TIMEOUT_MS, profileSecret } from "./connect-options.ts";
+import { toMailError } from "./mail-error.ts";
+
+/**
+ * The imapflow options for a profile: implicit TLS for "tls", STARTTLS required for "starttls",
+ * plain for "none"; QRESYNC enabled where offered; no logging (a secret never reaches a log).
+ *
+ * @param profile the opened connection profile
+ * @param options timeouts, certificate policy, access token
+ * @returns options for `new ImapFlow()`
+ * @throws {MailregError} MAIL_AUTH_FAILED when an OAuth profile comes without an access token
+ */
+export function imapFlowOptions(profile: ConnectionProfile, options: ConnectOptions = {}): ImapFlowOptions {
+  const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const tls = options.tls ?? {};
+  return {
+    host: profile.host,
+    port: profile.port,
+    secure: profile.security === "tls",
+    doSTARTTLS: profile.security === "starttls",
+    tls: {
+      ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+      ...(tls.servername === undefined ? {} : { servername: tls.servername }),
+      rejectUnauthorized: tls.rejectUnauthorized ?? true,
+    },
+    auth: _auth(profile, options.accessToken),
+    logger: false,
+    qresync: true,
+    disableAutoIdle: true,
+    connectionTimeout: timeout,
+    greetingTimeout: timeout,
+    socketTimeout: Math.max(timeout * 6, 60_000),
+  };
+}
+
+/**
+ * Connects and logs in. Closes the connection again when the login fails or takes longer than
+ * `timeoutMs` (twice the connect budget covers connect, TLS, greeting and login).
+ *
+ * @param profile the opened connection profile
+ * @param options timeouts, certificate policy, access token
+ * @returns the logged-in client; call `logout()` when done
+ * @throws {MailregError} MAIL_AUTH_FAILED, MAIL_CONNECTION_FAILED, MAIL_TLS_FAILED or MAIL_PROTOCOL
+ */
+export async function connectImap(
+  profile: ConnectionProfile,
+  options: ConnectOptions = {},
+): Promise<ImapFlow> {
+  const where = { host: profile.host, port: profile.port, login: profile.login };
+  const secret = profileSecret(profile, options.accessToken);
+  let client: ImapFlow;
+  try {
+    client = new ImapFlow(imapFlowOptions(profile, options));
+  } catch (error) {
+    throw toMailError(error, where, secret);
+  }
+  // an 'error' event without a listener would crash the process
+  client.on("error", () => {});
+  const budget = (options.timeoutMs ?? DEFAULT_TIMEOUT_MS) * 2;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      client.connect(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(Object.assign(new Error(`No login within ${budget} ms`), { code: "ETIMEOUT" })),
+          budget,
+        );
+      }),
+    ]);
+    return client;
+  } catch (error) {
+    client.close();
+    throw toMailError(error, where, secret);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Logs out politely, or closes the socket when the server does not answer in time.
+ *
+ * @param client a connected client
+ * @param timeoutMs how long to wait for the LOGOUT answer
+ */
+export async function closeImap(client: ImapFlow, timeoutMs = 2_000): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([client.logout(), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  } catch {
+    // the connection is going away either way
+  } finally {
+    clearTimeout(timer);
+    client.close();
+  }
+}
+
+function _auth(profile: ConnectionProfile, accessToken: string | undefined): ImapFlowOptions["auth"] {
+  if (profile.auth.method === "password") return { user: profile.login, pass: profile.auth.password };
+  if (accessToken === undefined || accessToken === "") {
+    throw new MailregError("MAIL_AUTH_FAILED", "An OAuth 2.0 profile needs an access token to log in", {
+      details: { reason: "auth", host: profile.host, port: profile.port },
+    });
+  }
+  return { user: profile.login, accessToken };
+}

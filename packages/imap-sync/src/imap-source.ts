@@ -1,0 +1,244 @@
+/**
+ * The IMAP source, on imapflow: folders with their delimiter, special use and subscription;
+ * incremental fetch by UIDVALIDITY and last UID; flag changes and expunges by QRESYNC, by CONDSTORE
+ * (CHANGEDSINCE), or — on servers with neither — by a scan of all flags; delete with UID EXPUNGE
+ * (UIDPLUS) and move (MOVE, else COPY + delete).
+ *
+ * A run with no change costs a constant number of round trips: LOGIN and LIST, then one SELECT per
+ * folder (with QRESYNC, flag changes and expunges come with the SELECT; new messages are only
+ * fetched when UIDNEXT moved).
+ *
+ * @module
+ */
+import type { ConnectionProfile } from "@mailreg/core";
+import type { ImapFlow } from "imapflow";
+import type { ConnectOptions } from "./connect-options.ts";
+import { closeImap, connectImap } from "./imap-connect.ts";
+import { toMailError } from "./mail-error.ts";
+import { toSequenceSet } from "./sequence-set.ts";
+import type {
+  FetchContext,
+  FolderInfo,
+  SavedFolderState,
+  Source,
+  SourceEvent,
+  SourceFactory,
+  SourceKey,
+  SpecialUse,
+} from "./source.ts";
+
+/**
+ * Connects to an IMAP server and returns it as a {@link Source}.
+ *
+ * @param profile the opened connection profile (protocol "imap")
+ * @param options timeouts, certificate policy, access token
+ * @returns the connected source; `close()` it when done
+ * @throws {MailregError} MAIL_AUTH_FAILED, MAIL_CONNECTION_FAILED, MAIL_TLS_FAILED or MAIL_PROTOCOL
+ */
+export const imapSource: SourceFactory = async (profile: ConnectionProfile, options: ConnectOptions) => {
+  const client = await connectImap(profile, options);
+  const where = { host: profile.host, port: profile.port };
+  const guard = async <T>(run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (error) {
+      throw toMailError(error, where);
+    }
+  };
+  const source: Source = {
+    kind: "imap",
+    capabilities: {
+      folders: true,
+      flags: true,
+      vanished: client.capabilities.has("QRESYNC"),
+      move: true,
+    },
+    listFolders: () => guard(() => _listFolders(client)),
+    fetchNew: (folder, since, context) => _fetchNew(client, folder, since, context, where),
+    delete: (folder, keys) => guard(() => _delete(client, folder, keys)),
+    move: (folder, keys, destination) => guard(() => _move(client, folder, keys, destination)),
+    close: () => closeImap(client),
+  };
+  return source;
+};
+
+async function _listFolders(client: ImapFlow): Promise<FolderInfo[]> {
+  const list = await client.list();
+  return list.map((entry) => {
+    const flags = [...entry.flags];
+    const folder: FolderInfo = {
+      path: entry.path,
+      delimiter: entry.delimiter === "" ? null : (entry.delimiter ?? null),
+      subscribed: entry.subscribed,
+      flags,
+      selectable: !flags.some((f) => /^\\(noselect|nonexistent)$/i.test(f)),
+    };
+    if (entry.specialUse !== undefined && entry.specialUse !== "") folder.specialUse = entry.specialUse as SpecialUse;
+    return folder;
+  });
+}
+
+async function* _fetchNew(
+  client: ImapFlow,
+  folder: string,
+  since: SavedFolderState | undefined,
+  context: FetchContext,
+  where: { host: string; port: number },
+): AsyncGenerator<SourceEvent, void, undefined> {
+  const changed: { uid: number; flags: string[] }[] = [];
+  const vanished: number[] = [];
+  const onFlags = (e: { path: string; uid?: number; flags: Set<string> }) => {
+    if (e.path === folder && e.uid !== undefined) changed.push({ uid: e.uid, flags: _flags(e.flags) });
+  };
+  const onExpunge = (e: { path: string; uid?: number; vanished: boolean }) => {
+    if (e.path === folder && e.vanished && e.uid !== undefined) vanished.push(e.uid);
+  };
+  const qresync = client.enabled.has("QRESYNC") && since?.highestModseq !== undefined;
+  let mailbox: Awaited<ReturnType<ImapFlow["mailboxOpen"]>>;
+  client.on("flags", onFlags);
+  client.on("expunge", onExpunge);
+  try {
+    mailbox = await client.mailboxOpen(
+      folder,
+      qresync && since !== undefined
+        ? { changedSince: BigInt(since.highestModseq ?? "0"), uidValidity: BigInt(since.uidValidity) }
+        : {},
+    );
+  } catch (error) {
+    throw toMailError(error, where);
+  } finally {
+    client.off("flags", onFlags);
+    client.off("expunge", onExpunge);
+  }
+
+  const uidValidity = Number(mailbox.uidValidity);
+  const highestModseq = mailbox.noModseq === true ? undefined : mailbox.highestModseq?.toString();
+  const same = since !== undefined && since.uidValidity === uidValidity;
+  const lastUid = same ? since.lastUid : 0;
+  const expected = mailbox.exists === 0 ? 0 : Math.max(0, Math.min(mailbox.exists, mailbox.uidNext - 1 - lastUid));
+  yield {
+    type: "status",
+    status: { uidValidity, uidNext: mailbox.uidNext, exists: mailbox.exists, ...(highestModseq === undefined ? {} : { highestModseq }) },
+    expected,
+  };
+  const key = (uid: number): SourceKey => ({ uidValidity, uid });
+
+  try {
+    if (same && lastUid > 0) {
+      yield* _flagChanges(client, since, { qresync: (mailbox as { qresync?: boolean }).qresync === true, changed, vanished, lastUid, highestModseq, exists: mailbox.exists, key });
+      if (context.listStored === true && mailbox.exists > 0) {
+        const uids = await client.search({ uid: `1:${lastUid}` }, { uid: true });
+        if (Array.isArray(uids) && uids.length > 0) yield { type: "stored", keys: uids.map(key) };
+      }
+    }
+    // the state that covers what is yielded so far: flags are only up to date at the very end
+    const previousModseq = same ? since.highestModseq : undefined;
+    let seen = lastUid;
+    if (mailbox.exists > 0 && mailbox.uidNext > lastUid + 1) {
+      const messages = client.fetch(
+        `${lastUid + 1}:*`,
+        { uid: true, flags: true, internalDate: true, size: true, source: true },
+        { uid: true },
+      );
+      for await (const message of messages) {
+        if (message.uid <= lastUid || message.source === undefined) continue;
+        const internalDate = message.internalDate === undefined ? undefined : new Date(message.internalDate);
+        yield {
+          type: "message",
+          message: {
+            key: key(message.uid),
+            flags: _flags(message.flags),
+            size: message.size ?? message.source.length,
+            source: _once(message.source),
+            ...(internalDate === undefined ? {} : { internalDate }),
+          },
+        };
+        seen = Math.max(seen, message.uid);
+        yield { type: "checkpoint", state: _state(uidValidity, seen, previousModseq) };
+        if (context.signal?.aborted === true) return;
+      }
+    }
+    // UIDs below UIDNEXT that were not fetched are gone: the next run starts above them
+    yield { type: "checkpoint", state: _state(uidValidity, Math.max(seen, mailbox.uidNext - 1), highestModseq) };
+  } catch (error) {
+    throw toMailError(error, where);
+  }
+}
+
+/** Flag changes and expunges since the saved state, by the best means the server offers. */
+async function* _flagChanges(
+  client: ImapFlow,
+  since: SavedFolderState,
+  s: {
+    qresync: boolean;
+    changed: { uid: number; flags: string[] }[];
+    vanished: number[];
+    lastUid: number;
+    highestModseq: string | undefined;
+    exists: number;
+    key: (uid: number) => SourceKey;
+  },
+): AsyncGenerator<SourceEvent, void, undefined> {
+  if (s.qresync) {
+    // QRESYNC: the SELECT itself reported them
+    for (const c of s.changed) if (c.uid <= s.lastUid) yield { type: "flags", key: s.key(c.uid), flags: c.flags };
+    if (s.vanished.length > 0) yield { type: "vanished", keys: s.vanished.map(s.key) };
+    return;
+  }
+  if (s.exists === 0) return;
+  if (s.highestModseq !== undefined && since.highestModseq !== undefined) {
+    // CONDSTORE: only what changed, and nothing at all when HIGHESTMODSEQ did not move
+    if (s.highestModseq === since.highestModseq) return;
+    const changed = client.fetch(
+      `1:${s.lastUid}`,
+      { uid: true, flags: true },
+      { uid: true, changedSince: BigInt(since.highestModseq) },
+    );
+    for await (const m of changed) yield { type: "flags", key: s.key(m.uid), flags: _flags(m.flags) };
+    return;
+  }
+  // neither: every stored message's flags (the engine keeps only real changes)
+  for await (const m of client.fetch(`1:${s.lastUid}`, { uid: true, flags: true }, { uid: true })) {
+    yield { type: "flags", key: s.key(m.uid), flags: _flags(m.flags) };
+  }
+}
+
+async function _delete(client: ImapFlow, folder: string, keys: readonly SourceKey[]): Promise<number> {
+  const uids = await _uidsInOpenFolder(client, folder, keys);
+  if (uids.length === 0) return 0;
+  const ok = await client.messageDelete(toSequenceSet(uids), { uid: true });
+  return ok === false ? 0 : uids.length;
+}
+
+async function _move(client: ImapFlow, folder: string, keys: readonly SourceKey[], destination: string): Promise<number> {
+  const uids = await _uidsInOpenFolder(client, folder, keys);
+  if (uids.length === 0) return 0;
+  const result = await client.messageMove(toSequenceSet(uids), destination, { uid: true });
+  return result === false ? 0 : uids.length;
+}
+
+/**
+ * Selects `folder` when needed and returns the UIDs of `keys` that belong to its current
+ * UIDVALIDITY: a key from before a UIDVALIDITY change names another message now, never delete it.
+ */
+async function _uidsInOpenFolder(client: ImapFlow, folder: string, keys: readonly SourceKey[]): Promise<number[]> {
+  const mailbox = client.mailbox !== false && client.mailbox.path === folder ? client.mailbox : await client.mailboxOpen(folder);
+  const uidValidity = Number(mailbox.uidValidity);
+  return keys
+    .filter((k): k is { uidValidity: number; uid: number } => "uid" in k && k.uidValidity === uidValidity)
+    .map((k) => k.uid)
+    .sort((a, b) => a - b);
+}
+
+function _state(uidValidity: number, lastUid: number, highestModseq: string | undefined): SavedFolderState {
+  return highestModseq === undefined ? { uidValidity, lastUid } : { uidValidity, lastUid, highestModseq };
+}
+
+/** A message's flags without `\Recent`, which belongs to one session, not to the message. */
+function _flags(flags: Set<string> | undefined): string[] {
+  return [...(flags ?? [])].filter((f) => f.toLowerCase() !== "\\recent");
+}
+
+async function* _once(bytes: Uint8Array): AsyncGenerator<Uint8Array, void, undefined> {
+  yield bytes;
+}

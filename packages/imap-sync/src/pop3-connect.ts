@@ -1,0 +1,48 @@
+/**
+ * Opening a logged-in POP3 session from a connection profile; failures become typed
+ * {@link MailregError}s.
+ *
+ * @module
+ */
+import { type ConnectionProfile, MailregError } from "@mailreg/core";
+import { type ConnectOptions, profileSecret } from "./connect-options.ts";
+import { toMailError } from "./mail-error.ts";
+import { Pop3Client } from "./pop3-client.ts";
+
+/**
+ * Connects (POP3S, STLS or plain, as the profile says) and logs in with the password or, for an
+ * OAuth 2.0 profile, XOAUTH2 and `options.accessToken`.
+ *
+ * @param profile the opened connection profile
+ * @param options timeouts, certificate policy, access token
+ * @returns the client in the TRANSACTION state; end with `quit()` (commits DELEs) or `close()`
+ * @throws {MailregError} MAIL_AUTH_FAILED, MAIL_CONNECTION_FAILED, MAIL_TLS_FAILED or MAIL_PROTOCOL
+ */
+export async function connectPop3(
+  profile: ConnectionProfile,
+  options: ConnectOptions = {},
+): Promise<Pop3Client> {
+  const where = { host: profile.host, port: profile.port, login: profile.login };
+  const secret = profileSecret(profile, options.accessToken);
+  if (profile.auth.method === "oauth2" && (secret === undefined || secret === "")) {
+    throw new MailregError("MAIL_AUTH_FAILED", "An OAuth 2.0 profile needs an access token to log in", {
+      details: { reason: "auth", host: profile.host, port: profile.port },
+    });
+  }
+  let client: Pop3Client | undefined;
+  try {
+    client = await Pop3Client.connect({
+      host: profile.host,
+      port: profile.port,
+      security: profile.security,
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    });
+    if (profile.auth.method === "password") await client.login(profile.login, profile.auth.password);
+    else await client.loginOAuth2(profile.login, secret ?? "");
+    return client;
+  } catch (error) {
+    client?.close();
+    throw toMailError(error, where, secret);
+  }
+}

@@ -1,0 +1,179 @@
+import { type DovecotHandle, generateMessages, seedMaildir, startDovecot } from "@mailreg/mailservers";
+import { countMessages, listSyncRuns, schema } from "@mailreg/store";
+import { and, eq } from "drizzle-orm";
+import { ImapFlow } from "imapflow";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { freshUser, profileFor, seedTarget, storedByFolder, testWorld, trustTest } from "./_test-servers.ts";
+import { syncMailbox } from "./sync-mailbox.ts";
+
+const shared = inject("mailservers").dovecot;
+const ids = (list: { messageId: string }[]) => list.map((m) => m.messageId.slice(1, -1)).sort();
+const INBOX_ONLY = { mode: "inbox", folders: [], includeSubfolders: true, exclude: [] } as const;
+
+async function imap(info: typeof shared, user: { user: string; password: string }): Promise<ImapFlow> {
+  const client = new ImapFlow({
+    host: info.host,
+    port: info.imapPort,
+    secure: false,
+    tls: { ca: info.caPem, servername: info.servername },
+    auth: { user: user.user, pass: user.password },
+    logger: false,
+  });
+  await client.connect();
+  return client;
+}
+
+let noCondstore: DovecotHandle;
+beforeAll(async () => {
+  noCondstore = await startDovecot({ condstore: false });
+});
+afterAll(async () => {
+  await noCondstore?.stop();
+});
+
+describe("syncMailbox() over IMAP against Dovecot", () => {
+  it("stores new mail of the next run once, with no duplicate of the first run's", async () => {
+    const user = freshUser(shared);
+    const world = await testWorld();
+    const mailbox = await world.addMailbox(profileFor(shared, user));
+    const first = [...generateMessages({ count: 30, seed: 101 })];
+    await seedMaildir(seedTarget(shared), user.user, "INBOX", first);
+    const options = { store: world.store, keyring: world.keyring, connect: trustTest(shared), folderPolicy: INBOX_ONLY, chunkMessages: 7 };
+
+    const run1 = await syncMailbox(mailbox, options);
+    expect(run1).toMatchObject({ status: "ok", fetched: 30 });
+    const second = [...generateMessages({ count: 12, seed: 102 })];
+    await seedMaildir(seedTarget(shared), user.user, "INBOX", second);
+    const run2 = await syncMailbox(mailbox, options);
+    expect(run2).toMatchObject({ status: "ok", fetched: 12 });
+    const run3 = await syncMailbox(mailbox, options);
+    expect(run3).toMatchObject({ status: "ok", fetched: 0, flagsChanged: 0 });
+
+    expect((await storedByFolder(world.store, mailbox.id)).get("INBOX")).toEqual(ids([...first, ...second]));
+    const runs = await listSyncRuns(world.store, mailbox.id);
+    expect(runs.map((r) => [r.status, r.fetched])).toEqual([
+      ["ok", 0],
+      ["ok", 12],
+      ["ok", 30],
+    ]);
+    world.store.close();
+  });
+
+  it("stores the raw source byte for byte, with its hash, flags, date and envelope", async () => {
+    const user = freshUser(shared);
+    const world = await testWorld();
+    const mailbox = await world.addMailbox(profileFor(shared, user));
+    const [message] = [...generateMessages({ count: 1, seed: 7, attachmentShare: 1 })];
+    await seedMaildir(seedTarget(shared), user.user, "INBOX", [message!]);
+    await syncMailbox(mailbox, { store: world.store, keyring: world.keyring, connect: trustTest(shared), folderPolicy: INBOX_ONLY });
+    const row = await world.store.db.select().from(schema.messages).where(eq(schema.messages.mailboxId, mailbox.id)).get();
+    expect(new TextDecoder().decode(row!.raw)).toBe(message!.raw);
+    const expectedHash = Buffer.from(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(message!.raw))).toString("hex");
+    expect(row!.contentHash).toBe(expectedHash);
+    expect(row!.flags.sort()).toEqual([...message!.flags].sort());
+    expect(row!.internalDate).toBe(new Date(Math.floor(message!.internalDate.getTime() / 1000) * 1000).toISOString());
+    expect(row!.envelope).toMatchObject({ subject: message!.subject, messageId: message!.messageId.slice(1, -1) });
+    expect((row!.envelope as { from: { address: string }[] }).from[0]?.address).toBe(message!.from);
+    world.store.close();
+  });
+
+  for (const condstore of [true, false]) {
+    it(`sees a flag change ${condstore ? "with CONDSTORE/QRESYNC" : "on a server without CONDSTORE (flag scan)"}`, async () => {
+      const server = condstore ? shared : noCondstore;
+      const user = freshUser(server);
+      const world = await testWorld();
+      const mailbox = await world.addMailbox(profileFor(server, user));
+      const messages = [...generateMessages({ count: 20, seed: 55 })].map((m) => ({ ...m, flags: [] }));
+      await seedMaildir(seedTarget(server), user.user, "INBOX", messages);
+      const options = { store: world.store, keyring: world.keyring, connect: trustTest(server), folderPolicy: INBOX_ONLY };
+      expect(await syncMailbox(mailbox, options)).toMatchObject({ status: "ok", fetched: 20 });
+
+      const client = await imap(server, user);
+      await client.mailboxOpen("INBOX");
+      await client.messageFlagsAdd("3,7", ["\\Flagged", "\\Seen"], { uid: true });
+      await client.logout();
+
+      const run = await syncMailbox(mailbox, options);
+      expect(run).toMatchObject({ status: "ok", fetched: 0, flagsChanged: 2 });
+      const flagged = await world.store.db
+        .select({ uid: schema.messages.uid, flags: schema.messages.flags })
+        .from(schema.messages)
+        .where(and(eq(schema.messages.mailboxId, mailbox.id)))
+        .all();
+      const byUid = new Map(flagged.map((r) => [r.uid, r.flags.sort()]));
+      expect(byUid.get(3)).toEqual(["\\Flagged", "\\Seen"]);
+      expect(byUid.get(7)).toEqual(["\\Flagged", "\\Seen"]);
+      expect(byUid.get(4)).toEqual([]);
+      expect(await syncMailbox(mailbox, options)).toMatchObject({ flagsChanged: 0 });
+      world.store.close();
+    });
+  }
+
+  it("loses and duplicates nothing when a folder is deleted and recreated with a new UIDVALIDITY", async () => {
+    const user = freshUser(shared);
+    const world = await testWorld();
+    const mailbox = await world.addMailbox(profileFor(shared, user));
+    const target = seedTarget(shared);
+    const kept = [...generateMessages({ count: 10, seed: 301 })];
+    const dropped = [...generateMessages({ count: 5, seed: 302 })];
+    await seedMaildir(target, user.user, "Projekte", [...kept, ...dropped]);
+    const policy = { mode: "selected", folders: ["Projekte"], includeSubfolders: true, exclude: [] } as const;
+    const options = { store: world.store, keyring: world.keyring, connect: trustTest(shared), folderPolicy: policy, chunkMessages: 4 };
+    expect(await syncMailbox(mailbox, options)).toMatchObject({ status: "ok", fetched: 15 });
+    const before = await world.store.db.select().from(schema.folderState).where(eq(schema.folderState.mailboxId, mailbox.id)).get();
+
+    await target.doveadm(["mailbox", "delete", "-u", user.user, "Projekte"]);
+    const added = [...generateMessages({ count: 6, seed: 303 })];
+    await seedMaildir(target, user.user, "Projekte", [...kept, ...added]);
+
+    const run = await syncMailbox(mailbox, options);
+    expect(run.folders[0]).toMatchObject({ path: "Projekte", uidValidityChanged: true, fetched: 6, rekeyed: 10 });
+    const after = await world.store.db.select().from(schema.folderState).where(eq(schema.folderState.mailboxId, mailbox.id)).get();
+    expect(after!.uidvalidity).not.toBe(before!.uidvalidity);
+    expect((await storedByFolder(world.store, mailbox.id)).get("Projekte")).toEqual(ids([...kept, ...dropped, ...added]));
+    expect(await syncMailbox(mailbox, options)).toMatchObject({ fetched: 0, rekeyed: 0 });
+    expect(await countMessages(world.store, mailbox.id)).toBe(21);
+    world.store.close();
+  });
+
+  it("gives a wrong password the typed error MAIL_AUTH_FAILED in the summary and the run record", async () => {
+    const user = freshUser(shared);
+    const world = await testWorld();
+    const mailbox = await world.addMailbox(profileFor(shared, { ...user, password: "not-the-password" }));
+    const run = await syncMailbox(mailbox, { store: world.store, keyring: world.keyring, connect: trustTest(shared) });
+    expect(run.status).toBe("failed");
+    expect(run.error?.code).toBe("MAIL_AUTH_FAILED");
+    expect(run.error?.message).not.toContain("not-the-password");
+    const [record] = await listSyncRuns(world.store, mailbox.id);
+    expect(record).toMatchObject({ status: "failed", errorCode: "MAIL_AUTH_FAILED" });
+    world.store.close();
+  });
+
+  it("finishes the current chunk and stops when aborted, and the next run completes without duplicates", async () => {
+    const user = freshUser(shared);
+    const world = await testWorld();
+    const mailbox = await world.addMailbox(profileFor(shared, user));
+    const messages = [...generateMessages({ count: 60, seed: 404 })];
+    await seedMaildir(seedTarget(shared), user.user, "INBOX", messages);
+    const controller = new AbortController();
+    const run1 = await syncMailbox(mailbox, {
+      store: world.store,
+      keyring: world.keyring,
+      connect: trustTest(shared),
+      folderPolicy: INBOX_ONLY,
+      chunkMessages: 10,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.fetched >= 20) controller.abort();
+      },
+    });
+    expect(run1).toMatchObject({ status: "ok", aborted: true });
+    expect(run1.fetched).toBeGreaterThanOrEqual(20);
+    expect(run1.fetched).toBeLessThan(60);
+    expect(await countMessages(world.store, mailbox.id)).toBe(run1.fetched);
+    const run2 = await syncMailbox(mailbox, { store: world.store, keyring: world.keyring, connect: trustTest(shared), folderPolicy: INBOX_ONLY });
+    expect(run1.fetched + run2.fetched).toBe(60);
+    expect((await storedByFolder(world.store, mailbox.id)).get("INBOX")).toEqual(ids(messages));
+    world.store.close();
+  });
+});

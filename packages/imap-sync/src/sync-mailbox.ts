@@ -1,0 +1,457 @@
+/**
+ * The sync engine: one run of one mailbox. Opens the sealed profile (the private key stays in
+ * memory), connects the source for its protocol, collects the folders the policy names chunk by
+ * chunk into the store (and the other sinks), deletes or moves on the server only what is durably
+ * stored, and records the run in `sync_runs`.
+ *
+ * Per chunk (≤ `chunkMessages` messages or ≤ `chunkBytes` bytes): the store decides which messages
+ * are new (re-keying those it finds again after a UIDVALIDITY change), the other sinks get the new
+ * ones, then one transaction commits the messages, flag changes, dead letters and the folder state
+ * that covers them. An interrupted run resumes after the last committed chunk; a sink may see the
+ * last chunk twice (at-least-once), the store never.
+ *
+ * @module
+ */
+import { type ConnectionProfile, type FolderPolicy, FolderPolicySchema, isMailregError, newId } from "@mailreg/core";
+import { type Keyring, open } from "@mailreg/crypto-registry";
+import {
+  finishSyncRun,
+  listFolderStates,
+  listInstances,
+  type Mailbox,
+  type Store,
+  startSyncRun,
+} from "@mailreg/store";
+import type { ConnectOptions } from "./connect-options.ts";
+import { contentHash, readAll } from "./content-hash.ts";
+import { parseEnvelope } from "./envelope.ts";
+import {
+  applySpecialUseOverrides,
+  type FolderPolicyInput,
+  type SpecialUseOverrides,
+  selectFolders,
+} from "./folder-policy.ts";
+import type { DeadLetter, MessageKey, Sink } from "./sink.ts";
+import type { FolderInfo, SavedFolderState, Source, SourceFactory, SourceKey } from "./source.ts";
+import { SOURCES } from "./sources.ts";
+import { createStoreSink, type PreparedMessage, type StoreSink } from "./store-sink.ts";
+
+/** Options of {@link syncMailbox}. */
+export interface SyncMailboxOptions {
+  /** The open store: messages, folder state, sync runs and dead letters go there. */
+  store: Store;
+  /** Holds the registry private key the mailbox's profile is sealed to. */
+  keyring: Keyring;
+  /** Sinks besides the store (Maildir, webhook, in-process events). */
+  sinks?: readonly Sink[];
+  /** Which folders; default the instance's policy from the store, else INBOX only. */
+  folderPolicy?: FolderPolicyInput;
+  /** Special-use folders for servers that do not mark them (the server template's `trashFolder` …). */
+  specialUse?: SpecialUseOverrides;
+  /** Timeouts and certificate policy of the connection. */
+  connect?: Omit<ConnectOptions, "accessToken">;
+  /** For OAuth 2.0 profiles: a fresh access token for the profile (from `@mailreg/oauth`). */
+  accessToken?: (profile: ConnectionProfile) => Promise<string>;
+  /** The worker-wide override (MultiPOP's "always delete retrieved messages"): wins over the mailbox. */
+  alwaysDeleteAfterFetch?: boolean;
+  /** Delete-after-fetch expunges (default) or moves to the Trash folder (detected or overridden). */
+  deleteMode?: "expunge" | "trash";
+  /** Called at each folder's start and after each committed chunk. */
+  onProgress?: (progress: SyncProgress) => void;
+  /** Aborting finishes the current chunk (commits it, deletes what is stored), then ends the run. */
+  signal?: AbortSignal;
+  /** Messages per chunk. Default 500. */
+  chunkMessages?: number;
+  /** Bytes per chunk. Default 16 MiB. */
+  chunkBytes?: number;
+  /** The source registry. Default {@link SOURCES}. */
+  sources?: ReadonlyMap<string, SourceFactory>;
+}
+
+/** Where a run stands. */
+export interface SyncProgress {
+  mailboxId: string;
+  folder: string;
+  /** New messages expected in this folder (from the server's counts). */
+  expected: number;
+  /** New messages stored in this folder so far. */
+  fetched: number;
+  /** New messages stored in this run so far, all folders. */
+  totalFetched: number;
+  /** Bytes of new messages stored in this run so far. */
+  totalBytes: number;
+}
+
+/** What a run did in one folder. */
+export interface FolderSyncSummary {
+  path: string;
+  specialUse?: string;
+  /** New messages stored. */
+  fetched: number;
+  bytes: number;
+  /** Messages found again after a UIDVALIDITY change and re-keyed instead of stored twice. */
+  rekeyed: number;
+  flagsChanged: number;
+  vanished: number;
+  deleted: number;
+  uidValidityChanged: boolean;
+  error?: { code: string; message: string };
+}
+
+/** What a run did. */
+export interface SyncSummary {
+  runId: string;
+  mailboxId: string;
+  status: "ok" | "failed";
+  /** True when the signal ended the run early (after committing the current chunk). */
+  aborted: boolean;
+  fetched: number;
+  bytes: number;
+  rekeyed: number;
+  flagsChanged: number;
+  vanished: number;
+  deleted: number;
+  deadLetters: number;
+  folders: FolderSyncSummary[];
+  /** The first failure (the run's `error_code`/`error_message`); never holds a secret. */
+  error?: { code: string; message: string };
+  durationMs: number;
+}
+
+const _DEFAULT_CHUNK_MESSAGES = 500;
+const _DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024;
+const _MAX_PENDING_FLAGS = 5_000;
+
+/**
+ * Collects one mailbox once.
+ *
+ * Never throws for a mail server's or a sink's failure: the summary (and the `sync_runs` row) says
+ * what failed, with a MailregError code (`MAIL_AUTH_FAILED` for a wrong password …).
+ *
+ * @param mailbox the mailbox row (`@mailreg/store`), with its sealed profile
+ * @param options store, keyring, sinks, policy, delete-after-fetch override, progress, abort signal
+ * @returns what the run did
+ * @throws {MailregError} STORE_UNAVAILABLE when the run cannot even be recorded
+ * @example
+ * ```ts
+ * import { syncMailbox } from "@mailreg/imap-sync";
+ * import { getMailbox, openStore } from "@mailreg/store";
+ * import { loadKeyring } from "./my-keys.ts"; // createKeyring(publicKey, [privateKey])
+ * const store = await openStore({ url: "file:./data/mailreg.db" });
+ * const summary = await syncMailbox(await getMailbox(store, "0193…"), {
+ *   store, keyring: await loadKeyring(), folderPolicy: { mode: "all", folders: [], includeSubfolders: true, exclude: ["\\Junk"] },
+ *   onProgress: (p) => console.log(p.folder, p.fetched, "/", p.expected),
+ * });
+ * console.log(summary.status, summary.fetched, summary.error?.code);
+ * ```
+ */
+export async function syncMailbox(mailbox: Mailbox, options: SyncMailboxOptions): Promise<SyncSummary> {
+  const started = performance.now();
+  const runId = await startSyncRun(options.store, mailbox.id);
+  const summary: SyncSummary = {
+    runId,
+    mailboxId: mailbox.id,
+    status: "ok",
+    aborted: false,
+    fetched: 0,
+    bytes: 0,
+    rekeyed: 0,
+    flagsChanged: 0,
+    vanished: 0,
+    deleted: 0,
+    deadLetters: 0,
+    folders: [],
+    durationMs: 0,
+  };
+  const fail = (error: unknown) => {
+    summary.status = "failed";
+    summary.error ??= _errorInfo(error);
+  };
+  try {
+    await _run(mailbox, options, summary, fail);
+  } catch (error) {
+    fail(error);
+  }
+  summary.aborted = options.signal?.aborted === true;
+  summary.durationMs = Math.round(performance.now() - started);
+  await finishSyncRun(options.store, runId, {
+    status: summary.status,
+    fetched: summary.fetched,
+    deleted: summary.deleted,
+    ...(summary.error === undefined ? {} : { errorCode: summary.error.code, errorMessage: summary.error.message }),
+  });
+  return summary;
+}
+
+interface _Context {
+  mailbox: Mailbox;
+  options: SyncMailboxOptions;
+  source: Source;
+  storeSink: StoreSink;
+  summary: SyncSummary;
+  deleteAfterFetch: boolean;
+  trash: string | undefined;
+}
+
+async function _run(
+  mailbox: Mailbox,
+  options: SyncMailboxOptions,
+  summary: SyncSummary,
+  fail: (error: unknown) => void,
+): Promise<void> {
+  const profile = await open(mailbox.sealed, options.keyring, {
+    registrationId: mailbox.registrationId,
+    address: mailbox.address,
+  });
+  const factory = (options.sources ?? SOURCES).get(profile.protocol);
+  if (factory === undefined) throw new TypeError(`No source for protocol ${profile.protocol}`);
+  const connect: ConnectOptions = { ...options.connect };
+  if (profile.auth.method === "oauth2" && options.accessToken !== undefined) {
+    connect.accessToken = await options.accessToken(profile);
+  }
+  const source = await factory(profile, connect);
+  try {
+    const policy = options.folderPolicy ?? (await _instancePolicy(options.store, mailbox.instanceId));
+    const folders = applySpecialUseOverrides(await source.listFolders(), options.specialUse ?? {});
+    const deleteAfterFetch = options.alwaysDeleteAfterFetch === true || mailbox.deleteAfterFetch;
+    const trash =
+      deleteAfterFetch && options.deleteMode === "trash" ? folders.find((f) => f.specialUse === "\\Trash")?.path : undefined;
+    if (deleteAfterFetch && options.deleteMode === "trash" && (trash === undefined || source.move === undefined)) {
+      fail({ code: "NOT_FOUND", message: "Delete after fetch should move to Trash, but there is no Trash folder: nothing was deleted" });
+    }
+    // with POP3 there is one folder and no policy to apply
+    let chosen = source.capabilities.folders ? selectFolders(folders, policy) : folders;
+    if (trash !== undefined) chosen = chosen.filter((f) => f.path !== trash);
+    const states = new Map((await listFolderStates(options.store, mailbox.id)).map((s) => [s.folder, s]));
+    const context: _Context = {
+      mailbox,
+      options,
+      source,
+      storeSink: createStoreSink(options.store),
+      summary,
+      deleteAfterFetch: deleteAfterFetch && (options.deleteMode !== "trash" || trash !== undefined),
+      trash,
+    };
+    for (const folder of chosen) {
+      if (options.signal?.aborted === true) break;
+      const row = states.get(folder.path);
+      const saved: SavedFolderState | undefined =
+        row?.uidvalidity === null || row?.uidvalidity === undefined
+          ? undefined
+          : {
+              uidValidity: row.uidvalidity,
+              lastUid: row.lastUid ?? 0,
+              ...(row.highestModseq === null ? {} : { highestModseq: row.highestModseq }),
+            };
+      const folderSummary = await _syncFolder(context, folder, saved);
+      summary.folders.push(folderSummary);
+      if (folderSummary.error !== undefined) fail(folderSummary.error);
+    }
+  } finally {
+    try {
+      await source.close();
+    } catch (error) {
+      fail(error);
+    }
+  }
+}
+
+async function _syncFolder(
+  context: _Context,
+  folder: FolderInfo,
+  saved: SavedFolderState | undefined,
+): Promise<FolderSyncSummary> {
+  const { mailbox, options, source, storeSink, summary } = context;
+  const sinks = options.sinks ?? [];
+  const chunkMessages = options.chunkMessages ?? _DEFAULT_CHUNK_MESSAGES;
+  const chunkBytes = options.chunkBytes ?? _DEFAULT_CHUNK_BYTES;
+  const out: FolderSyncSummary = {
+    path: folder.path,
+    ...(folder.specialUse === undefined ? {} : { specialUse: folder.specialUse }),
+    fetched: 0,
+    bytes: 0,
+    rekeyed: 0,
+    flagsChanged: 0,
+    vanished: 0,
+    deleted: 0,
+    uidValidityChanged: false,
+  };
+  const keyOf = (key: SourceKey): MessageKey => ({ mailboxId: mailbox.id, folder: folder.path, ...key });
+  let pending: { prepared: PreparedMessage; sourceKey: SourceKey }[] = [];
+  let pendingBytes = 0;
+  let flags: { key: MessageKey; flags: string[] }[] = [];
+  let vanished: MessageKey[] = [];
+  let checkpoint: SavedFolderState | undefined;
+  let committed = saved;
+  let expected = 0;
+  const stored: SourceKey[] = [];
+
+  const progress = () =>
+    options.onProgress?.({
+      mailboxId: mailbox.id,
+      folder: folder.path,
+      expected,
+      fetched: out.fetched,
+      totalFetched: summary.fetched,
+      totalBytes: summary.bytes,
+    });
+
+  const flush = async () => {
+    const stateMoved = checkpoint !== undefined && !_sameState(checkpoint, committed);
+    if (pending.length === 0 && flags.length === 0 && vanished.length === 0 && !stateMoved) return;
+    const plan = await storeSink.plan(
+      pending.map((p) => p.prepared),
+      flags,
+    );
+    const deadLetters: (DeadLetter & { mailboxId: string; messageRowId?: string })[] = [];
+    for (const message of plan.inserts) {
+      for (const sink of sinks) {
+        const dead = await _deliver(sink, message);
+        if (dead !== undefined) deadLetters.push({ ...dead, mailboxId: mailbox.id, messageRowId: message.id });
+      }
+    }
+    for (const sink of sinks) {
+      for (const update of plan.flagUpdates) await sink.flagsChanged?.(update.key, update.flags).catch(() => {});
+      if (vanished.length > 0) await sink.vanished?.(vanished).catch(() => {});
+    }
+    const state = checkpoint;
+    await storeSink.commit(plan, {
+      deadLetters,
+      ...(state === undefined
+        ? {}
+        : {
+            folderState: {
+              mailboxId: mailbox.id,
+              folder: folder.path,
+              delimiter: folder.delimiter,
+              specialUse: folder.specialUse ?? null,
+              state,
+            },
+          }),
+    });
+    committed = state ?? committed;
+    for (const p of pending) stored.push(p.sourceKey);
+    const bytes = plan.inserts.reduce((n, m) => n + m.size, 0);
+    out.fetched += plan.inserts.length;
+    out.bytes += bytes;
+    out.rekeyed += plan.rekeys.length;
+    out.flagsChanged += plan.flagUpdates.length;
+    out.vanished += vanished.length;
+    summary.fetched += plan.inserts.length;
+    summary.bytes += bytes;
+    summary.rekeyed += plan.rekeys.length;
+    summary.flagsChanged += plan.flagUpdates.length;
+    summary.vanished += vanished.length;
+    summary.deadLetters += deadLetters.length;
+    pending = [];
+    pendingBytes = 0;
+    flags = [];
+    vanished = [];
+    progress();
+  };
+
+  try {
+    const events = source.fetchNew(folder.path, saved, {
+      isStored: (keys) => storeSink.isStored(keys.map(keyOf)),
+      listStored: context.deleteAfterFetch,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+    for await (const event of events) {
+      switch (event.type) {
+        case "status":
+          expected = event.expected;
+          out.uidValidityChanged = saved !== undefined && saved.uidValidity !== event.status.uidValidity;
+          progress();
+          break;
+        case "message": {
+          const m = event.message;
+          const raw = await readAll(m.source);
+          const prepared: PreparedMessage = {
+            id: newId(),
+            key: keyOf(m.key),
+            raw,
+            size: m.size > 0 ? m.size : raw.length,
+            flags: m.flags,
+            envelope: parseEnvelope(raw),
+            delimiter: folder.delimiter,
+            contentHash: contentHash(raw),
+            ...(m.internalDate === undefined ? {} : { internalDate: m.internalDate }),
+          };
+          pending.push({ prepared, sourceKey: m.key });
+          pendingBytes += raw.length;
+          break;
+        }
+        case "flags":
+          flags.push({ key: keyOf(event.key), flags: event.flags });
+          break;
+        case "vanished":
+          vanished.push(...event.keys.map(keyOf));
+          break;
+        case "stored":
+          stored.push(...event.keys);
+          break;
+        case "checkpoint":
+          checkpoint = event.state;
+          break;
+      }
+      if (pending.length >= chunkMessages || pendingBytes >= chunkBytes || flags.length >= _MAX_PENDING_FLAGS) {
+        await flush();
+      }
+      if (options.signal?.aborted === true) break;
+    }
+    await flush();
+  } catch (error) {
+    out.error = _errorInfo(error);
+  }
+
+  if (context.deleteAfterFetch && stored.length > 0) {
+    try {
+      await storeSink.makeDurable();
+      const n =
+        context.trash !== undefined && source.move !== undefined
+          ? await source.move(folder.path, stored, context.trash)
+          : await source.delete(folder.path, stored);
+      out.deleted += n;
+      summary.deleted += n;
+    } catch (error) {
+      out.error ??= _errorInfo(error);
+    }
+  }
+  return out;
+}
+
+/** Delivers one new message to a sink; a throw or a give-up becomes a dead letter. */
+async function _deliver(sink: Sink, message: PreparedMessage): Promise<DeadLetter | undefined> {
+  try {
+    return (await sink.store(message, message.key, message.contentHash)) ?? undefined;
+  } catch (error) {
+    return {
+      sink: sink.id ?? sink.kind,
+      event: "message.stored",
+      payload: { key: message.key, contentHash: message.contentHash, envelope: message.envelope },
+      attempts: 1,
+      lastError: _errorInfo(error).message,
+    };
+  }
+}
+
+async function _instancePolicy(store: Store, instanceId: string): Promise<FolderPolicy> {
+  const instance = (await listInstances(store)).find((i) => i.id === instanceId);
+  const parsed = FolderPolicySchema.safeParse((instance?.settings as { folderPolicy?: unknown } | undefined)?.folderPolicy);
+  return parsed.success ? parsed.data : FolderPolicySchema.parse({});
+}
+
+function _sameState(a: SavedFolderState, b: SavedFolderState | undefined): boolean {
+  return (
+    b !== undefined && a.uidValidity === b.uidValidity && a.lastUid === b.lastUid && a.highestModseq === b.highestModseq
+  );
+}
+
+function _errorInfo(error: unknown): { code: string; message: string } {
+  if (isMailregError(error)) return { code: error.code, message: error.message };
+  const e = error as { code?: unknown; message?: unknown };
+  if (typeof e?.code === "string" && typeof e.message === "string" && /^[A-Z_]+$/.test(e.code)) {
+    return { code: e.code, message: e.message };
+  }
+  return { code: "INTERNAL", message: error instanceof Error ? error.message : String(error) };
+}

@@ -1,0 +1,307 @@
+/**
+ * The durable outbox: {@link enqueue} stores a message (with its final Message-ID) before any
+ * attempt; {@link deliverDue} claims due messages, sends them, and records each outcome: sent,
+ * retried later with backoff (4xx, timeouts, unreachable, login or TLS trouble), or failed for good
+ * (a 5xx refusal, with the server's answer). See the README for why a message goes out once.
+ *
+ * @module
+ */
+import { isMailregError, MailregError, newId } from "@mailreg/core";
+import {
+  claimDueOutbox,
+  failOutboxMessage,
+  getMailbox,
+  insertOutboxMessage,
+  type Mailbox,
+  markOutboxSent,
+  type OutboxMessage,
+  type OutboxSent,
+  type OutboxStatus,
+  recordSentCopy,
+  retryOutboxLater,
+  type Store,
+} from "@mailreg/store";
+import { type BackoffOptions, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
+import { type MessageInput, prepareMessage } from "./message.ts";
+import type { Sender, SendTarget } from "./sender.ts";
+import type { SentFolderAppender } from "./sent-folder.ts";
+import { isTemporarySmtpError } from "./smtp-error.ts";
+
+/** What {@link enqueue} queues: a raw message or fields, for a mailbox. */
+export type EnqueueInput = MessageInput & {
+  mailboxId: string;
+  /** When it is queued (default now). */
+  at?: Date;
+};
+
+/** A queued message. */
+export interface Enqueued {
+  id: string;
+  messageId: string;
+  status: OutboxStatus;
+  /** False when a message with this Message-ID was already queued for the mailbox (nothing changed). */
+  created: boolean;
+}
+
+/**
+ * Queues a message for a mailbox. The Message-ID is fixed here, before any attempt, so every
+ * attempt, the recipient's copy and the Sent-folder copy carry the same one. Queuing the same
+ * Message-ID for the same mailbox again changes nothing.
+ *
+ * @param store the open store
+ * @param input the mailbox and the message (raw with optional envelope, or fields)
+ * @returns the outbox row's id, the Message-ID and whether it was new
+ * @throws {MailregError} NOT_FOUND for an unknown mailbox; VALIDATION without recipient
+ * @example
+ * ```ts ignore
+ * const queued = await enqueue(store, { mailboxId, message: { to: "bob@example.org", subject: "Hi", text: "Hello" } });
+ * ```
+ */
+export async function enqueue(store: Store, input: EnqueueInput): Promise<Enqueued> {
+  const mailbox = await getMailbox(store, input.mailboxId);
+  const from =
+    mailbox.displayName === null
+      ? mailbox.address
+      : `${JSON.stringify(mailbox.displayName)} <${mailbox.address}>`;
+  const prepared = await prepareMessage(input, from);
+  const { message, created } = await insertOutboxMessage(store, {
+    id: newId(),
+    mailboxId: mailbox.id,
+    messageId: prepared.messageId,
+    raw: prepared.raw,
+    envelope: prepared.envelope,
+    ...(input.at === undefined ? {} : { at: input.at }),
+  });
+  return { id: message.id, messageId: prepared.messageId, status: message.status, created };
+}
+
+/** Options of {@link deliverDue}. */
+export interface DeliverOptions {
+  /** The server and login for a mailbox (e.g. `configTargets(...)`). */
+  targetFor: (mailbox: Mailbox) => Promise<SendTarget>;
+  /** Copies each sent message to its mailbox's Sent folder; without it, sent mail stays only here. */
+  sentFolder?: SentFolderAppender;
+  /** The time messages must be due by (default now). */
+  now?: Date;
+  /** At most this many messages per call. Default 100. */
+  limit?: number;
+  /** How long the claim lasts; a crashed deliverer's messages are due again after it. Default 5 minutes. */
+  leaseMs?: number;
+  /** Messages handed to the sender at once (keeps a pooled connection busy). Default 16. */
+  window?: number;
+  /** Retry policy for temporary failures. */
+  backoff?: BackoffOptions;
+  /** Randomness for the jitter (tests pass a fixed one). */
+  random?: () => number;
+}
+
+/** What became of one claimed message. */
+export interface DeliveryOutcome {
+  id: string;
+  mailboxId: string;
+  messageId: string | null;
+  /** `skipped`: the claim ran out before its turn; it is due again when the claim expires. */
+  status: "sent" | "retry" | "failed" | "skipped";
+  /** The server's answer. */
+  response?: string;
+  error?: { code: string; message: string };
+  /** The Sent folder it was copied to. */
+  sentFolder?: string;
+}
+
+/** The outcome of one {@link deliverDue} call. */
+export interface DeliverReport {
+  claimed: number;
+  sent: number;
+  retried: number;
+  failed: number;
+  skipped: number;
+  outcomes: DeliveryOutcome[];
+}
+
+const _DEFAULT_LEASE_MS = 300_000;
+
+/**
+ * Sends the messages that are due, once each.
+ *
+ * Claims up to `limit` due messages (queued ones whose time has come, and `sending` ones whose
+ * deliverer's claim expired) in one transaction, sends them through `sender`, and records each
+ * outcome the moment the server answers. A message whose claim is about to run out before its
+ * turn is left alone (`skipped`). After a send, the copy to the Sent folder is made (if an appender
+ * is given) and its folder recorded.
+ *
+ * @param store the open store
+ * @param sender the sender (its pooled transports are reused across calls)
+ * @param options target lookup, Sent folder, time, limits, lease and backoff
+ * @returns counts and the outcome of each claimed message
+ * @throws {MailregError} STORE_UNAVAILABLE when an outcome cannot be recorded (after the others finished)
+ */
+export async function deliverDue(
+  store: Store,
+  sender: Sender,
+  options: DeliverOptions,
+): Promise<DeliverReport> {
+  const leaseMs = options.leaseMs ?? _DEFAULT_LEASE_MS;
+  const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+  const random = options.random ?? Math.random;
+  const base = (options.now ?? new Date()).getTime();
+  const started = performance.now();
+  const clock = () => new Date(base + (performance.now() - started));
+  const token = newId();
+  const claimed = await claimDueOutbox(store, {
+    token,
+    now: new Date(base),
+    leaseMs,
+    limit: options.limit ?? 100,
+  });
+  // stop handing out messages well before the claim runs out, so no other deliverer can hold them yet
+  const lastStart = started + leaseMs - Math.min(leaseMs / 4, 30_000);
+  const mailboxes = new Map<string, Promise<{ mailbox: Mailbox; target: SendTarget }>>();
+  const lookup = (id: string) => {
+    let found = mailboxes.get(id);
+    if (found === undefined) {
+      found = getMailbox(store, id).then(async (mailbox) => ({
+        mailbox,
+        target: await options.targetFor(mailbox),
+      }));
+      mailboxes.set(id, found);
+    }
+    return found;
+  };
+  // group commit: answers that arrive while one transaction commits are recorded together in the next
+  const recordSent = _grouped((batch: OutboxSent[]) => markOutboxSent(store, batch));
+  let copies: Promise<unknown> = Promise.resolve();
+
+  const deliverOne = async (row: OutboxMessage): Promise<DeliveryOutcome> => {
+    const outcome = { id: row.id, mailboxId: row.mailboxId, messageId: row.messageId };
+    if (performance.now() > lastStart) return { ...outcome, status: "skipped" };
+    let mailbox: Mailbox;
+    try {
+      const found = await lookup(row.mailboxId);
+      mailbox = found.mailbox;
+      const result = await sender.send(found.target, { raw: row.raw, envelope: row.envelope });
+      const note =
+        result.rejected.length === 0
+          ? undefined
+          : `Not accepted for ${result.rejected.map((r) => `${r.address} (${r.response})`).join(", ")}`;
+      await recordSent({
+        id: row.id,
+        at: clock(),
+        response: result.response,
+        ...(note === undefined ? {} : { note }),
+      });
+      const sent: DeliveryOutcome = { ...outcome, status: "sent", response: result.response };
+      const appender = options.sentFolder;
+      if (appender !== undefined) {
+        copies = copies.then(() => _copyToSent(store, appender, row, mailbox, sent));
+      }
+      return sent;
+    } catch (cause) {
+      const error = isMailregError(cause) ? cause : new MailregError("INTERNAL", String(cause), { cause });
+      if (error.code === "STORE_UNAVAILABLE") throw error;
+      const response = typeof error.details?.response === "string" ? error.details.response : undefined;
+      const failure = {
+        id: row.id,
+        token,
+        error: error.message,
+        errorCode: error.code,
+        ...(response === undefined ? {} : { response }),
+      };
+      const report = {
+        ...outcome,
+        error: { code: error.code, message: error.message },
+        ...(response === undefined ? {} : { response }),
+      };
+      if (isTemporarySmtpError(error) && row.attempts < backoff.maxAttempts) {
+        const nextAttemptAt = new Date(clock().getTime() + retryDelay(row.attempts, backoff, random));
+        await retryOutboxLater(store, { ...failure, nextAttemptAt });
+        return { ...report, status: "retry" };
+      }
+      if (isTemporarySmtpError(error))
+        failure.error = `Gave up after ${row.attempts} attempts: ${error.message}`;
+      await failOutboxMessage(store, failure);
+      return { ...report, status: "failed" };
+    }
+  };
+
+  const outcomes = await _inWindow(claimed, options.window ?? 16, deliverOne);
+  await copies;
+  const count = (s: DeliveryOutcome["status"]) => outcomes.filter((o) => o.status === s).length;
+  return {
+    claimed: claimed.length,
+    sent: count("sent"),
+    retried: count("retry"),
+    failed: count("failed"),
+    skipped: count("skipped"),
+    outcomes,
+  };
+}
+
+async function _copyToSent(
+  store: Store,
+  appender: SentFolderAppender,
+  row: OutboxMessage,
+  mailbox: Mailbox,
+  outcome: DeliveryOutcome,
+): Promise<void> {
+  try {
+    const copy = await appender.append(row.raw, ["\\Seen"], mailbox);
+    if (copy === undefined) return;
+    await recordSentCopy(store, row.id, copy);
+    outcome.sentFolder = copy.folder;
+  } catch (cause) {
+    const error = isMailregError(cause) ? cause : new MailregError("INTERNAL", String(cause), { cause });
+    await recordSentCopy(store, row.id, {
+      error: `Sent, but not copied to the Sent folder: ${error.message}`,
+      errorCode: error.code,
+    });
+  }
+}
+
+/**
+ * Group commit: `add(item)` resolves once `flush` has handled the item. The first item is flushed at
+ * once; items added while a flush runs wait for it and are flushed together right after.
+ */
+function _grouped<T>(flush: (items: T[]) => Promise<unknown>): (item: T) => Promise<void> {
+  let waiting: { item: T; done: (error?: unknown) => void }[] = [];
+  let running = false;
+  const drain = async () => {
+    running = true;
+    while (waiting.length > 0) {
+      const batch = waiting;
+      waiting = [];
+      try {
+        await flush(batch.map((w) => w.item));
+        for (const w of batch) w.done();
+      } catch (error) {
+        for (const w of batch) w.done(error);
+      }
+    }
+    running = false;
+  };
+  return (item) =>
+    new Promise<void>((resolve, reject) => {
+      waiting.push({ item, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (!running) void drain();
+    });
+}
+
+/** Runs `fn` over `items` with at most `size` at once; results in item order; the first error after all settle. */
+async function _inWindow<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  const errors: unknown[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i] as T);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(size, items.length)) }, worker));
+  if (errors.length > 0) throw errors[0];
+  return results;
+}

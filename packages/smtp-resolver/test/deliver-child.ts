@@ -1,0 +1,24 @@
+// A deliverer in its own process, for the crash test: delivers the outbox of the database at
+// argv[2] to the SMTP server on 127.0.0.1:argv[3] until nothing is queued or claimed any more.
+// Run: node --conditions=source --import tsx test/deliver-child.ts <db url> <port> <lease ms>
+import { countOutbox, openStore } from "@mailreg/store";
+import { deliverDue } from "../src/outbox.ts";
+import { Sender } from "../src/sender.ts";
+
+const [url, port, lease] = process.argv.slice(2);
+const store = await openStore({ url: url ?? "" });
+const sender = new Sender();
+const targetFor = async () => ({
+  settings: { host: "127.0.0.1", port: Number(port), tls: { verify: true } },
+  credentials: { method: "none" as const },
+});
+for (;;) {
+  const report = await deliverDue(store, sender, { targetFor, limit: 8, window: 4, leaseMs: Number(lease) });
+  process.stdout.write(`${JSON.stringify({ claimed: report.claimed, sent: report.sent })}\n`);
+  if (report.claimed > 0) continue;
+  const counts = await countOutbox(store);
+  if (counts.queued === 0 && counts.sending === 0) break;
+  await new Promise((resolve) => setTimeout(resolve, 100)); // claims of a crashed deliverer expire
+}
+sender.close();
+store.close();

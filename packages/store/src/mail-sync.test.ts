@@ -1,0 +1,177 @@
+import { newId } from "@mailreg/core";
+import { describe, expect, it } from "vitest";
+import { upsertInstances } from "./instances.ts";
+import {
+  commitMessageChunk,
+  countMessages,
+  deleteDeadLetter,
+  findMessagesByUid,
+  findMessagesUnderOtherUidvalidity,
+  findStoredUidls,
+  finishSyncRun,
+  hasMessagesUnderOtherUidvalidity,
+  listDeadLetters,
+  listFolderStates,
+  listSyncRuns,
+  startSyncRun,
+} from "./mail-sync.ts";
+import { schema } from "./mod.ts";
+import type { Store } from "./store.ts";
+import { openMemoryStore } from "./testing.ts";
+
+async function withMailbox(): Promise<{ store: Store; mailboxId: string }> {
+  const store = await openMemoryStore();
+  await upsertInstances(store, [{ id: "i", label: "I" }]);
+  const mailboxId = newId();
+  const now = new Date().toISOString();
+  await store.db
+    .insert(schema.mailboxes)
+    .values({
+      id: mailboxId,
+      instanceId: "i",
+      address: "a@example.org",
+      protocol: "imap",
+      host: "h",
+      port: 993,
+      security: "tls",
+      login: "a",
+      authMethod: "password",
+      keyId: "k",
+      sealed: "s",
+      registrationId: newId(),
+      createdAt: now,
+      updatedAt: now,
+      credentialsUpdatedAt: now,
+    })
+    .run();
+  return { store, mailboxId };
+}
+
+const row = (mailboxId: string, uid: number, extra: Record<string, unknown> = {}) => ({
+  id: newId(),
+  mailboxId,
+  folder: "INBOX",
+  uidvalidity: 7,
+  uid,
+  contentHash: `${"0".repeat(63)}${uid % 10}`,
+  messageId: `m${uid}@x`,
+  size: 3,
+  flags: ["\\Seen"],
+  envelope: { subject: `s${uid}` },
+  raw: new TextEncoder().encode(`m${uid}`),
+  storedAt: new Date().toISOString(),
+  ...extra,
+});
+
+describe("commitMessageChunk()", () => {
+  it("stores a key once however often the same chunk is committed, with the folder state alongside", async () => {
+    const { store, mailboxId } = await withMailbox();
+    const state = {
+      mailboxId,
+      folder: "INBOX",
+      delimiter: "/",
+      uidvalidity: 7,
+      lastUid: 2,
+      highestModseq: "99",
+      specialUse: null,
+    };
+    const inserts = [row(mailboxId, 1), row(mailboxId, 2)];
+    await commitMessageChunk(store, { inserts, folderState: state });
+    await commitMessageChunk(store, {
+      inserts: inserts.map((r) => ({ ...r, id: newId() })),
+      folderState: state,
+    });
+    expect(await countMessages(store, mailboxId)).toBe(2);
+    expect(await listFolderStates(store, mailboxId)).toMatchObject([
+      { folder: "INBOX", uidvalidity: 7, lastUid: 2, highestModseq: "99" },
+    ]);
+    const found = await findMessagesByUid(store, { mailboxId, folder: "INBOX", uidvalidity: 7 }, [1, 2, 3]);
+    expect(found.map((f) => [f.uid, f.flags])).toEqual([
+      [1, ["\\Seen"]],
+      [2, ["\\Seen"]],
+    ]);
+    store.close();
+  });
+
+  it("commits nothing of a chunk whose dead letter names a mailbox that does not exist", async () => {
+    const { store, mailboxId } = await withMailbox();
+    const bad = {
+      mailboxId: "no-such-mailbox",
+      messageRowId: null,
+      sink: "webhook:x",
+      event: "message.stored",
+      payload: {},
+      attempts: 1,
+      lastError: "x",
+    };
+    await expect(
+      commitMessageChunk(store, { inserts: [row(mailboxId, 1)], deadLetters: [bad] }),
+    ).rejects.toThrow();
+    expect(await countMessages(store, mailboxId)).toBe(0);
+    store.close();
+  });
+
+  it("re-keys a message found again under a new UIDVALIDITY and updates flags", async () => {
+    const { store, mailboxId } = await withMailbox();
+    const first = row(mailboxId, 5);
+    await commitMessageChunk(store, { inserts: [first] });
+    const scope = { mailboxId, folder: "INBOX", uidvalidity: 8 };
+    expect(await hasMessagesUnderOtherUidvalidity(store, scope)).toBe(true);
+    const [candidate] = await findMessagesUnderOtherUidvalidity(store, scope, [first.contentHash]);
+    expect(candidate).toMatchObject({ id: first.id, messageId: "m5@x" });
+    await commitMessageChunk(store, {
+      rekeys: [{ id: first.id, uidvalidity: 8, uid: 1, flags: ["\\Flagged"] }],
+    });
+    expect(await hasMessagesUnderOtherUidvalidity(store, scope)).toBe(false);
+    await commitMessageChunk(store, { flagUpdates: [{ id: first.id, flags: [] }] });
+    expect(await findMessagesByUid(store, scope, [1])).toEqual([{ id: first.id, uid: 1, flags: [] }]);
+    store.close();
+  });
+
+  it("keeps POP3 messages by UIDL and dead letters until they are dropped", async () => {
+    const { store, mailboxId } = await withMailbox();
+    const pop = row(mailboxId, 0, { uidvalidity: null, uid: null, uidl: "UID-1" });
+    await commitMessageChunk(store, {
+      inserts: [pop],
+      deadLetters: [
+        {
+          mailboxId,
+          messageRowId: pop.id,
+          sink: "webhook:x",
+          event: "message.stored",
+          payload: { a: 1 },
+          attempts: 5,
+          lastError: "HTTP 500",
+        },
+      ],
+    });
+    expect([...(await findStoredUidls(store, mailboxId, ["UID-1", "UID-2"]))]).toEqual(["UID-1"]);
+    const [letter] = await listDeadLetters(store, { mailboxId });
+    expect(letter).toMatchObject({ messageRowId: pop.id, payload: { a: 1 }, attempts: 5 });
+    expect(await deleteDeadLetter(store, letter!.id)).toBe(true);
+    expect(await listDeadLetters(store)).toEqual([]);
+    store.close();
+  });
+});
+
+describe("sync runs", () => {
+  it("records a run from start to its end with counts and error", async () => {
+    const { store, mailboxId } = await withMailbox();
+    const id = await startSyncRun(store, mailboxId);
+    expect((await listSyncRuns(store, mailboxId))[0]).toMatchObject({ id, status: "running" });
+    await finishSyncRun(store, id, {
+      status: "failed",
+      fetched: 3,
+      deleted: 1,
+      errorCode: "MAIL_AUTH_FAILED",
+      errorMessage: "refused",
+    });
+    expect((await listSyncRuns(store, mailboxId))[0]).toMatchObject({
+      status: "failed",
+      fetched: 3,
+      deleted: 1,
+      errorCode: "MAIL_AUTH_FAILED",
+    });
+    store.close();
+  });
+});

@@ -1,0 +1,2 @@
+import { runBenchmarks } from "./src/run.ts";
+process.exitCode = await runBenchmarks(process.argv.slice(2));
