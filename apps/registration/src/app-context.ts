@@ -13,6 +13,7 @@ import { jsonLogger, type Logger } from "./logger.ts";
 import { type AppMetrics, createMetrics } from "./metrics.ts";
 import { registrationWriter } from "./submit/registration-writer.ts";
 import type { SubmitContext } from "./submit/submit-registration.ts";
+import { type WindowReader, windowReader } from "./windows/window-reader.ts";
 
 /** Everything routes use. */
 export interface AppContext extends SubmitContext, MailboxActionContext {
@@ -25,6 +26,8 @@ export interface AppContext extends SubmitContext, MailboxActionContext {
   submitLimiter: SlidingWindow;
   /** POST /admin/login. */
   loginLimiter: SlidingWindow;
+  /** The registration window, read through a short cache. */
+  windows: WindowReader;
 }
 
 /**
@@ -63,5 +66,6 @@ export function appContext(deps: AppDeps): AppContext {
     timeZone: deps.timeZone ?? "UTC",
     submitLimiter: slidingWindow({ max, windowSeconds, now }),
     loginLimiter: slidingWindow({ max: 10, windowSeconds: 300, now }),
+    windows: windowReader({ store: deps.store, config, clock, ttlMs: deps.windowCacheMs ?? 1000 }),
   };
 }

@@ -151,6 +151,7 @@ describe("in a real browser", () => {
       actor: "test",
       now: new Date(),
     });
+    server.context.windows.changed();
     const before = (await listRegistrations(store())).length;
     await page.getByRole("button", { name: "Register" }).click();
     await expect.poll(() => page.getByRole("status").textContent()).toContain("Registration is closed");
@@ -159,6 +160,7 @@ describe("in a real browser", () => {
     await shot(page, "05-register-closed");
     expect(await listRegistrations(store())).toHaveLength(before);
     await setOpenNow(store(), true, { actor: "test" });
+    server.context.windows.changed();
   });
 
   it("the admin signs in, sees the registration and applies it to an instance: the mailbox appears", async () => {

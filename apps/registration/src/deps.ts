@@ -72,6 +72,11 @@ export interface AppDeps {
   metrics?: AppMetrics;
   /** The IANA time zone pages show times in and admin forms read them in; default UTC. */
   timeZone?: string;
+  /**
+   * How long the public routes reuse a read of the registration window, in ms; default 1000. Changes
+   * made through this app apply at once; those of other processes within this time.
+   */
+  windowCacheMs?: number;
   /** Timeout of a login check in ms; default 8000. */
   verifyTimeoutMs?: number;
   /** Asks the worker to collect a mailbox now; without it "sync now" answers 503. */

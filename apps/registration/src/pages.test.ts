@@ -141,11 +141,24 @@ describe("the registration page", () => {
     expect(await listRegistrations(t.store)).toEqual([]);
   });
 
-  it("refuses a cross-site form post with 403 and stores nothing", async () => {
+  it("refuses a cross-site form post with 403 and stores nothing, on the public and the admin forms", async () => {
     await start();
     const res = await call(t.app, "POST", "/register", { form, origin: "https://evil.example" });
     expect(res.status).toBe(403);
     expect(await listRegistrations(t.store)).toEqual([]);
+    const { cookie, csrf } = await signIn(t.app);
+    const admin = await call(t.app, "POST", "/admin/window", {
+      cookie,
+      form: { _csrf: csrf, action: "close" },
+      origin: "https://evil.example",
+    });
+    expect(admin.status).toBe(403);
+    const json = await call(t.app, "PUT", "/api/v1/admin/registration-window", {
+      cookie,
+      headers: { "content-type": "text/plain", origin: "https://evil.example" },
+    });
+    expect(json.status).toBe(403);
+    expect((await listAudit(t.store)).map((e) => e.action)).toEqual(["admin.sign-in"]);
   });
 });
 

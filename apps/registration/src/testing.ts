@@ -71,6 +71,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     store,
     keyring,
     logger: jsonLogger((line) => logs.push(line)),
+    windowCacheMs: 0,
     ...options.deps,
   });
   return { ...built, store, keyring, logs, close: () => store.close() };

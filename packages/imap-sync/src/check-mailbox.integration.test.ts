@@ -18,7 +18,13 @@ describe("checkMailbox() against Dovecot", () => {
     ]);
     for (const step of result.steps) expect(step.ms).toBeGreaterThanOrEqual(0);
     const uses = Object.fromEntries(result.folders.map((f) => [f.path, f.specialUse]));
-    expect(uses).toMatchObject({ INBOX: "\\Inbox", Sent: "\\Sent", Trash: "\\Trash", Drafts: "\\Drafts", Junk: "\\Junk" });
+    expect(uses).toMatchObject({
+      INBOX: "\\Inbox",
+      Sent: "\\Sent",
+      Trash: "\\Trash",
+      Drafts: "\\Drafts",
+      Junk: "\\Junk",
+    });
     expect(result.steps[2]!.detail).toContain("Trash: Trash");
     expect(result.folders.every((f) => f.delimiter === "/")).toBe(true);
   });
@@ -32,7 +38,10 @@ describe("checkMailbox() against Dovecot", () => {
 
   it("stops at the login step with the reason auth for a wrong password", async () => {
     const user = freshUser(dovecot);
-    const result = await checkMailbox(profileFor(dovecot, { ...user, password: "Falsch-123" }), trustTest(dovecot));
+    const result = await checkMailbox(
+      profileFor(dovecot, { ...user, password: "Falsch-123" }),
+      trustTest(dovecot),
+    );
     expect(result.ok).toBe(false);
     expect(result.steps.map((s) => s.step)).toEqual(["connect", "login"]);
     expect(result.steps[1]).toMatchObject({ ok: false, reason: "auth" });

@@ -61,7 +61,10 @@ export interface CheckMailboxOptions extends ConnectOptions {
  * for (const s of result.steps) console.log(s.step, s.ok ? "ok" : s.reason, `${s.ms} ms`, s.message ?? s.detail ?? "");
  * ```
  */
-export async function checkMailbox(profile: ConnectionProfile, options: CheckMailboxOptions = {}): Promise<CheckResult> {
+export async function checkMailbox(
+  profile: ConnectionProfile,
+  options: CheckMailboxOptions = {},
+): Promise<CheckResult> {
   const steps: CheckStep[] = [];
   let folders: FolderInfo[] = [];
   const secret = profileSecret(profile, options.accessToken);

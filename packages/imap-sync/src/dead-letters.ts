@@ -53,7 +53,12 @@ export async function redeliverDeadLetters(
     const key: MessageKey =
       row.uidl !== null
         ? { mailboxId: row.mailboxId, folder: row.folder, uidl: row.uidl }
-        : { mailboxId: row.mailboxId, folder: row.folder, uidValidity: row.uidvalidity ?? 0, uid: row.uid ?? 0 };
+        : {
+            mailboxId: row.mailboxId,
+            folder: row.folder,
+            uidValidity: row.uidvalidity ?? 0,
+            uid: row.uid ?? 0,
+          };
     try {
       const dead = await sink.store(
         {

@@ -53,7 +53,9 @@ for (const protocol of ["imap", "pop3"] as const satisfies Protocol[]) {
       expect(await syncMailbox(mailbox, options)).toMatchObject({ status: "ok", fetched: 3, deleted: 0 });
       expect(await syncMailbox(mailbox, options)).toMatchObject({ status: "ok", fetched: 0 });
       expect(await onServer(dovecot, user.user, "INBOX")).toBe(15);
-      expect((await storedByFolder(world.store, mailbox.id)).get("INBOX")).toEqual(ids([...messages, ...more]));
+      expect((await storedByFolder(world.store, mailbox.id)).get("INBOX")).toEqual(
+        ids([...messages, ...more]),
+      );
       world.store.close();
     });
 
@@ -65,7 +67,9 @@ for (const protocol of ["imap", "pop3"] as const satisfies Protocol[]) {
       const run = await syncMailbox(mailbox, { ...options, alwaysDeleteAfterFetch: true });
       expect(run).toMatchObject({ status: "ok", fetched: 4, deleted: 14 });
       expect(await onServer(dovecot, user.user, "INBOX")).toBe(0);
-      expect((await storedByFolder(world.store, mailbox.id)).get("INBOX")).toEqual(ids([...messages, ...more]));
+      expect((await storedByFolder(world.store, mailbox.id)).get("INBOX")).toEqual(
+        ids([...messages, ...more]),
+      );
       world.store.close();
     });
 
@@ -110,7 +114,11 @@ describe("delete after fetch to Trash over IMAP", () => {
     expect(run.folders.map((f) => f.path)).not.toContain("Trash");
     expect(await onServer(dovecot, user.user, "INBOX")).toBe(0);
     expect(await onServer(dovecot, user.user, "Trash")).toBe(6);
-    const rows = await world.store.db.select().from(schema.messages).where(eq(schema.messages.mailboxId, mailbox.id)).all();
+    const rows = await world.store.db
+      .select()
+      .from(schema.messages)
+      .where(eq(schema.messages.mailboxId, mailbox.id))
+      .all();
     expect(rows.map((r) => r.folder)).toEqual(Array(6).fill("INBOX"));
     world.store.close();
   });

@@ -39,7 +39,14 @@ describe("parseEnvelope()", () => {
   });
 
   it("gives a message without a header block empty fields instead of failing", () => {
-    expect(parseEnvelope(raw("no headers at all"))).toEqual({ from: [], sender: [], replyTo: [], to: [], cc: [], bcc: [] });
+    expect(parseEnvelope(raw("no headers at all"))).toEqual({
+      from: [],
+      sender: [],
+      replyTo: [],
+      to: [],
+      cc: [],
+      bcc: [],
+    });
   });
 
   it("leaves a word in an unknown charset as it was", () => {
@@ -48,6 +55,8 @@ describe("parseEnvelope()", () => {
   });
 
   it("reads an address with a comment as its name", () => {
-    expect(parseAddressList("ann@example.org (Ann Example)")).toEqual([{ name: "Ann Example", address: "ann@example.org" }]);
+    expect(parseAddressList("ann@example.org (Ann Example)")).toEqual([
+      { name: "Ann Example", address: "ann@example.org" },
+    ]);
   });
 });

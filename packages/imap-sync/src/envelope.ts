@@ -113,7 +113,8 @@ const _WANTED: ReadonlySet<string> = new Set([
  */
 export function parseHeaders(block: string, only?: ReadonlySet<string>): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  const unfolded = block.includes("\n ") || block.includes("\n\t") ? block.replace(/\r?\n[ \t]+/g, " ") : block;
+  const unfolded =
+    block.includes("\n ") || block.includes("\n\t") ? block.replace(/\r?\n[ \t]+/g, " ") : block;
   for (const line of unfolded.split("\n")) {
     const colon = line.indexOf(":");
     if (colon <= 0) continue;
@@ -138,14 +139,17 @@ export function decodeWords(value: string): string {
   if (!value.includes("=?")) return value;
   return value
     .replace(/(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)\s+(?==\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)/g, "$1")
-    .replace(/=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g, (word, charset: string, encoding: string, text: string) => {
-      try {
-        const bytes = encoding.toUpperCase() === "B" ? _base64(text) : _quoted(text);
-        return _decoder(charset.split("*")[0]!.toLowerCase()).decode(bytes);
-      } catch {
-        return word;
-      }
-    });
+    .replace(
+      /=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g,
+      (word, charset: string, encoding: string, text: string) => {
+        try {
+          const bytes = encoding.toUpperCase() === "B" ? _base64(text) : _quoted(text);
+          return _decoder(charset.split("*")[0]!.toLowerCase()).decode(bytes);
+        } catch {
+          return word;
+        }
+      },
+    );
 }
 
 /**

@@ -1,5 +1,11 @@
 import type { FolderPolicy } from "@mailreg/core";
-import { type DovecotHandle, type DovecotInfo, generateMessages, seedMaildir, startDovecot } from "@mailreg/mailservers";
+import {
+  type DovecotHandle,
+  type DovecotInfo,
+  generateMessages,
+  seedMaildir,
+  startDovecot,
+} from "@mailreg/mailservers";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freshUser, profileFor, seedTarget, storedByFolder, testWorld, trustTest } from "./_test-servers.ts";
 import { syncMailbox } from "./sync-mailbox.ts";
@@ -50,14 +56,22 @@ const CASES: [string, FolderPolicy, string[]][] = [
   ],
   [
     "selected folders without subfolders",
-    policy({ mode: "selected", folders: ["inbox", "Firma/Kundenbetreuung", "Newsletter"], includeSubfolders: false }),
+    policy({
+      mode: "selected",
+      folders: ["inbox", "Firma/Kundenbetreuung", "Newsletter"],
+      includeSubfolders: false,
+    }),
     ["INBOX", "Firma/Kundenbetreuung", "Newsletter"],
   ],
   [
     "all folders minus exclusions (a subtree and two special uses)",
     policy({ mode: "all", exclude: ["Newsletter", "\\Junk", "\\Trash", "Firma/Kundenbetreuung/kunden"] }),
     ALL.filter(
-      (f) => !f.startsWith("Newsletter") && f !== "Junk" && f !== "Trash" && !f.startsWith("Firma/Kundenbetreuung/kunden"),
+      (f) =>
+        !f.startsWith("Newsletter") &&
+        f !== "Junk" &&
+        f !== "Trash" &&
+        !f.startsWith("Firma/Kundenbetreuung/kunden"),
     ),
   ],
 ];
@@ -124,8 +138,15 @@ for (const separator of ["/", "."] as const) {
         folderPolicy: policy({ mode: "all", exclude: ["\\Trash"] }),
         specialUse: { "\\Trash": `RSS-Feeds${separator}Tagesschau` },
       });
-      const uses = Object.fromEntries(run.folders.filter((f) => f.specialUse !== undefined).map((f) => [f.path, f.specialUse]));
-      expect(uses).toMatchObject({ Sent: "\\Sent", Drafts: "\\Drafts", Junk: "\\Junk", Archive: "\\Archive" });
+      const uses = Object.fromEntries(
+        run.folders.filter((f) => f.specialUse !== undefined).map((f) => [f.path, f.specialUse]),
+      );
+      expect(uses).toMatchObject({
+        Sent: "\\Sent",
+        Drafts: "\\Drafts",
+        Junk: "\\Junk",
+        Archive: "\\Archive",
+      });
       expect(run.folders.map((f) => f.path)).toContain("Trash");
       expect(run.folders.map((f) => f.path)).not.toContain(`RSS-Feeds${separator}Tagesschau`);
       world.store.close();

@@ -38,21 +38,26 @@ describe("selectFolders()", () => {
   });
 
   it("accepts names written with '/' on a '.' server and INBOX in any case", () => {
-    expect(paths(selectFolders(tree, policy({ mode: "selected", folders: ["inbox/Kunden"], includeSubfolders: false })))).toEqual([
-      "INBOX.Kunden",
-    ]);
+    expect(
+      paths(
+        selectFolders(
+          tree,
+          policy({ mode: "selected", folders: ["inbox/Kunden"], includeSubfolders: false }),
+        ),
+      ),
+    ).toEqual(["INBOX.Kunden"]);
   });
 
   it("never collects a \\Noselect container, even when named", () => {
-    expect(paths(selectFolders(tree, policy({ mode: "selected", folders: ["Archiv"] })))).toEqual(["Archiv.2025"]);
+    expect(paths(selectFolders(tree, policy({ mode: "selected", folders: ["Archiv"] })))).toEqual([
+      "Archiv.2025",
+    ]);
   });
 
   it("excludes by special use and a whole subtree by name", () => {
-    expect(paths(selectFolders(tree, policy({ mode: "all", exclude: ["\\Trash", "INBOX.Kunden"] })))).toEqual([
-      "INBOX",
-      "INBOX.Kundendienst",
-      "Archiv.2025",
-    ]);
+    expect(paths(selectFolders(tree, policy({ mode: "all", exclude: ["\\Trash", "INBOX.Kunden"] })))).toEqual(
+      ["INBOX", "INBOX.Kundendienst", "Archiv.2025"],
+    );
   });
 
   it("takes only subscribed folders in mode subscribed", () => {

@@ -38,8 +38,13 @@ export type SpecialUseOverrides = Partial<Record<SpecialUse, string>>;
  * console.log(applySpecialUseOverrides(folders, { "\\Trash": "Papierkorb" })[0]?.specialUse); // \Trash
  * ```
  */
-export function applySpecialUseOverrides(folders: readonly FolderInfo[], overrides: SpecialUseOverrides): FolderInfo[] {
-  const entries = Object.entries(overrides).filter((e): e is [SpecialUse, string] => typeof e[1] === "string");
+export function applySpecialUseOverrides(
+  folders: readonly FolderInfo[],
+  overrides: SpecialUseOverrides,
+): FolderInfo[] {
+  const entries = Object.entries(overrides).filter(
+    (e): e is [SpecialUse, string] => typeof e[1] === "string",
+  );
   return folders.map((folder) => {
     const named = entries.find(([, name]) => folderMatches(name, folder, false));
     if (named !== undefined) return { ...folder, specialUse: named[0] };
@@ -96,15 +101,21 @@ export function selectFolders(folders: readonly FolderInfo[], policy: FolderPoli
  */
 export function folderMatches(name: string, folder: FolderInfo, subfolders: boolean): boolean {
   const path = _canonical(folder.path, folder.delimiter);
-  const wanted = [name, ...(folder.delimiter !== null && folder.delimiter !== "/" ? [name.replaceAll("/", folder.delimiter)] : [])]
-    .map((n) => _canonical(n, folder.delimiter));
+  const wanted = [
+    name,
+    ...(folder.delimiter !== null && folder.delimiter !== "/"
+      ? [name.replaceAll("/", folder.delimiter)]
+      : []),
+  ].map((n) => _canonical(n, folder.delimiter));
   return wanted.some(
-    (w) => path === w || (subfolders && folder.delimiter !== null && path.startsWith(`${w}${folder.delimiter}`)),
+    (w) =>
+      path === w || (subfolders && folder.delimiter !== null && path.startsWith(`${w}${folder.delimiter}`)),
   );
 }
 
 function _excludes(name: string, folder: FolderInfo): boolean {
-  if (name.startsWith("\\")) return folder.specialUse !== undefined && folder.specialUse.toLowerCase() === name.toLowerCase();
+  if (name.startsWith("\\"))
+    return folder.specialUse !== undefined && folder.specialUse.toLowerCase() === name.toLowerCase();
   return folderMatches(name, folder, true);
 }
 
@@ -115,6 +126,7 @@ function _isInbox(path: string): boolean {
 /** The path with a leading INBOX component upper-cased (INBOX is case-insensitive, RFC 3501 5.1). */
 function _canonical(path: string, delimiter: string | null): string {
   if (_isInbox(path)) return "INBOX";
-  if (delimiter !== null && path.toUpperCase().startsWith(`INBOX${delimiter}`)) return `INBOX${path.slice(5)}`;
+  if (delimiter !== null && path.toUpperCase().startsWith(`INBOX${delimiter}`))
+    return `INBOX${path.slice(5)}`;
   return path;
 }

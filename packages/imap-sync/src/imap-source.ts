@@ -73,7 +73,8 @@ async function _listFolders(client: ImapFlow): Promise<FolderInfo[]> {
       flags,
       selectable: !flags.some((f) => /^\\(noselect|nonexistent)$/i.test(f)),
     };
-    if (entry.specialUse !== undefined && entry.specialUse !== "") folder.specialUse = entry.specialUse as SpecialUse;
+    if (entry.specialUse !== undefined && entry.specialUse !== "")
+      folder.specialUse = entry.specialUse as SpecialUse;
     return folder;
   });
 }
@@ -115,17 +116,31 @@ async function* _fetchNew(
   const highestModseq = mailbox.noModseq === true ? undefined : mailbox.highestModseq?.toString();
   const same = since !== undefined && since.uidValidity === uidValidity;
   const lastUid = same ? since.lastUid : 0;
-  const expected = mailbox.exists === 0 ? 0 : Math.max(0, Math.min(mailbox.exists, mailbox.uidNext - 1 - lastUid));
+  const expected =
+    mailbox.exists === 0 ? 0 : Math.max(0, Math.min(mailbox.exists, mailbox.uidNext - 1 - lastUid));
   yield {
     type: "status",
-    status: { uidValidity, uidNext: mailbox.uidNext, exists: mailbox.exists, ...(highestModseq === undefined ? {} : { highestModseq }) },
+    status: {
+      uidValidity,
+      uidNext: mailbox.uidNext,
+      exists: mailbox.exists,
+      ...(highestModseq === undefined ? {} : { highestModseq }),
+    },
     expected,
   };
   const key = (uid: number): SourceKey => ({ uidValidity, uid });
 
   try {
     if (same && lastUid > 0) {
-      yield* _flagChanges(client, since, { qresync: (mailbox as { qresync?: boolean }).qresync === true, changed, vanished, lastUid, highestModseq, exists: mailbox.exists, key });
+      yield* _flagChanges(client, since, {
+        qresync: (mailbox as { qresync?: boolean }).qresync === true,
+        changed,
+        vanished,
+        lastUid,
+        highestModseq,
+        exists: mailbox.exists,
+        key,
+      });
       if (context.listStored === true && mailbox.exists > 0) {
         const uids = await client.search({ uid: `1:${lastUid}` }, { uid: true });
         if (Array.isArray(uids) && uids.length > 0) yield { type: "stored", keys: uids.map(key) };
@@ -159,7 +174,10 @@ async function* _fetchNew(
       }
     }
     // UIDs below UIDNEXT that were not fetched are gone: the next run starts above them
-    yield { type: "checkpoint", state: _state(uidValidity, Math.max(seen, mailbox.uidNext - 1), highestModseq) };
+    yield {
+      type: "checkpoint",
+      state: _state(uidValidity, Math.max(seen, mailbox.uidNext - 1), highestModseq),
+    };
   } catch (error) {
     throw toMailError(error, where);
   }
@@ -181,7 +199,8 @@ async function* _flagChanges(
 ): AsyncGenerator<SourceEvent, void, undefined> {
   if (s.qresync) {
     // QRESYNC: the SELECT itself reported them
-    for (const c of s.changed) if (c.uid <= s.lastUid) yield { type: "flags", key: s.key(c.uid), flags: c.flags };
+    for (const c of s.changed)
+      if (c.uid <= s.lastUid) yield { type: "flags", key: s.key(c.uid), flags: c.flags };
     if (s.vanished.length > 0) yield { type: "vanished", keys: s.vanished.map(s.key) };
     return;
   }
@@ -210,7 +229,12 @@ async function _delete(client: ImapFlow, folder: string, keys: readonly SourceKe
   return ok === false ? 0 : uids.length;
 }
 
-async function _move(client: ImapFlow, folder: string, keys: readonly SourceKey[], destination: string): Promise<number> {
+async function _move(
+  client: ImapFlow,
+  folder: string,
+  keys: readonly SourceKey[],
+  destination: string,
+): Promise<number> {
   const uids = await _uidsInOpenFolder(client, folder, keys);
   if (uids.length === 0) return 0;
   const result = await client.messageMove(toSequenceSet(uids), destination, { uid: true });
@@ -221,8 +245,15 @@ async function _move(client: ImapFlow, folder: string, keys: readonly SourceKey[
  * Selects `folder` when needed and returns the UIDs of `keys` that belong to its current
  * UIDVALIDITY: a key from before a UIDVALIDITY change names another message now, never delete it.
  */
-async function _uidsInOpenFolder(client: ImapFlow, folder: string, keys: readonly SourceKey[]): Promise<number[]> {
-  const mailbox = client.mailbox !== false && client.mailbox.path === folder ? client.mailbox : await client.mailboxOpen(folder);
+async function _uidsInOpenFolder(
+  client: ImapFlow,
+  folder: string,
+  keys: readonly SourceKey[],
+): Promise<number[]> {
+  const mailbox =
+    client.mailbox !== false && client.mailbox.path === folder
+      ? client.mailbox
+      : await client.mailboxOpen(folder);
   const uidValidity = Number(mailbox.uidValidity);
   return keys
     .filter((k): k is { uidValidity: number; uid: number } => "uid" in k && k.uidValidity === uidValidity)

@@ -7,14 +7,27 @@ import { schema, upsertInstances } from "@mailreg/store";
 import { openMemoryStore } from "@mailreg/store/testing";
 import { contentHash, createStoreSink, parseEnvelope, selectFolders, verifyLogin } from "./mod.ts";
 
-const raw = new TextEncoder().encode("From: =?UTF-8?Q?J=C3=BCrgen?= <j@example.org>\r\nMessage-ID: <a@b>\r\n\r\nhi");
+const raw = new TextEncoder().encode(
+  "From: =?UTF-8?Q?J=C3=BCrgen?= <j@example.org>\r\nMessage-ID: <a@b>\r\n\r\nhi",
+);
 
 Deno.test("parseEnvelope(), selectFolders() and contentHash() under Deno", () => {
   assert.deepEqual(parseEnvelope(raw).from, [{ name: "Jürgen", address: "j@example.org" }]);
   const f = (path: string) => ({ path, delimiter: ".", subscribed: true, flags: [], selectable: true });
-  const chosen = selectFolders([f("INBOX"), f("A"), f("A.b")], { mode: "selected", folders: ["A"], includeSubfolders: true, exclude: [] });
-  assert.deepEqual(chosen.map((x) => x.path), ["A", "A.b"]);
-  assert.equal(contentHash(new TextEncoder().encode("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const chosen = selectFolders([f("INBOX"), f("A"), f("A.b")], {
+    mode: "selected",
+    folders: ["A"],
+    includeSubfolders: true,
+    exclude: [],
+  });
+  assert.deepEqual(
+    chosen.map((x) => x.path),
+    ["A", "A.b"],
+  );
+  assert.equal(
+    contentHash(new TextEncoder().encode("abc")),
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+  );
 });
 
 Deno.test("the store sink stores a message once under Deno", async () => {
@@ -23,14 +36,36 @@ Deno.test("the store sink stores a message once under Deno", async () => {
     await upsertInstances(store, [{ id: "i", label: "I" }]);
     const mailboxId = newId();
     const now = new Date().toISOString();
-    await store.db.insert(schema.mailboxes).values({
-      id: mailboxId, instanceId: "i", address: "a@example.org", protocol: "imap", host: "h", port: 993, security: "tls",
-      login: "a", authMethod: "password", keyId: "k", sealed: "s", registrationId: newId(), createdAt: now, updatedAt: now,
-      credentialsUpdatedAt: now,
-    }).run();
+    await store.db
+      .insert(schema.mailboxes)
+      .values({
+        id: mailboxId,
+        instanceId: "i",
+        address: "a@example.org",
+        protocol: "imap",
+        host: "h",
+        port: 993,
+        security: "tls",
+        login: "a",
+        authMethod: "password",
+        keyId: "k",
+        sealed: "s",
+        registrationId: newId(),
+        createdAt: now,
+        updatedAt: now,
+        credentialsUpdatedAt: now,
+      })
+      .run();
     const sink = createStoreSink(store);
     const key = { mailboxId, folder: "INBOX", uidValidity: 1, uid: 1 };
-    const message = { id: newId(), raw, size: raw.length, flags: [], envelope: parseEnvelope(raw), delimiter: "/" };
+    const message = {
+      id: newId(),
+      raw,
+      size: raw.length,
+      flags: [],
+      envelope: parseEnvelope(raw),
+      delimiter: "/",
+    };
     await sink.store(message, key, contentHash(raw));
     await sink.store({ ...message, id: newId() }, key, contentHash(raw));
     assert.deepEqual(await sink.isStored([key, { ...key, uid: 2 }]), [true, false]);
@@ -46,8 +81,16 @@ Deno.test("verifyLogin() under Deno says unreachable for a silent server, over I
   try {
     for (const protocol of ["imap", "pop3"] as const) {
       const result = await verifyLogin(
-        { v: 1, address: "a@example.org", protocol, host: "127.0.0.1", port, security: "none", login: "a",
-          auth: { method: "password", password: "pw" } },
+        {
+          v: 1,
+          address: "a@example.org",
+          protocol,
+          host: "127.0.0.1",
+          port,
+          security: "none",
+          login: "a",
+          auth: { method: "password", password: "pw" },
+        },
         { timeoutMs: 300 },
       );
       assert.equal(result.ok, false);

@@ -45,7 +45,11 @@ export function createMaildirSink(options: MaildirSinkOptions): Sink {
   /** cur/ directory → (key part of a file name → the file's current name), read once per directory. */
   const indexes = new Map<string, Promise<Map<string, string>>>();
   const dirOf = (key: MessageKey, delimiter: string | null): string =>
-    join(options.root, options.mailboxDir?.(key.mailboxId) ?? key.mailboxId, maildirFolder(key.folder, delimiter));
+    join(
+      options.root,
+      options.mailboxDir?.(key.mailboxId) ?? key.mailboxId,
+      maildirFolder(key.folder, delimiter),
+    );
   const indexOf = (cur: string): Promise<Map<string, string>> => {
     let index = indexes.get(cur);
     if (index === undefined) {

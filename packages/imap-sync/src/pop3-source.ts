@@ -33,7 +33,14 @@ export const pop3Source: SourceFactory = async (profile: ConnectionProfile, opti
     kind: "pop3",
     capabilities: { folders: false, flags: false, vanished: false, move: false },
     listFolders: async () => [
-      { path: POP3_FOLDER, delimiter: null, specialUse: "\\Inbox", subscribed: true, flags: [], selectable: true },
+      {
+        path: POP3_FOLDER,
+        delimiter: null,
+        specialUse: "\\Inbox",
+        subscribed: true,
+        flags: [],
+        selectable: true,
+      },
     ],
     fetchNew(folder, _since, context) {
       return _fetchNew(client, folder, context, where, (map) => {
@@ -87,7 +94,11 @@ async function* _fetchNew(
   const keys: SourceKey[] = entries.map(([, uidl]) => ({ uidl }));
   const stored = await context.isStored(keys);
   const fresh = entries.filter((_, i) => stored[i] !== true);
-  yield { type: "status", status: { uidValidity: 0, uidNext: 0, exists: entries.length }, expected: fresh.length };
+  yield {
+    type: "status",
+    status: { uidValidity: 0, uidNext: 0, exists: entries.length },
+    expected: fresh.length,
+  };
   if (context.listStored === true) {
     const old = keys.filter((_, i) => stored[i] === true);
     if (old.length > 0) yield { type: "stored", keys: old };

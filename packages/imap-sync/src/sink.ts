@@ -69,7 +69,7 @@ export interface Sink {
    *
    * @returns nothing, or a dead letter when the sink gave up after its own retries
    */
-  store(message: SinkMessage, key: MessageKey, contentHash: string): Promise<void | DeadLetter>;
+  store(message: SinkMessage, key: MessageKey, contentHash: string): Promise<DeadLetter | undefined>;
   /** A stored message's flags changed on the server. */
   flagsChanged?(key: MessageKey, flags: readonly string[]): Promise<void>;
   /** Messages were expunged on the server (the store keeps its copies). */

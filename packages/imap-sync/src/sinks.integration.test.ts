@@ -59,7 +59,13 @@ describe("sinks", () => {
     const world = await testWorld();
     const mailbox = await world.addMailbox(profileFor(dovecot, user));
     const sink = createWebhookSink({ url, secret: "hook-secret", backoffMs: 10 });
-    const options = { store: world.store, keyring: world.keyring, connect: trustTest(dovecot), folderPolicy: INBOX_ONLY, sinks: [sink] };
+    const options = {
+      store: world.store,
+      keyring: world.keyring,
+      connect: trustTest(dovecot),
+      folderPolicy: INBOX_ONLY,
+      sinks: [sink],
+    };
     expect(await syncMailbox(mailbox, options)).toMatchObject({ status: "ok", fetched: 3, deadLetters: 0 });
     expect(await syncMailbox(mailbox, options)).toMatchObject({ fetched: 0 });
 
@@ -71,7 +77,9 @@ describe("sinks", () => {
       expect(r.headers["x-mailreg-event"]).toBe("message.stored");
     }
     // the retried delivery is the same request: same delivery id, same signature
-    expect(hook.received[0]!.headers["x-mailreg-delivery"]).toBe(hook.received[1]!.headers["x-mailreg-delivery"]);
+    expect(hook.received[0]!.headers["x-mailreg-delivery"]).toBe(
+      hook.received[1]!.headers["x-mailreg-delivery"],
+    );
     const bodies = ok.map((r) => JSON.parse(r.body));
     expect(bodies.map((b) => b.envelope.subject).sort()).toEqual(messages.map((m) => m.subject).sort());
     const raws = bodies.map((b) => Buffer.from(b.raw, "base64").toString("utf8")).sort();
@@ -115,21 +123,32 @@ describe("sinks", () => {
   it("writes a Maildir++ export mirroring the folder tree, with flags in the file names kept up to date", async () => {
     const user = freshUser(dovecot);
     const target = seedTarget(dovecot);
-    const inbox = [...generateMessages({ count: 3, seed: 603 })].map((m, i) => ({ ...m, flags: i === 0 ? ["\\Seen"] : [] }));
+    const inbox = [...generateMessages({ count: 3, seed: 603 })].map((m, i) => ({
+      ...m,
+      flags: i === 0 ? ["\\Seen"] : [],
+    }));
     const nested = [...generateMessages({ count: 2, seed: 604 })];
     await seedMaildir(target, user.user, "INBOX", inbox);
     await seedMaildir(target, user.user, "Firma/Vertrieb", nested);
     const world = await testWorld();
     const mailbox = await world.addMailbox(profileFor(dovecot, user));
     const sink = createMaildirSink({ root: exportDir, mailboxDir: () => "ann" });
-    const options = { store: world.store, keyring: world.keyring, connect: trustTest(dovecot), folderPolicy: ALL, sinks: [sink] };
+    const options = {
+      store: world.store,
+      keyring: world.keyring,
+      connect: trustTest(dovecot),
+      folderPolicy: ALL,
+      sinks: [sink],
+    };
     await syncMailbox(mailbox, options);
 
     const cur = join(exportDir, "ann", "cur");
     const files = readdirSync(cur);
     expect(files).toHaveLength(3);
     expect(files.filter((f) => f.endsWith(":2,S"))).toHaveLength(1);
-    expect(files.map((f) => readFileSync(join(cur, f), "utf8")).sort()).toEqual(inbox.map((m) => m.raw).sort());
+    expect(files.map((f) => readFileSync(join(cur, f), "utf8")).sort()).toEqual(
+      inbox.map((m) => m.raw).sort(),
+    );
     expect(readdirSync(join(exportDir, "ann", ".Firma.Vertrieb", "cur"))).toHaveLength(2);
 
     const client = new ImapFlow({
@@ -174,7 +193,13 @@ describe("sinks", () => {
     expect(first.contentHash).toMatch(/^[0-9a-f]{64}$/);
     stop();
     await seedMaildir(seedTarget(dovecot), user.user, "INBOX", generateMessages({ count: 1, seed: 606 }));
-    await syncMailbox(mailbox, { store: world.store, keyring: world.keyring, connect: trustTest(dovecot), folderPolicy: INBOX_ONLY, sinks: [events] });
+    await syncMailbox(mailbox, {
+      store: world.store,
+      keyring: world.keyring,
+      connect: trustTest(dovecot),
+      folderPolicy: INBOX_ONLY,
+      sinks: [events],
+    });
     expect(seen).toHaveLength(4);
     world.store.close();
   });

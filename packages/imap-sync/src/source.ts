@@ -32,7 +32,15 @@ import type { ConnectionProfile } from "@mailreg/core";
 import type { ConnectOptions } from "./connect-options.ts";
 
 /** RFC 6154 special uses (and `\Inbox`, which imapflow adds for INBOX). */
-export type SpecialUse = "\\All" | "\\Archive" | "\\Drafts" | "\\Flagged" | "\\Junk" | "\\Sent" | "\\Trash" | "\\Inbox";
+export type SpecialUse =
+  | "\\All"
+  | "\\Archive"
+  | "\\Drafts"
+  | "\\Flagged"
+  | "\\Junk"
+  | "\\Sent"
+  | "\\Trash"
+  | "\\Inbox";
 
 /** One folder as the server lists it. */
 export interface FolderInfo {
@@ -135,7 +143,11 @@ export interface Source {
    * New messages (and flag changes, expunges) of a folder since `since` (everything when undefined
    * or when the folder's UIDVALIDITY changed).
    */
-  fetchNew(folder: string, since: SavedFolderState | undefined, context: FetchContext): AsyncIterable<SourceEvent>;
+  fetchNew(
+    folder: string,
+    since: SavedFolderState | undefined,
+    context: FetchContext,
+  ): AsyncIterable<SourceEvent>;
   /** Deletes stored messages on the server (IMAP: \Deleted + UID EXPUNGE; POP3: DELE, committed at close). */
   delete(folder: string, keys: readonly SourceKey[]): Promise<number>;
   /** Moves stored messages to another folder (only when `capabilities.move`). */

@@ -57,11 +57,17 @@ export interface FolderStateUpdate {
 export interface StoreSink extends Sink {
   readonly kind: "store";
   /** Decides, reading only, what storing these messages and flag changes takes. */
-  plan(messages: readonly PreparedMessage[], flags: readonly { key: MessageKey; flags: string[] }[]): Promise<ChunkPlan>;
+  plan(
+    messages: readonly PreparedMessage[],
+    flags: readonly { key: MessageKey; flags: string[] }[],
+  ): Promise<ChunkPlan>;
   /** Commits a plan, the dead letters of this chunk and the folder state in one transaction. */
   commit(
     plan: ChunkPlan,
-    extras?: { folderState?: FolderStateUpdate; deadLetters?: (DeadLetter & { mailboxId: string; messageRowId?: string })[] },
+    extras?: {
+      folderState?: FolderStateUpdate;
+      deadLetters?: (DeadLetter & { mailboxId: string; messageRowId?: string })[];
+    },
   ): Promise<void>;
   /** Which keys are stored. */
   isStored(keys: readonly MessageKey[]): Promise<boolean[]>;
@@ -240,7 +246,9 @@ async function _planMessages(
     plan.inserts.push(...fresh);
     return;
   }
-  const candidates = await findMessagesUnderOtherUidvalidity(store, scope, [...new Set(fresh.map((m) => m.contentHash))]);
+  const candidates = await findMessagesUnderOtherUidvalidity(store, scope, [
+    ...new Set(fresh.map((m) => m.contentHash)),
+  ]);
   const used = new Set<string>();
   for (const message of fresh) {
     const match = candidates.find(
@@ -255,7 +263,13 @@ async function _planMessages(
     }
     used.add(match.id);
     const key = message.key as { uidValidity: number; uid: number };
-    plan.rekeys.push({ id: match.id, key: message.key, uidvalidity: key.uidValidity, uid: key.uid, flags: message.flags });
+    plan.rekeys.push({
+      id: match.id,
+      key: message.key,
+      uidvalidity: key.uidValidity,
+      uid: key.uid,
+      flags: message.flags,
+    });
   }
 }
 

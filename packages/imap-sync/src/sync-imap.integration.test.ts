@@ -38,7 +38,13 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
     const mailbox = await world.addMailbox(profileFor(shared, user));
     const first = [...generateMessages({ count: 30, seed: 101 })];
     await seedMaildir(seedTarget(shared), user.user, "INBOX", first);
-    const options = { store: world.store, keyring: world.keyring, connect: trustTest(shared), folderPolicy: INBOX_ONLY, chunkMessages: 7 };
+    const options = {
+      store: world.store,
+      keyring: world.keyring,
+      connect: trustTest(shared),
+      folderPolicy: INBOX_ONLY,
+      chunkMessages: 7,
+    };
 
     const run1 = await syncMailbox(mailbox, options);
     expect(run1).toMatchObject({ status: "ok", fetched: 30 });
@@ -65,14 +71,30 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
     const mailbox = await world.addMailbox(profileFor(shared, user));
     const [message] = [...generateMessages({ count: 1, seed: 7, attachmentShare: 1 })];
     await seedMaildir(seedTarget(shared), user.user, "INBOX", [message!]);
-    await syncMailbox(mailbox, { store: world.store, keyring: world.keyring, connect: trustTest(shared), folderPolicy: INBOX_ONLY });
-    const row = await world.store.db.select().from(schema.messages).where(eq(schema.messages.mailboxId, mailbox.id)).get();
+    await syncMailbox(mailbox, {
+      store: world.store,
+      keyring: world.keyring,
+      connect: trustTest(shared),
+      folderPolicy: INBOX_ONLY,
+    });
+    const row = await world.store.db
+      .select()
+      .from(schema.messages)
+      .where(eq(schema.messages.mailboxId, mailbox.id))
+      .get();
     expect(new TextDecoder().decode(row!.raw)).toBe(message!.raw);
-    const expectedHash = Buffer.from(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(message!.raw))).toString("hex");
+    const expectedHash = Buffer.from(
+      await crypto.subtle.digest("SHA-256", new TextEncoder().encode(message!.raw)),
+    ).toString("hex");
     expect(row!.contentHash).toBe(expectedHash);
     expect(row!.flags.sort()).toEqual([...message!.flags].sort());
-    expect(row!.internalDate).toBe(new Date(Math.floor(message!.internalDate.getTime() / 1000) * 1000).toISOString());
-    expect(row!.envelope).toMatchObject({ subject: message!.subject, messageId: message!.messageId.slice(1, -1) });
+    expect(row!.internalDate).toBe(
+      new Date(Math.floor(message!.internalDate.getTime() / 1000) * 1000).toISOString(),
+    );
+    expect(row!.envelope).toMatchObject({
+      subject: message!.subject,
+      messageId: message!.messageId.slice(1, -1),
+    });
     expect((row!.envelope as { from: { address: string }[] }).from[0]?.address).toBe(message!.from);
     world.store.close();
   });
@@ -85,7 +107,12 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
       const mailbox = await world.addMailbox(profileFor(server, user));
       const messages = [...generateMessages({ count: 20, seed: 55 })].map((m) => ({ ...m, flags: [] }));
       await seedMaildir(seedTarget(server), user.user, "INBOX", messages);
-      const options = { store: world.store, keyring: world.keyring, connect: trustTest(server), folderPolicy: INBOX_ONLY };
+      const options = {
+        store: world.store,
+        keyring: world.keyring,
+        connect: trustTest(server),
+        folderPolicy: INBOX_ONLY,
+      };
       expect(await syncMailbox(mailbox, options)).toMatchObject({ status: "ok", fetched: 20 });
 
       const client = await imap(server, user);
@@ -118,19 +145,40 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
     const dropped = [...generateMessages({ count: 5, seed: 302 })];
     await seedMaildir(target, user.user, "Projekte", [...kept, ...dropped]);
     const policy = { mode: "selected", folders: ["Projekte"], includeSubfolders: true, exclude: [] } as const;
-    const options = { store: world.store, keyring: world.keyring, connect: trustTest(shared), folderPolicy: policy, chunkMessages: 4 };
+    const options = {
+      store: world.store,
+      keyring: world.keyring,
+      connect: trustTest(shared),
+      folderPolicy: policy,
+      chunkMessages: 4,
+    };
     expect(await syncMailbox(mailbox, options)).toMatchObject({ status: "ok", fetched: 15 });
-    const before = await world.store.db.select().from(schema.folderState).where(eq(schema.folderState.mailboxId, mailbox.id)).get();
+    const before = await world.store.db
+      .select()
+      .from(schema.folderState)
+      .where(eq(schema.folderState.mailboxId, mailbox.id))
+      .get();
 
     await target.doveadm(["mailbox", "delete", "-u", user.user, "Projekte"]);
     const added = [...generateMessages({ count: 6, seed: 303 })];
     await seedMaildir(target, user.user, "Projekte", [...kept, ...added]);
 
     const run = await syncMailbox(mailbox, options);
-    expect(run.folders[0]).toMatchObject({ path: "Projekte", uidValidityChanged: true, fetched: 6, rekeyed: 10 });
-    const after = await world.store.db.select().from(schema.folderState).where(eq(schema.folderState.mailboxId, mailbox.id)).get();
+    expect(run.folders[0]).toMatchObject({
+      path: "Projekte",
+      uidValidityChanged: true,
+      fetched: 6,
+      rekeyed: 10,
+    });
+    const after = await world.store.db
+      .select()
+      .from(schema.folderState)
+      .where(eq(schema.folderState.mailboxId, mailbox.id))
+      .get();
     expect(after!.uidvalidity).not.toBe(before!.uidvalidity);
-    expect((await storedByFolder(world.store, mailbox.id)).get("Projekte")).toEqual(ids([...kept, ...dropped, ...added]));
+    expect((await storedByFolder(world.store, mailbox.id)).get("Projekte")).toEqual(
+      ids([...kept, ...dropped, ...added]),
+    );
     expect(await syncMailbox(mailbox, options)).toMatchObject({ fetched: 0, rekeyed: 0 });
     expect(await countMessages(world.store, mailbox.id)).toBe(21);
     world.store.close();
@@ -140,7 +188,11 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
     const user = freshUser(shared);
     const world = await testWorld();
     const mailbox = await world.addMailbox(profileFor(shared, { ...user, password: "not-the-password" }));
-    const run = await syncMailbox(mailbox, { store: world.store, keyring: world.keyring, connect: trustTest(shared) });
+    const run = await syncMailbox(mailbox, {
+      store: world.store,
+      keyring: world.keyring,
+      connect: trustTest(shared),
+    });
     expect(run.status).toBe("failed");
     expect(run.error?.code).toBe("MAIL_AUTH_FAILED");
     expect(run.error?.message).not.toContain("not-the-password");
@@ -171,7 +223,12 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
     expect(run1.fetched).toBeGreaterThanOrEqual(20);
     expect(run1.fetched).toBeLessThan(60);
     expect(await countMessages(world.store, mailbox.id)).toBe(run1.fetched);
-    const run2 = await syncMailbox(mailbox, { store: world.store, keyring: world.keyring, connect: trustTest(shared), folderPolicy: INBOX_ONLY });
+    const run2 = await syncMailbox(mailbox, {
+      store: world.store,
+      keyring: world.keyring,
+      connect: trustTest(shared),
+      folderPolicy: INBOX_ONLY,
+    });
     expect(run1.fetched + run2.fetched).toBe(60);
     expect((await storedByFolder(world.store, mailbox.id)).get("INBOX")).toEqual(ids(messages));
     world.store.close();

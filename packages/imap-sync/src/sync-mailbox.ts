@@ -12,7 +12,13 @@
  *
  * @module
  */
-import { type ConnectionProfile, type FolderPolicy, FolderPolicySchema, isMailregError, newId } from "@mailreg/core";
+import {
+  type ConnectionProfile,
+  type FolderPolicy,
+  FolderPolicySchema,
+  isMailregError,
+  newId,
+} from "@mailreg/core";
 import { type Keyring, open } from "@mailreg/crypto-registry";
 import {
   finishSyncRun,
@@ -134,15 +140,20 @@ const _MAX_PENDING_FLAGS = 5_000;
  * @throws {MailregError} STORE_UNAVAILABLE when the run cannot even be recorded
  * @example
  * ```ts
+ * import { loadKeyring } from "@mailreg/crypto-registry";
  * import { syncMailbox } from "@mailreg/imap-sync";
- * import { getMailbox, openStore } from "@mailreg/store";
- * import { loadKeyring } from "./my-keys.ts"; // createKeyring(publicKey, [privateKey])
+ * import { listMailboxes, openStore } from "@mailreg/store";
  * const store = await openStore({ url: "file:./data/mailreg.db" });
- * const summary = await syncMailbox(await getMailbox(store, "0193…"), {
- *   store, keyring: await loadKeyring(), folderPolicy: { mode: "all", folders: [], includeSubfolders: true, exclude: ["\\Junk"] },
- *   onProgress: (p) => console.log(p.folder, p.fetched, "/", p.expected),
- * });
- * console.log(summary.status, summary.fetched, summary.error?.code);
+ * const keyring = await loadKeyring({ publicKeyFile: "keys/registry.public.jwk", privateKeyDir: "keys/private" });
+ * for (const mailbox of await listMailboxes(store)) {
+ *   const summary = await syncMailbox(mailbox, {
+ *     store, keyring,
+ *     folderPolicy: { mode: "all", folders: [], includeSubfolders: true, exclude: ["\\Junk"] },
+ *     onProgress: (p) => console.log(p.folder, p.fetched, "/", p.expected),
+ *   });
+ *   console.log(mailbox.address, summary.status, summary.fetched, summary.error?.code ?? "");
+ * }
+ * store.close();
  * ```
  */
 export async function syncMailbox(mailbox: Mailbox, options: SyncMailboxOptions): Promise<SyncSummary> {
@@ -178,7 +189,9 @@ export async function syncMailbox(mailbox: Mailbox, options: SyncMailboxOptions)
     status: summary.status,
     fetched: summary.fetched,
     deleted: summary.deleted,
-    ...(summary.error === undefined ? {} : { errorCode: summary.error.code, errorMessage: summary.error.message }),
+    ...(summary.error === undefined
+      ? {}
+      : { errorCode: summary.error.code, errorMessage: summary.error.message }),
   });
   return summary;
 }
@@ -215,9 +228,18 @@ async function _run(
     const folders = applySpecialUseOverrides(await source.listFolders(), options.specialUse ?? {});
     const deleteAfterFetch = options.alwaysDeleteAfterFetch === true || mailbox.deleteAfterFetch;
     const trash =
-      deleteAfterFetch && options.deleteMode === "trash" ? folders.find((f) => f.specialUse === "\\Trash")?.path : undefined;
-    if (deleteAfterFetch && options.deleteMode === "trash" && (trash === undefined || source.move === undefined)) {
-      fail({ code: "NOT_FOUND", message: "Delete after fetch should move to Trash, but there is no Trash folder: nothing was deleted" });
+      deleteAfterFetch && options.deleteMode === "trash"
+        ? folders.find((f) => f.specialUse === "\\Trash")?.path
+        : undefined;
+    if (
+      deleteAfterFetch &&
+      options.deleteMode === "trash" &&
+      (trash === undefined || source.move === undefined)
+    ) {
+      fail({
+        code: "NOT_FOUND",
+        message: "Delete after fetch should move to Trash, but there is no Trash folder: nothing was deleted",
+      });
     }
     // with POP3 there is one folder and no policy to apply
     let chosen = source.capabilities.folders ? selectFolders(folders, policy) : folders;
@@ -307,11 +329,13 @@ async function _syncFolder(
     for (const message of plan.inserts) {
       for (const sink of sinks) {
         const dead = await _deliver(sink, message);
-        if (dead !== undefined) deadLetters.push({ ...dead, mailboxId: mailbox.id, messageRowId: message.id });
+        if (dead !== undefined)
+          deadLetters.push({ ...dead, mailboxId: mailbox.id, messageRowId: message.id });
       }
     }
     for (const sink of sinks) {
-      for (const update of plan.flagUpdates) await sink.flagsChanged?.(update.key, update.flags).catch(() => {});
+      for (const update of plan.flagUpdates)
+        await sink.flagsChanged?.(update.key, update.flags).catch(() => {});
       if (vanished.length > 0) await sink.vanished?.(vanished).catch(() => {});
     }
     const state = checkpoint;
@@ -394,7 +418,11 @@ async function _syncFolder(
           checkpoint = event.state;
           break;
       }
-      if (pending.length >= chunkMessages || pendingBytes >= chunkBytes || flags.length >= _MAX_PENDING_FLAGS) {
+      if (
+        pending.length >= chunkMessages ||
+        pendingBytes >= chunkBytes ||
+        flags.length >= _MAX_PENDING_FLAGS
+      ) {
         await flush();
       }
       if (options.signal?.aborted === true) break;
@@ -437,13 +465,18 @@ async function _deliver(sink: Sink, message: PreparedMessage): Promise<DeadLette
 
 async function _instancePolicy(store: Store, instanceId: string): Promise<FolderPolicy> {
   const instance = (await listInstances(store)).find((i) => i.id === instanceId);
-  const parsed = FolderPolicySchema.safeParse((instance?.settings as { folderPolicy?: unknown } | undefined)?.folderPolicy);
+  const parsed = FolderPolicySchema.safeParse(
+    (instance?.settings as { folderPolicy?: unknown } | undefined)?.folderPolicy,
+  );
   return parsed.success ? parsed.data : FolderPolicySchema.parse({});
 }
 
 function _sameState(a: SavedFolderState, b: SavedFolderState | undefined): boolean {
   return (
-    b !== undefined && a.uidValidity === b.uidValidity && a.lastUid === b.lastUid && a.highestModseq === b.highestModseq
+    b !== undefined &&
+    a.uidValidity === b.uidValidity &&
+    a.lastUid === b.lastUid &&
+    a.highestModseq === b.highestModseq
   );
 }
 

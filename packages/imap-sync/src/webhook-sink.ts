@@ -97,9 +97,13 @@ export function createWebhookSink(options: WebhookSinkOptions): Sink {
  */
 export async function signWebhookBody(secret: string, body: string): Promise<string> {
   const encoder = new TextEncoder();
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-  ]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(body)));
   return `sha256=${[...mac].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
@@ -136,7 +140,11 @@ async function _deliver(
       await response.body?.cancel();
       if (response.ok) return undefined;
       lastError = `HTTP ${response.status}`;
-      const retryable = response.status === 408 || response.status === 425 || response.status === 429 || response.status >= 500;
+      const retryable =
+        response.status === 408 ||
+        response.status === 425 ||
+        response.status === 429 ||
+        response.status >= 500;
       if (!retryable) break;
       const header = Number(response.headers.get("retry-after"));
       if (Number.isFinite(header) && header > 0) retryAfterMs = Math.min(header * 1000, 60_000);
@@ -159,7 +167,9 @@ function _sleep(ms: number): Promise<void> {
 }
 
 function _keyId(key: MessageKey): string {
-  return "uid" in key ? `${key.mailboxId}:${key.folder}:${key.uidValidity}:${key.uid}` : `${key.mailboxId}:${key.uidl}`;
+  return "uid" in key
+    ? `${key.mailboxId}:${key.folder}:${key.uidValidity}:${key.uid}`
+    : `${key.mailboxId}:${key.uidl}`;
 }
 
 function _base64(bytes: Uint8Array): string {

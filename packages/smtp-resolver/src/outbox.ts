@@ -14,9 +14,10 @@ import {
   insertOutboxMessage,
   type Mailbox,
   markOutboxSent,
-  type OutboxMessage,
+  type OutboxEntry,
   type OutboxSent,
   type OutboxStatus,
+  readOutboxRaw,
   recordSentCopy,
   retryOutboxLater,
   type Store,
@@ -91,6 +92,12 @@ export interface DeliverOptions {
   window?: number;
   /** Retry policy for temporary failures. */
   backoff?: BackoffOptions;
+  /**
+   * How long an accepted message's "sent" record may wait for others to share its transaction while
+   * more sends are in flight, in ms. Default 2; 0 records each at once. See the README's
+   * exactly-once section for what this trades.
+   */
+  groupCommitMs?: number;
   /** Randomness for the jitter (tests pass a fixed one). */
   random?: () => number;
 }
@@ -156,30 +163,40 @@ export async function deliverDue(
   });
   // stop handing out messages well before the claim runs out, so no other deliverer can hold them yet
   const lastStart = started + leaseMs - Math.min(leaseMs / 4, 30_000);
-  const mailboxes = new Map<string, Promise<{ mailbox: Mailbox; target: SendTarget }>>();
-  const lookup = (id: string) => {
-    let found = mailboxes.get(id);
-    if (found === undefined) {
-      found = getMailbox(store, id).then(async (mailbox) => ({
-        mailbox,
-        target: await options.targetFor(mailbox),
-      }));
-      mailboxes.set(id, found);
-    }
-    return found;
-  };
+  const raws = await readOutboxRaw(
+    store,
+    claimed.map((c) => c.id),
+  );
+  // each mailbox and its server, looked up before the first send; a failed lookup fails its messages
+  const targets = new Map<string, Promise<{ mailbox: Mailbox; target: SendTarget }>>();
+  for (const id of new Set(claimed.map((c) => c.mailboxId))) {
+    targets.set(
+      id,
+      getMailbox(store, id).then(async (mailbox) => ({ mailbox, target: await options.targetFor(mailbox) })),
+    );
+  }
+  await Promise.allSettled(targets.values());
   // group commit: answers that arrive while one transaction commits are recorded together in the next
-  const recordSent = _grouped((batch: OutboxSent[]) => markOutboxSent(store, batch));
+  let inFlight = 0;
+  const recordSent = _grouped((batch: OutboxSent[]) => markOutboxSent(store, batch), {
+    inFlight: () => inFlight,
+    maxDelayMs: options.groupCommitMs ?? 2,
+    maxItems: 64,
+  });
   let copies: Promise<unknown> = Promise.resolve();
 
-  const deliverOne = async (row: OutboxMessage): Promise<DeliveryOutcome> => {
+  const deliverOne = async (row: OutboxEntry): Promise<DeliveryOutcome> => {
     const outcome = { id: row.id, mailboxId: row.mailboxId, messageId: row.messageId };
     if (performance.now() > lastStart) return { ...outcome, status: "skipped" };
     let mailbox: Mailbox;
     try {
-      const found = await lookup(row.mailboxId);
+      const found = await (targets.get(row.mailboxId) as Promise<{ mailbox: Mailbox; target: SendTarget }>);
       mailbox = found.mailbox;
-      const result = await sender.send(found.target, { raw: row.raw, envelope: row.envelope });
+      const raw = raws.get(row.id);
+      if (raw === undefined)
+        throw new MailregError("INTERNAL", `The raw source of outbox message ${row.id} is missing`);
+      inFlight++;
+      const result = await sender.send(found.target, { raw, envelope: row.envelope }).finally(() => inFlight--);
       const note =
         result.rejected.length === 0
           ? undefined
@@ -193,7 +210,7 @@ export async function deliverDue(
       const sent: DeliveryOutcome = { ...outcome, status: "sent", response: result.response };
       const appender = options.sentFolder;
       if (appender !== undefined) {
-        copies = copies.then(() => _copyToSent(store, appender, row, mailbox, sent));
+        copies = copies.then(() => _copyToSent(store, appender, row.id, raw, mailbox, sent));
       }
       return sent;
     } catch (cause) {
@@ -240,18 +257,19 @@ export async function deliverDue(
 async function _copyToSent(
   store: Store,
   appender: SentFolderAppender,
-  row: OutboxMessage,
+  id: string,
+  raw: Uint8Array,
   mailbox: Mailbox,
   outcome: DeliveryOutcome,
 ): Promise<void> {
   try {
-    const copy = await appender.append(row.raw, ["\\Seen"], mailbox);
+    const copy = await appender.append(raw, ["\\Seen"], mailbox);
     if (copy === undefined) return;
-    await recordSentCopy(store, row.id, copy);
+    await recordSentCopy(store, id, copy);
     outcome.sentFolder = copy.folder;
   } catch (cause) {
     const error = isMailregError(cause) ? cause : new MailregError("INTERNAL", String(cause), { cause });
-    await recordSentCopy(store, row.id, {
+    await recordSentCopy(store, id, {
       error: `Sent, but not copied to the Sent folder: ${error.message}`,
       errorCode: error.code,
     });
@@ -259,13 +277,21 @@ async function _copyToSent(
 }
 
 /**
- * Group commit: `add(item)` resolves once `flush` has handled the item. The first item is flushed at
- * once; items added while a flush runs wait for it and are flushed together right after.
+ * Group commit of the servers' answers. SQLite here runs on this thread, so answers never pile up
+ * by themselves while a transaction commits: an answer waits for at most `maxDelayMs` when other
+ * sends are still in flight (their answers join it), and is recorded at once when none is, or when
+ * `maxItems` are waiting. `add(item)` resolves once its group is committed.
  */
-function _grouped<T>(flush: (items: T[]) => Promise<unknown>): (item: T) => Promise<void> {
+function _grouped<T>(
+  flush: (items: T[]) => Promise<unknown>,
+  options: { inFlight: () => number; maxDelayMs: number; maxItems: number },
+): (item: T) => Promise<void> {
   let waiting: { item: T; done: (error?: unknown) => void }[] = [];
   let running = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const drain = async () => {
+    clearTimeout(timer);
+    timer = undefined;
     running = true;
     while (waiting.length > 0) {
       const batch = waiting;
@@ -282,7 +308,9 @@ function _grouped<T>(flush: (items: T[]) => Promise<unknown>): (item: T) => Prom
   return (item) =>
     new Promise<void>((resolve, reject) => {
       waiting.push({ item, done: (error) => (error === undefined ? resolve() : reject(error)) });
-      if (!running) void drain();
+      if (running) return;
+      if (options.inFlight() === 0 || waiting.length >= options.maxItems || options.maxDelayMs <= 0) void drain();
+      else timer ??= setTimeout(() => void drain(), options.maxDelayMs);
     });
 }
 

@@ -1,7 +1,8 @@
 /**
  * The outbox: mail queued for sending, claimed by one deliverer at a time, and what became of it.
  *
- * A message is `queued` (due at `next_attempt_at`), `sending` (claimed by the deliverer holding
+ * The state of a message lives in `outbox`, its raw source in `outbox_raw`, so the frequent state
+ * changes never rewrite the message. A message is `queued` (due at `next_attempt_at`), `sending` (claimed by the deliverer holding
  * `claim_token`, until `next_attempt_at`, after which it is due again), `sent` or `failed`. Claiming
  * is one `UPDATE … RETURNING` inside a write transaction, so two deliverers, in one process or in
  * several, never hold the same message. Every transition out of `sending` except "sent" names the
@@ -10,18 +11,18 @@
  * @module
  */
 import { MailregError } from "@mailreg/core";
-import { and, asc, eq, getTableColumns, gt, inArray, lte, ne, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lte, sql } from "drizzle-orm";
 import { pageLimit } from "./paging.ts";
-import { mailboxes, outbox } from "./schema.ts";
+import { mailboxes, outbox, outboxRaw } from "./schema.ts";
 import type { Store, StoreTx } from "./store.ts";
 import { inWriteTransaction, writeTransaction } from "./write-lock.ts";
 
-/** One outbox row, raw message included. */
-export type OutboxMessage = typeof outbox.$inferSelect;
+/** One outbox row: the message's state, without its raw source. */
+export type OutboxEntry = typeof outbox.$inferSelect;
+/** An outbox row with its raw source. */
+export type OutboxMessage = OutboxEntry & { raw: Uint8Array };
 /** Where an outbox message stands. */
-export type OutboxStatus = OutboxMessage["status"];
-/** An outbox row without its raw message, for listings. */
-export type OutboxSummary = Omit<OutboxMessage, "raw"> & { size: number };
+export type OutboxStatus = OutboxEntry["status"];
 
 /** What {@link insertOutboxMessage} stores. */
 export interface OutboxInsert {
@@ -48,7 +49,7 @@ export interface OutboxInsert {
 export async function insertOutboxMessage(
   target: Store | StoreTx,
   input: OutboxInsert,
-): Promise<{ message: OutboxMessage; created: boolean }> {
+): Promise<{ message: OutboxEntry; created: boolean }> {
   const at = (input.at ?? new Date()).toISOString();
   return await inWriteTransaction(target, async (tx) => {
     const existing = await tx
@@ -73,7 +74,7 @@ export async function insertOutboxMessage(
         id: input.id,
         mailboxId: input.mailboxId,
         messageId: input.messageId,
-        raw: input.raw,
+        size: input.raw.byteLength,
         envelope: input.envelope,
         status: "queued",
         nextAttemptAt: at,
@@ -81,12 +82,13 @@ export async function insertOutboxMessage(
       })
       .returning()
       .get();
+    await tx.insert(outboxRaw).values({ outboxId: input.id, raw: input.raw }).run();
     return { message, created: true };
   });
 }
 
 /**
- * One outbox message by id, raw message included.
+ * One outbox message by id, raw source included.
  *
  * @param store the open store
  * @param id the row id
@@ -94,11 +96,33 @@ export async function insertOutboxMessage(
  * @throws {MailregError} NOT_FOUND
  */
 export async function getOutboxMessage(store: Store, id: string): Promise<OutboxMessage> {
-  const row = await store.db.select().from(outbox).where(eq(outbox.id, id)).get();
+  const row = await store.db
+    .select()
+    .from(outbox)
+    .innerJoin(outboxRaw, eq(outboxRaw.outboxId, outbox.id))
+    .where(eq(outbox.id, id))
+    .get();
   if (row === undefined) {
     throw new MailregError("NOT_FOUND", `Outbox message ${id} does not exist`, { details: { id } });
   }
-  return row;
+  return { ...row.outbox, raw: row.outbox_raw.raw };
+}
+
+/**
+ * The raw sources of outbox messages.
+ *
+ * @param store the open store
+ * @param ids the row ids
+ * @returns raw source by row id (ids that do not exist are missing)
+ */
+export async function readOutboxRaw(store: Store, ids: readonly string[]): Promise<Map<string, Uint8Array>> {
+  if (ids.length === 0) return new Map();
+  const rows = await store.db
+    .select()
+    .from(outboxRaw)
+    .where(inArray(outboxRaw.outboxId, [...ids]))
+    .all();
+  return new Map(rows.map((r) => [r.outboxId, r.raw]));
 }
 
 /**
@@ -111,10 +135,9 @@ export async function getOutboxMessage(store: Store, id: string): Promise<Outbox
 export async function listOutbox(
   store: Store,
   options: { status?: OutboxStatus; mailboxId?: string; limit?: number; after?: string } = {},
-): Promise<OutboxSummary[]> {
-  const { raw: _raw, ...columns } = getTableColumns(outbox);
-  const rows = await store.db
-    .select({ ...columns, size: sql<number>`length(${outbox.raw})` })
+): Promise<OutboxEntry[]> {
+  return await store.db
+    .select()
     .from(outbox)
     .where(
       and(
@@ -126,7 +149,6 @@ export async function listOutbox(
     .orderBy(asc(outbox.id))
     .limit(pageLimit(options.limit, 100, 1000))
     .all();
-  return rows;
 }
 
 /**
@@ -164,9 +186,9 @@ export interface OutboxClaim {
  *
  * @param store the open store
  * @param claim token, time, lease and limit
- * @returns the claimed rows, oldest first, raw included
+ * @returns the claimed rows, oldest first (read their sources with {@link readOutboxRaw})
  */
-export async function claimDueOutbox(store: Store, claim: OutboxClaim): Promise<OutboxMessage[]> {
+export async function claimDueOutbox(store: Store, claim: OutboxClaim): Promise<OutboxEntry[]> {
   const now = claim.now.toISOString();
   const until = new Date(claim.now.getTime() + claim.leaseMs).toISOString();
   const rows = await writeTransaction(store, async (tx) => {
@@ -282,11 +304,7 @@ export async function failOutboxMessage(store: Store, failure: OutboxFailure): P
  * @returns the row
  * @throws {MailregError} NOT_FOUND; CONFLICT when it is not failed
  */
-export async function requeueOutboxMessage(
-  store: Store,
-  id: string,
-  at = new Date(),
-): Promise<OutboxMessage> {
+export async function requeueOutboxMessage(store: Store, id: string, at = new Date()): Promise<OutboxEntry> {
   const row = await writeTransaction(store, (tx) =>
     tx
       .update(outbox)

@@ -204,7 +204,8 @@ export const outbox = sqliteTable(
       .notNull()
       .references(() => mailboxes.id, { onDelete: "cascade" }),
     messageId: text("message_id"),
-    raw: blob("raw", { mode: "buffer" }).$type<Uint8Array>().notNull(),
+    /** Bytes of the raw message (kept in `outbox_raw`). */
+    size: integer("size").notNull().default(0),
     /** The SMTP envelope: `MAIL FROM` and the `RCPT TO` list (Bcc recipients are only here). */
     envelope: text("envelope", { mode: "json" })
       .$type<{ from: string; to: string[] }>()
@@ -235,6 +236,17 @@ export const outbox = sqliteTable(
     check("outbox_status_check", sql`${t.status} in ('queued', 'sending', 'sent', 'failed')`),
   ],
 );
+
+/**
+ * The raw source of each outbox message, apart from its state: claiming and marking a message
+ * update the small `outbox` row only, never rewrite a message that may be megabytes long.
+ */
+export const outboxRaw = sqliteTable("outbox_raw", {
+  outboxId: text("outbox_id")
+    .primaryKey()
+    .references(() => outbox.id, { onDelete: "cascade" }),
+  raw: blob("raw", { mode: "buffer" }).$type<Uint8Array>().notNull(),
+});
 
 /** Who did what to which subject. `details` never holds a secret. */
 export const auditLog = sqliteTable(

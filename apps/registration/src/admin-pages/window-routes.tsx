@@ -79,6 +79,7 @@ export function windowRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       }
       await setSchedule(ctx.store, windows, by);
     }
+    ctx.windows.changed();
     setFlash(c, [{ kind: "ok", text: c.get("t")("admin.window.saved") }]);
     return c.redirect("/admin/window", 303);
   });

@@ -48,6 +48,7 @@ export function adminWindowApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): void 
       const by = { actor: c.get("actor"), now: ctx.clock() };
       if ("open" in change) await setOpenNow(ctx.store, change.open, by);
       else await setSchedule(ctx.store, change.windows, by);
+      ctx.windows.changed();
       return c.json(await readWindowState(ctx.store, ctx.config, ctx.clock()), 200);
     },
   );

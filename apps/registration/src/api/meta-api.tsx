@@ -8,7 +8,6 @@ import { z } from "zod";
 import type { AppContext } from "../app-context.ts";
 import type { AppEnv } from "../http/env.ts";
 import { renderPage } from "../http/render.ts";
-import { readWindowState } from "../windows/window-store.ts";
 import { DocsPage, type OpenApiDocument } from "./docs-page.tsx";
 
 /**
@@ -83,7 +82,7 @@ export function metaApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): void {
       },
     }),
     async (c) => {
-      const state = await readWindowState(ctx.store, ctx.config, ctx.clock());
+      const state = await ctx.windows.state();
       ctx.metrics.windowOpen.set(state.open ? 1 : 0);
       const text = await ctx.metrics.registry.metrics();
       return c.text(text, 200, { "Content-Type": ctx.metrics.registry.contentType });

@@ -151,6 +151,13 @@ export const de: Messages = {
   "admin.config.id": "Kennung",
   "admin.config.label": "Bezeichnung",
   "admin.config.none": "Keine konfiguriert.",
+  "admin.config.folders": "Ordner",
+  "admin.config.interval": "Intervall (s)",
+  "admin.config.deleteAfterFetch": "Nach Abholen löschen",
+  "admin.config.server": "Server",
+  "admin.config.tls": "Zertifikat",
+  "admin.config.verify": "geprüft",
+  "admin.config.noVerify": "nicht geprüft",
   "admin.config.readonly":
     "Diese stammen aus der Konfigurationsdatei; ändern Sie sie dort und starten Sie neu.",
   "admin.audit.time": "Zeit",

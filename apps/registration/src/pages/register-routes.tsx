@@ -18,7 +18,6 @@ import { bodyFromForm } from "../submit/registration-body.ts";
 import { submitRegistration } from "../submit/submit-registration.ts";
 import { RegisterPage, type RegisterPageProps } from "../views/register-page.tsx";
 import { requireOpen } from "../windows/window-guard.ts";
-import { readWindowState } from "../windows/window-store.ts";
 
 const _KEPT = [
   "address",
@@ -54,7 +53,7 @@ export function registerPages(app: Hono<AppEnv>, ctx: AppContext): void {
   app.get("/", (c) => c.redirect("/register", 302));
   app.get("/statreg", (c) => c.redirect(`/register${new URL(c.req.url).search}`, 301));
   app.get("/register", async (c) => {
-    const state = await readWindowState(ctx.store, ctx.config, ctx.clock());
+    const state = await ctx.windows.state();
     if (!state.open) return renderPage(c, _page(c, ctx, { closed: { nextOpen: state.nextOpen } }));
     return renderPage(c, _page(c, ctx, { done: c.req.query("done") === "1" }));
   });

@@ -53,6 +53,10 @@ export function registrationWriter(store: Store): RegistrationWriter {
   return (record) =>
     new Promise<void>((resolve, reject) => {
       queue.push({ record, done: (error) => (error === undefined ? resolve() : reject(error)) });
-      if (!running) void flush();
+      if (!running) {
+        running = true;
+        // after this turn of the event loop's I/O: the requests read in the same turn join the batch
+        setImmediate(() => void flush());
+      }
     });
 }

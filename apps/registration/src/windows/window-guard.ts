@@ -3,20 +3,19 @@
  *
  * @module
  */
-import { type Config, MailregError } from "@mailreg/core";
-import type { Store } from "@mailreg/store";
+import { MailregError } from "@mailreg/core";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../http/env.ts";
-import { readWindowState } from "./window-store.ts";
+import type { WindowReader } from "./window-reader.ts";
 
 /**
  * Throws unless registration is open now.
  *
- * @param ctx store, config, clock
+ * @param ctx the window reader
  * @throws {MailregError} WINDOW_CLOSED with `details.nextOpen` (an ISO time or null)
  */
-export async function requireOpen(ctx: { store: Store; config: Config; clock: () => Date }): Promise<void> {
-  const state = await readWindowState(ctx.store, ctx.config, ctx.clock());
+export async function requireOpen(ctx: { windows: WindowReader }): Promise<void> {
+  const state = await ctx.windows.state();
   if (state.open) return;
   const when = state.nextOpen === null ? "no window is scheduled" : `the next window opens ${state.nextOpen}`;
   throw new MailregError("WINDOW_CLOSED", `Registration is closed: ${when}`, {
@@ -27,10 +26,10 @@ export async function requireOpen(ctx: { store: Store; config: Config; clock: ()
 /**
  * {@link requireOpen} as route middleware.
  *
- * @param ctx store, config, clock
+ * @param ctx the window reader
  * @returns the middleware
  */
-export function windowGuard(ctx: { store: Store; config: Config; clock: () => Date }) {
+export function windowGuard(ctx: { windows: WindowReader }) {
   return createMiddleware<AppEnv>(async function windowGuard(_c, next) {
     await requireOpen(ctx);
     await next();

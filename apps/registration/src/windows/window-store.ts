@@ -17,6 +17,33 @@ import {
 } from "@mailreg/store";
 import { computeWindowState, type Window, type WindowMode, type WindowState } from "./window-state.ts";
 
+/** What the state is computed from: the config's switch, the mode and the schedule. */
+export interface WindowSource {
+  enabled: boolean;
+  mode: WindowMode;
+  windows: Window[];
+}
+
+/**
+ * Reads the mode and schedule from the store (or the config's default).
+ *
+ * @param store the open store
+ * @param config the config (master switch and default schedule)
+ * @returns what the state is computed from
+ */
+export async function readWindowSource(store: Store, config: Config): Promise<WindowSource> {
+  const setting = await getSetting(store, OPEN_NOW_SETTING);
+  const enabled = config.registration.enabled;
+  if (setting === undefined) {
+    const windows = config.registration.windows;
+    return { enabled, mode: windows.length > 0 ? "scheduled" : "open", windows };
+  }
+  const stored = await listWindows(store);
+  const windows = stored.map((w) => ({ from: w.opensAt, until: w.closesAt }));
+  const mode: WindowMode = setting === true ? "open" : setting === false ? "closed" : "scheduled";
+  return { enabled, mode, windows };
+}
+
 /**
  * Where registration stands now.
  *
@@ -26,17 +53,7 @@ import { computeWindowState, type Window, type WindowMode, type WindowState } fr
  * @returns the state
  */
 export async function readWindowState(store: Store, config: Config, now: Date): Promise<WindowState> {
-  const setting = await getSetting(store, OPEN_NOW_SETTING);
-  const enabled = config.registration.enabled;
-  if (setting === undefined) {
-    const windows = config.registration.windows;
-    const mode: WindowMode = windows.length > 0 ? "scheduled" : "open";
-    return computeWindowState({ enabled, mode, windows, now });
-  }
-  const stored = await listWindows(store);
-  const windows = stored.map((w) => ({ from: w.opensAt, until: w.closesAt }));
-  const mode: WindowMode = setting === true ? "open" : setting === false ? "closed" : "scheduled";
-  return computeWindowState({ enabled, mode, windows, now });
+  return computeWindowState({ ...(await readWindowSource(store, config)), now });
 }
 
 /**

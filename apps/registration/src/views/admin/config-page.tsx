@@ -28,9 +28,9 @@ export function ConfigPage(p: AdminPageBase & { config: Config }) {
               <tr>
                 <th scope="col">{t("admin.config.id")}</th>
                 <th scope="col">{t("admin.config.label")}</th>
-                <th scope="col">Folders</th>
-                <th scope="col">Interval (s)</th>
-                <th scope="col">Delete after fetch</th>
+                <th scope="col">{t("admin.config.folders")}</th>
+                <th scope="col">{t("admin.config.interval")}</th>
+                <th scope="col">{t("admin.config.deleteAfterFetch")}</th>
               </tr>
             </thead>
             <tbody>
@@ -59,8 +59,8 @@ export function ConfigPage(p: AdminPageBase & { config: Config }) {
               <tr>
                 <th scope="col">{t("admin.config.id")}</th>
                 <th scope="col">{t("admin.config.label")}</th>
-                <th scope="col">Server</th>
-                <th scope="col">TLS</th>
+                <th scope="col">{t("admin.config.server")}</th>
+                <th scope="col">{t("admin.config.tls")}</th>
                 <th scope="col">SMTP</th>
                 <th scope="col">{t("admin.config.offered")}</th>
               </tr>
@@ -75,7 +75,7 @@ export function ConfigPage(p: AdminPageBase & { config: Config }) {
                   <td>
                     {s.protocol} {s.host}:{s.port} ({s.security})
                   </td>
-                  <td>{s.tls.verify ? (s.tls.servername ?? "verify") : "not verified"}</td>
+                  <td>{s.tls.verify ? `${t("admin.config.verify")}${s.tls.servername === undefined ? "" : ` (${s.tls.servername})`}` : t("admin.config.noVerify")}</td>
                   <td>{s.smtp === undefined ? "–" : `${s.smtp.host}:${s.smtp.port}`}</td>
                   <td>{yes(config.registration.templates.includes(s.id))}</td>
                 </tr>
