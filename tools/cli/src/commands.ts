@@ -15,8 +15,8 @@ import {
   registrationsRejectCommand,
   registrationsShowCommand,
 } from "./commands/registrations.ts";
-import { smtpResolveCommand } from "./commands/smtp.ts";
 import { serveCommand } from "./commands/serve.ts";
+import { smtpResolveCommand } from "./commands/smtp.ts";
 import { startCommand } from "./commands/start.ts";
 
 /** The commands, in the order `mailreg help` lists them. */

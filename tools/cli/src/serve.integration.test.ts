@@ -43,7 +43,10 @@ describe("mailreg start / serve", () => {
     expect(r.stderr).toContain("SIGTERM: stopping");
 
     // A second start changes nothing and prints no new credentials.
-    const again = await runCli(["start", "--port", "0"], { cwd: dir, untilStopped: probe(["/healthz"], seen) });
+    const again = await runCli(["start", "--port", "0"], {
+      cwd: dir,
+      untilStopped: probe(["/healthz"], seen),
+    });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain("Already initialised");
     expect(again.stdout).not.toContain("First admin credentials");

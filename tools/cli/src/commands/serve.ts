@@ -21,7 +21,12 @@ import { UsageError } from "../usage-error.ts";
  */
 export async function serveUntilStopped(
   io: Io,
-  options: { config?: string | undefined; host?: string | undefined; port?: number | undefined; publicKeyOnly?: boolean },
+  options: {
+    config?: string | undefined;
+    host?: string | undefined;
+    port?: number | undefined;
+    publicKeyOnly?: boolean;
+  },
 ): Promise<number> {
   const { config } = await configContext(io, options.config);
   const server = await startRegistrationServer({
@@ -30,7 +35,9 @@ export async function serveUntilStopped(
     ...(options.port === undefined ? {} : { port: options.port }),
     ...(options.publicKeyOnly === true ? { publicKeyOnly: true } : {}),
   });
-  io.out(`registration page: ${server.url}/register\nadmin:             ${server.url}/admin\nAPI docs:          ${server.url}/api/v1/docs\n`);
+  io.out(
+    `registration page: ${server.url}/register\nadmin:             ${server.url}/admin\nAPI docs:          ${server.url}/api/v1/docs\n`,
+  );
   const signal = await io.untilStopped();
   io.err(`${signal}: stopping\n`);
   await server.close();
