@@ -14,6 +14,7 @@ const packages = [
   "packages/smtp-resolver",
   "packages/store",
   "apps/registration",
+  "apps/worker",
   "tools/cli",
   "tools/mailservers",
 ];

@@ -52,6 +52,7 @@ export const ERROR_CODES = {
   MAIL_CONNECTION_FAILED: "The mail server could not be reached",
   MAIL_TLS_FAILED: "The TLS handshake with the mail server failed",
   MAIL_PROTOCOL: "The mail server answered something unexpected",
+  SYNC_INTERRUPTED: "The collection run ended unfinished: its worker stopped (it resumes where it stopped)",
   SMTP_TEMPORARY: "The SMTP server refused the message for now (4xx); it will be tried again",
   SMTP_PERMANENT: "The SMTP server refused the message for good (5xx)",
   SMTP_NOT_CONFIGURED: "No SMTP server is usable for this mailbox at any level of the precedence chain",

@@ -183,6 +183,7 @@ export async function deliverDue(
     maxDelayMs: options.groupCommitMs ?? 2,
     maxItems: 64,
   });
+  const records: Promise<void>[] = [];
   let copies: Promise<unknown> = Promise.resolve();
 
   const deliverOne = async (row: OutboxEntry): Promise<DeliveryOutcome> => {
@@ -196,21 +197,29 @@ export async function deliverDue(
       if (raw === undefined)
         throw new MailregError("INTERNAL", `The raw source of outbox message ${row.id} is missing`);
       inFlight++;
-      const result = await sender.send(found.target, { raw, envelope: row.envelope }).finally(() => inFlight--);
+      const result = await sender
+        .send(found.target, { raw, envelope: row.envelope })
+        .finally(() => inFlight--);
       const note =
         result.rejected.length === 0
           ? undefined
           : `Not accepted for ${result.rejected.map((r) => `${r.address} (${r.response})`).join(", ")}`;
-      await recordSent({
+      // the window slot is free again now: the record commits with its group while the next sends go on
+      const recorded = recordSent({
         id: row.id,
         at: clock(),
         response: result.response,
         ...(note === undefined ? {} : { note }),
       });
+      recorded.catch(() => {}); // awaited (and thrown) after the window; not "unhandled" meanwhile
+      records.push(recorded);
       const sent: DeliveryOutcome = { ...outcome, status: "sent", response: result.response };
       const appender = options.sentFolder;
       if (appender !== undefined) {
-        copies = copies.then(() => _copyToSent(store, appender, row.id, raw, mailbox, sent));
+        // the copy only after the send is on record, so a failed copy can never cause a second send
+        copies = Promise.all([copies, recorded]).then(() =>
+          _copyToSent(store, appender, row.id, raw, mailbox, sent),
+        );
       }
       return sent;
     } catch (cause) {
@@ -242,6 +251,7 @@ export async function deliverDue(
   };
 
   const outcomes = await _inWindow(claimed, options.window ?? 16, deliverOne);
+  await Promise.all(records); // a failed record (STORE_UNAVAILABLE) is thrown here
   await copies;
   const count = (s: DeliveryOutcome["status"]) => outcomes.filter((o) => o.status === s).length;
   return {
@@ -252,6 +262,37 @@ export async function deliverDue(
     skipped: count("skipped"),
     outcomes,
   };
+}
+
+/**
+ * Delivers until nothing is due: `lanes` loops of {@link deliverDue} side by side, so one lane's
+ * claim and bookkeeping overlap the other's sending and a pooled connection never waits for the
+ * database. What a worker runs on each tick.
+ *
+ * @param store the open store
+ * @param sender the sender
+ * @param options as for {@link deliverDue}, plus `lanes` (default 2)
+ * @returns the summed counts and every outcome
+ */
+export async function drainOutbox(
+  store: Store,
+  sender: Sender,
+  options: DeliverOptions & { lanes?: number },
+): Promise<DeliverReport> {
+  const total: DeliverReport = { claimed: 0, sent: 0, retried: 0, failed: 0, skipped: 0, outcomes: [] };
+  const lane = async () => {
+    for (;;) {
+      const report = await deliverDue(store, sender, options);
+      if (report.claimed === 0) return;
+      for (const key of ["claimed", "sent", "retried", "failed", "skipped"] as const)
+        total[key] += report[key];
+      total.outcomes.push(...report.outcomes);
+      // a lane that only skipped or retried would claim nothing new until time moves on
+      if (report.sent === 0 && report.failed === 0) return;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.lanes ?? 2) }, lane));
+  return total;
 }
 
 async function _copyToSent(
@@ -309,7 +350,8 @@ function _grouped<T>(
     new Promise<void>((resolve, reject) => {
       waiting.push({ item, done: (error) => (error === undefined ? resolve() : reject(error)) });
       if (running) return;
-      if (options.inFlight() === 0 || waiting.length >= options.maxItems || options.maxDelayMs <= 0) void drain();
+      if (options.inFlight() === 0 || waiting.length >= options.maxItems || options.maxDelayMs <= 0)
+        void drain();
       else timer ??= setTimeout(() => void drain(), options.maxDelayMs);
     });
 }

@@ -28,4 +28,5 @@ export * from "./setting-once.ts";
 export * from "./settings.ts";
 export * from "./store.ts";
 export * from "./windows.ts";
+export * from "./worker-state.ts";
 export { writeTransaction } from "./write-lock.ts";

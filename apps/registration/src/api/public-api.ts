@@ -9,7 +9,7 @@ import type { AppEnv } from "../http/env.ts";
 import { rateLimit } from "../http/rate-limit.ts";
 import { refusalCounter } from "../http/refusal-counter.ts";
 import { RegistrationBodySchema } from "../submit/registration-body.ts";
-import { invalidBodyError, submitRegistration } from "../submit/submit-registration.ts";
+import { acceptRegistration, invalidBodyError } from "../submit/submit-registration.ts";
 import { windowGuard } from "../windows/window-guard.ts";
 import { errorResponses, SubmittedSchema } from "./schemas.ts";
 
@@ -43,7 +43,7 @@ export function publicApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): void {
       },
     }),
     async (c) => {
-      const { id, receivedAt } = await submitRegistration(ctx, c.req.valid("json"));
+      const { id, receivedAt } = await acceptRegistration(ctx, c.req.valid("json"));
       ctx.metrics.received.inc();
       return c.json({ id, status: "pending" as const, receivedAt }, 201);
     },

@@ -17,7 +17,7 @@ import type { z } from "zod";
 import type { ResolveHost, VerifyLogin } from "../deps.ts";
 import { fieldsError } from "../http/field-errors.ts";
 import { type CheckedRegistration, checkAddress, checkSubmission } from "./check-submission.ts";
-import { issuesToFields, RegistrationBodySchema } from "./registration-body.ts";
+import { issuesToFields, type RegistrationBody, RegistrationBodySchema } from "./registration-body.ts";
 import type { RegistrationWriter } from "./registration-writer.ts";
 import { verifySubmission } from "./verify-submission.ts";
 
@@ -90,7 +90,20 @@ function _profile(r: CheckedRegistration): ConnectionProfile {
 export async function submitRegistration(ctx: SubmitContext, input: unknown): Promise<Submitted> {
   const parsed = RegistrationBodySchema.safeParse(input);
   if (!parsed.success) throw invalidBodyError(parsed.error.issues, input, ctx.config);
-  const checked = await checkSubmission(parsed.data, { config: ctx.config, resolveHost: ctx.resolveHost });
+  return await acceptRegistration(ctx, parsed.data);
+}
+
+/**
+ * {@link submitRegistration} for a body already validated against `RegistrationBodySchema` (as the
+ * API route's validator does).
+ *
+ * @param ctx config, store, keys, clock and the login check
+ * @param body the validated body
+ * @returns the new registration's id and arrival time
+ * @throws {MailregError} as {@link submitRegistration}
+ */
+export async function acceptRegistration(ctx: SubmitContext, body: RegistrationBody): Promise<Submitted> {
+  const checked = await checkSubmission(body, { config: ctx.config, resolveHost: ctx.resolveHost });
   const profile = _profile(checked);
   if (ctx.config.registration.verifyOnSubmit) {
     if (ctx.verifyLogin === undefined) {

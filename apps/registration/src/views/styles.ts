@@ -29,6 +29,7 @@ width:100%;padding:.55rem .65rem;font:inherit;border:1px solid #9aa3b2;border-ra
 input[aria-invalid=true],select[aria-invalid=true]{border:2px solid var(--err)}
 .error-text{display:block;color:var(--err);font-weight:600;margin:.2rem 0}
 fieldset{border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem;margin:0 0 1.1rem}
+legend{font-weight:600;padding:0 .25rem}
 fieldset.plain{border:0;padding:0}
 .choice{display:flex;gap:.5rem;align-items:center;margin:.25rem 0}
 .row{display:grid;grid-template-columns:repeat(auto-fit,minmax(10rem,1fr));gap:.75rem}

@@ -75,7 +75,11 @@ export function ConfigPage(p: AdminPageBase & { config: Config }) {
                   <td>
                     {s.protocol} {s.host}:{s.port} ({s.security})
                   </td>
-                  <td>{s.tls.verify ? `${t("admin.config.verify")}${s.tls.servername === undefined ? "" : ` (${s.tls.servername})`}` : t("admin.config.noVerify")}</td>
+                  <td>
+                    {s.tls.verify
+                      ? `${t("admin.config.verify")}${s.tls.servername === undefined ? "" : ` (${s.tls.servername})`}`
+                      : t("admin.config.noVerify")}
+                  </td>
                   <td>{s.smtp === undefined ? "–" : `${s.smtp.host}:${s.smtp.port}`}</td>
                   <td>{yes(config.registration.templates.includes(s.id))}</td>
                 </tr>

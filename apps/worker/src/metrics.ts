@@ -1,0 +1,93 @@
+/**
+ * The worker's Prometheus metrics (prom-client, as the registration app uses): messages, bytes and
+ * errors per mailbox, runs by status and their duration, syncs in progress, and each mailbox's lag
+ * (read from the store when scraped, so it is the same whichever worker collected it).
+ *
+ * @module
+ */
+import { listMailboxSchedules, type Store } from "@mailreg/store";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** The worker's metrics. */
+export interface WorkerMetrics {
+  readonly registry: Registry;
+  readonly messages: Counter<"mailbox">;
+  readonly bytes: Counter<"mailbox">;
+  readonly errors: Counter<"mailbox" | "code">;
+  readonly runs: Counter<"status">;
+  readonly runSeconds: Histogram;
+  readonly active: Gauge;
+  readonly lag: Gauge<"mailbox">;
+}
+
+/**
+ * The worker's metrics, registered in `registry`.
+ *
+ * @param store where the lag is read from at scrape time
+ * @param registry the registry to join (e.g. the registration app's); default a new one
+ * @param defaultIntervalSeconds the config's `worker.intervalSeconds`
+ * @returns the metrics
+ */
+export function createWorkerMetrics(
+  store: Store,
+  registry: Registry = new Registry(),
+  defaultIntervalSeconds?: number,
+): WorkerMetrics {
+  const registers = [registry];
+  const lag: Gauge<"mailbox"> = new Gauge({
+    name: "mailreg_worker_lag_seconds",
+    help: "Seconds since each mailbox was last collected successfully (since it was added, before that)",
+    labelNames: ["mailbox"] as const,
+    registers,
+    async collect() {
+      const now = Date.now();
+      const schedules = await listMailboxSchedules(
+        store,
+        defaultIntervalSeconds === undefined ? {} : { defaultIntervalSeconds },
+      );
+      lag.reset();
+      for (const s of schedules) {
+        lag.set({ mailbox: s.mailboxId }, Math.max(0, (now - Date.parse(s.lastOkAt ?? s.createdAt)) / 1000));
+      }
+    },
+  });
+  return {
+    registry,
+    messages: new Counter({
+      name: "mailreg_worker_messages_total",
+      help: "New messages stored, by mailbox id",
+      labelNames: ["mailbox"] as const,
+      registers,
+    }),
+    bytes: new Counter({
+      name: "mailreg_worker_bytes_total",
+      help: "Bytes of new messages stored, by mailbox id",
+      labelNames: ["mailbox"] as const,
+      registers,
+    }),
+    errors: new Counter({
+      name: "mailreg_worker_errors_total",
+      help: "Failed runs, by mailbox id and error code",
+      labelNames: ["mailbox", "code"] as const,
+      registers,
+    }),
+    runs: new Counter({
+      name: "mailreg_worker_runs_total",
+      help: "Collection runs finished by this process, by status (ok, failed)",
+      labelNames: ["status"] as const,
+      registers,
+    }),
+    runSeconds: new Histogram({
+      name: "mailreg_worker_run_duration_seconds",
+      help: "Time of one collection run",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    }),
+    active: new Gauge({
+      name: "mailreg_worker_active_runs",
+      help: "Collection runs in progress in this process",
+      registers,
+    }),
+    lag,
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * @mailreg/worker: collects every applied mailbox on its schedule. `createWorker(deps)` builds the
+ * scheduler without I/O (per-mailbox auto-fetch and interval with jitter, "sync now", a concurrency
+ * limit, database leases shared by several processes, backoff per failing mailbox, JSON logs and
+ * Prometheus metrics); `syncMailboxOnce` collects one mailbox now; `./node` runs it on Node
+ * (`startWorker`), `src/main.deno.ts` on Deno.
+ *
+ * @module
+ */
+export { checkMailboxOf } from "./check.ts";
+export { type WorkerContext, workerContext } from "./context.ts";
+export type { WorkerDeps } from "./deps.ts";
+export { type Claim, type ClaimRefusal, claimMailbox, runClaim, syncMailboxOnce } from "./leased-sync.ts";
+export { jsonLogger, type LogFields, type WorkerLogger } from "./logger.ts";
+export { createWorkerMetrics, type WorkerMetrics } from "./metrics.ts";
+export { type ConfiguredSyncOptions, connectOptionsFor, specialUseFor, syncOptionsFor } from "./sync-options.ts";
+export { createWorker, type Worker } from "./worker.ts";

@@ -1,0 +1,86 @@
+/**
+ * What the config says about collecting one mailbox, as `@mailreg/imap-sync` options: the server
+ * template's certificate policy (verify, alternative name) and its Sent/Trash folders for servers
+ * that do not mark them, the instance's folder policy, and delete after fetch forced by the
+ * worker-wide override (MultiPOP's "always delete") or the instance.
+ *
+ * @module
+ */
+import type { Config } from "@mailreg/core";
+import type { ConnectOptions, SpecialUseOverrides, SyncMailboxOptions } from "@mailreg/imap-sync";
+import type { Mailbox } from "@mailreg/store";
+
+/** The config-derived part of a mailbox's sync options. */
+export type ConfiguredSyncOptions = Pick<
+  SyncMailboxOptions,
+  "folderPolicy" | "specialUse" | "connect" | "alwaysDeleteAfterFetch"
+>;
+
+/**
+ * The sync options the config gives a mailbox.
+ *
+ * @param config the config
+ * @param mailbox the mailbox (its template and instance ids)
+ * @param extra certificates to trust besides the system's; the connect timeout
+ * @returns folder policy, special-use overrides, connect options and the delete override
+ * @example
+ * ```ts
+ * import { sampleConfig } from "@mailreg/core/testing";
+ * import { syncOptionsFor } from "@mailreg/worker";
+ * const config = sampleConfig();
+ * const options = syncOptionsFor(config, { template: config.servers[0]!.id, instanceId: "main" });
+ * console.log(options.connect?.tls);
+ * ```
+ */
+export function syncOptionsFor(
+  config: Config,
+  mailbox: Pick<Mailbox, "template" | "instanceId">,
+  extra: { ca?: string | string[]; timeoutMs?: number } = {},
+): ConfiguredSyncOptions {
+  const instance = config.instances.find((i) => i.id === mailbox.instanceId);
+  return {
+    connect: connectOptionsFor(config, mailbox, extra),
+    specialUse: specialUseFor(config, mailbox),
+    ...(instance === undefined ? {} : { folderPolicy: instance.folderPolicy }),
+    alwaysDeleteAfterFetch: config.worker.alwaysDeleteAfterFetch || instance?.deleteAfterFetch === true,
+  };
+}
+
+/**
+ * The connect options of a mailbox: its template's certificate policy (a typed-in server is verified).
+ *
+ * @param config the config
+ * @param mailbox the mailbox (its template id)
+ * @param extra certificates to trust besides the system's; the timeout
+ * @returns the connect options
+ */
+export function connectOptionsFor(
+  config: Config,
+  mailbox: Pick<Mailbox, "template">,
+  extra: { ca?: string | string[]; timeoutMs?: number } = {},
+): Omit<ConnectOptions, "accessToken"> {
+  const policy = config.servers.find((s) => s.id === mailbox.template)?.tls ?? { verify: true };
+  return {
+    tls: {
+      rejectUnauthorized: policy.verify,
+      ...(policy.servername === undefined ? {} : { servername: policy.servername }),
+      ...(extra.ca === undefined ? {} : { ca: extra.ca }),
+    },
+    ...(extra.timeoutMs === undefined ? {} : { timeoutMs: extra.timeoutMs }),
+  };
+}
+
+/**
+ * The Sent and Trash folders the mailbox's template names, for servers that do not mark them.
+ *
+ * @param config the config
+ * @param mailbox the mailbox (its template id)
+ * @returns the overrides (empty without a template or names)
+ */
+export function specialUseFor(config: Config, mailbox: Pick<Mailbox, "template">): SpecialUseOverrides {
+  const template = config.servers.find((s) => s.id === mailbox.template);
+  return {
+    ...(template?.sentFolder === undefined ? {} : { "\\Sent": template.sentFolder }),
+    ...(template?.trashFolder === undefined ? {} : { "\\Trash": template.trashFolder }),
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * The worker: a scheduler over every mailbox in the store. Each tick (every second) it looks for
+ * "sync now" requests; every few seconds, after a run ends, or when asked, it reads every
+ * mailbox's schedule and starts the due ones — requested first, then the longest overdue — up to
+ * `config.worker.concurrency` at a time, each under its database lease so that several worker
+ * processes share the mailboxes. `stop()` aborts the runs (each finishes its current chunk),
+ * waits for them and releases their leases.
+ *
+ * @module
+ */
+import { listMailboxSchedules, listSyncRequests, nextSyncDue, releaseLease, requestSync } from "@mailreg/store";
+import { workerContext } from "./context.ts";
+import type { WorkerDeps } from "./deps.ts";
+import { claimMailbox, runClaim } from "./leased-sync.ts";
+import type { WorkerMetrics } from "./metrics.ts";
+
+/** A worker built by {@link createWorker}. */
+export interface Worker {
+  /** This worker's name in leases and logs. */
+  readonly owner: string;
+  /** Its metrics (in the registry it was given). */
+  readonly metrics: WorkerMetrics;
+  /** Starts scheduling (idempotent). */
+  start(): void;
+  /** Stops scheduling, lets every run finish its current chunk, releases the leases. */
+  stop(): Promise<void>;
+  /**
+   * "Sync now": records the request in the store (any worker process may serve it) and wakes this one.
+   * @throws {MailregError} NOT_FOUND when the mailbox does not exist
+   */
+  requestSync(mailboxId: string, actor?: string): Promise<void>;
+  /** The mailboxes this worker is collecting right now. */
+  running(): string[];
+}
+
+/**
+ * Builds the worker; no I/O until {@link Worker.start}.
+ *
+ * @param deps config, store, keyring and the optional rest (logger, metrics registry, owner …)
+ * @returns the worker
+ * @example
+ * ```ts
+ * import { loadConfig } from "@mailreg/core";
+ * import { loadKeyring } from "@mailreg/crypto-registry";
+ * import { openStore } from "@mailreg/store";
+ * import { createWorker } from "@mailreg/worker";
+ * const { config } = await loadConfig();
+ * const store = await openStore({ url: config.database.url });
+ * const keyring = await loadKeyring({ publicKeyFile: config.keys.publicKeyFile, privateKeyDir: config.keys.privateKeyDir });
+ * const worker = createWorker({ config, store, keyring });
+ * worker.start();
+ * // … on SIGTERM:
+ * await worker.stop();
+ * store.close();
+ * ```
+ */
+export function createWorker(deps: WorkerDeps): Worker {
+  const ctx = workerContext(deps);
+  const tickMs = deps.tickMs ?? 1000;
+  const scanMs = deps.scanMs ?? 5000;
+  const stopping = new AbortController();
+  const active = new Map<string, Promise<void>>();
+  let started = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let ticking: Promise<void> = Promise.resolve();
+  let lastScan = Number.NEGATIVE_INFINITY;
+  let wake = true;
+
+  const tick = async () => {
+    try {
+      await _schedule();
+    } catch (error) {
+      ctx.logger.error("scheduling failed", { error: String(error), worker: ctx.owner });
+    }
+    if (!stopping.signal.aborted) timer = setTimeout(() => void (ticking = tick()), tickMs);
+  };
+
+  const _schedule = async () => {
+    if (active.size >= ctx.config.worker.concurrency) return;
+    const requests = await listSyncRequests(ctx.store);
+    const now = Date.now();
+    if (!wake && now - lastScan < scanMs && !requests.some((r) => !active.has(r.mailboxId))) return;
+    wake = false;
+    lastScan = now;
+    const at = new Date(now);
+    const due = (
+      await listMailboxSchedules(ctx.store, { defaultIntervalSeconds: ctx.config.worker.intervalSeconds })
+    )
+      .filter((s) => !active.has(s.mailboxId))
+      .map((s) => ({ id: s.mailboxId, next: nextSyncDue(s, at, { owner: ctx.owner }) }))
+      .filter((d): d is { id: string; next: { at: string; reason: typeof d.next.reason } } => {
+        return d.next.at !== null && d.next.at <= at.toISOString();
+      })
+      .sort(
+        (a, b) =>
+          Number(b.next.reason === "requested") - Number(a.next.reason === "requested") ||
+          a.next.at.localeCompare(b.next.at),
+      );
+    for (const { id } of due) {
+      if (stopping.signal.aborted || active.size >= ctx.config.worker.concurrency) break;
+      const claimed = await claimMailbox(ctx, id);
+      if (!claimed.ok) continue;
+      if (stopping.signal.aborted) {
+        // stop() came while claiming: give the lease back unused
+        await releaseLease(ctx.store, { mailboxId: id, owner: ctx.owner });
+        break;
+      }
+      const run = runClaim(ctx, claimed.claim, { signal: stopping.signal })
+        .then(
+          () => {},
+          (error: unknown) =>
+            ctx.logger.error("run failed", { mailboxId: id, error: String(error), worker: ctx.owner }),
+        )
+        .finally(() => {
+          active.delete(id);
+          wake = true;
+        });
+      active.set(id, run);
+    }
+  };
+
+  return {
+    owner: ctx.owner,
+    metrics: ctx.metrics,
+    start() {
+      if (started) return;
+      started = true;
+      ctx.logger.info("worker started", {
+        worker: ctx.owner,
+        concurrency: ctx.config.worker.concurrency,
+        leaseSeconds: ctx.config.worker.leaseSeconds,
+        alwaysDeleteAfterFetch: ctx.config.worker.alwaysDeleteAfterFetch,
+      });
+      ticking = tick();
+    },
+    async stop() {
+      if (stopping.signal.aborted) return;
+      stopping.abort();
+      clearTimeout(timer);
+      await ticking;
+      await Promise.allSettled(active.values());
+      if (started) ctx.logger.info("worker stopped", { worker: ctx.owner });
+    },
+    async requestSync(mailboxId, actor) {
+      await requestSync(ctx.store, mailboxId, actor === undefined ? {} : { actor });
+      wake = true;
+    },
+    running: () => [...active.keys()],
+  };
+}

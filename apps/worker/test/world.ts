@@ -1,0 +1,178 @@
+/**
+ * Test helpers (not built): a mailreg folder (config, keys, database) pointing at the test Dovecot,
+ * fresh Dovecot users, mailboxes applied from really sealed registrations, and the store compared
+ * with what was delivered.
+ *
+ * @module
+ */
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Config, type ConfigInput, type ConnectionProfile, loadConfig, newId } from "@mailreg/core";
+import {
+  generateRegistryKey,
+  type Keyring,
+  loadKeyring,
+  type RegistryPublicKey,
+  seal,
+  writeKeyPair,
+} from "@mailreg/crypto-registry";
+import { contentHash } from "@mailreg/imap-sync";
+import { attachDovecot, type DovecotInfo, type GeneratedMessage, type SeedTarget } from "@mailreg/mailservers";
+import {
+  applyRegistration,
+  insertRegistration,
+  type Mailbox,
+  openStore,
+  schema,
+  setMailboxSchedule,
+  type Store,
+  upsertInstances,
+} from "@mailreg/store";
+import { eq } from "drizzle-orm";
+
+/** The template id the test config gives the Dovecot server. */
+export const TEMPLATE = "dovecot";
+/** The instance mailboxes are applied to. */
+export const INSTANCE = "test";
+
+/** A mailreg folder: config file, keys, database. */
+export interface TestFolder {
+  dir: string;
+  configPath: string;
+  config: Config;
+  keyring: Keyring;
+}
+
+/**
+ * Writes a folder whose config has the Dovecot as template `dovecot` (IMAP STARTTLS, certificate
+ * checked against "localhost"; trust its CA with `ca` or NODE_EXTRA_CA_CERTS), one instance
+ * `test` (INBOX only), and `worker` as given.
+ */
+export async function testFolder(info: DovecotInfo, overrides: ConfigInput = {}): Promise<TestFolder> {
+  const dir = await mkdtemp(join(tmpdir(), "mailreg-worker-"));
+  const keys = { publicKeyFile: join(dir, "keys/registry.public.jwk"), privateKeyDir: join(dir, "keys/private") };
+  await writeKeyPair(await generateRegistryKey(), keys);
+  const input: ConfigInput = {
+    database: { url: `file:${join(dir, "data/mailreg.db")}` },
+    keys,
+    servers: [
+      {
+        id: TEMPLATE,
+        label: "Test Dovecot",
+        protocol: "imap",
+        host: info.host,
+        port: info.imapPort,
+        security: "starttls",
+        tls: { verify: true, servername: info.servername },
+      },
+    ],
+    instances: [{ id: INSTANCE, label: "Test" }],
+    ...overrides,
+  };
+  const configPath = join(dir, "mailreg.config.json");
+  await writeFile(configPath, JSON.stringify(input, null, 2));
+  const { config } = await loadConfig({ path: configPath, env: {} });
+  return { dir, configPath, config, keyring: await loadKeyring(keys) };
+}
+
+/** Opens the folder's store with its instance mirrored. */
+export async function openTestStore(folder: TestFolder): Promise<Store> {
+  const store = await openStore({ url: folder.config.database.url });
+  await upsertInstances(
+    store,
+    folder.config.instances.map(({ id, label, ...settings }) => ({ id, label, settings })),
+  );
+  return store;
+}
+
+let _counter = 0;
+
+/** A user of its own on the Dovecot. */
+export function freshUser(info: DovecotInfo, prefix = "wk"): { user: string; password: string } {
+  const user = `${prefix}-${process.pid}-${++_counter}-${Math.random().toString(36).slice(2, 7)}`;
+  const password = `pw-${user}-secret`;
+  attachDovecot(info).addUser(user, password);
+  return { user, password };
+}
+
+/** doveadm and the separator of the Dovecot, for seeding. */
+export function seedTarget(info: DovecotInfo): SeedTarget {
+  return { ...attachDovecot(info), separator: info.separator };
+}
+
+/**
+ * Applies a mailbox for `user` as an administrator would: a registration sealed to the folder's
+ * public key (naming template `dovecot`), imported and applied to instance `test`.
+ */
+export async function applyMailbox(
+  store: Store,
+  publicKey: RegistryPublicKey,
+  info: DovecotInfo,
+  user: { user: string; password: string },
+  options: { deleteAfterFetch?: boolean; intervalSeconds?: number; autoFetch?: boolean } = {},
+): Promise<Mailbox> {
+  const id = newId();
+  const address = `${user.user}@example.test`;
+  const profile: ConnectionProfile = {
+    v: 1,
+    address,
+    protocol: "imap",
+    template: TEMPLATE,
+    host: info.host,
+    port: info.imapPort,
+    security: "starttls",
+    login: user.user,
+    auth: { method: "password", password: user.password },
+  };
+  await insertRegistration(store, {
+    id,
+    receivedAt: new Date().toISOString(),
+    address,
+    protocol: "imap",
+    template: TEMPLATE,
+    host: info.host,
+    port: info.imapPort,
+    security: "starttls",
+    login: user.user,
+    authMethod: "password",
+    status: "pending",
+    keyId: publicKey.kid,
+    sealed: await seal(profile, publicKey, { registrationId: id, address }),
+  });
+  const { mailbox } = await applyRegistration(store, { id, instanceId: INSTANCE, actor: "test", profile });
+  return Object.keys(options).length === 0 ? mailbox : await setMailboxSchedule(store, mailbox.id, options);
+}
+
+/** What the store holds for a mailbox: sorted `<Message-ID> <content hash>` lines (duplicates kept). */
+export async function storedMessages(store: Store, mailboxId: string): Promise<string[]> {
+  const rows = await store.db
+    .select({ messageId: schema.messages.messageId, hash: schema.messages.contentHash })
+    .from(schema.messages)
+    .where(eq(schema.messages.mailboxId, mailboxId))
+    .all();
+  return rows.map((r) => `${r.messageId} ${r.hash}`).sort();
+}
+
+/** The same lines for messages as delivered to the server. */
+export function expectedMessages(messages: readonly GeneratedMessage[]): string[] {
+  const encoder = new TextEncoder();
+  return messages.map((m) => `${m.messageId} ${contentHash(encoder.encode(m.raw))}`).sort();
+}
+
+/** How many messages a folder holds on the server, per doveadm. */
+export async function countOnServer(info: DovecotInfo, user: string, folder = "INBOX"): Promise<number> {
+  const out = await seedTarget(info).doveadm(["mailbox", "status", "-u", user, "messages", folder]);
+  return Number(/messages=(\d+)/.exec(out)?.[1] ?? Number.NaN);
+}
+
+/** Waits until `check` returns a value other than undefined, polling every 100 ms. */
+export async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * A thread that runs write transactions on its own connection to a `file:` database
+ * (`node:worker_threads`, which Deno provides too).
+ *
+ * libSQL's embedded driver runs SQLite synchronously on the calling thread: a large commit blocks
+ * that thread's event loop, and with it the sockets it reads. On a thread of its own the same commit
+ * overlaps with them. The thread's program is {@link _threadMain}, passed to the Worker as source text
+ * (it imports nothing: `require` is handed in), so it runs the same from the TypeScript sources
+ * (Deno, vitest) and from the built JavaScript (Node).
+ *
+ * @module
+ */
+import { createRequire } from "node:module";
+import { Worker } from "node:worker_threads";
+import type { InStatement } from "@libsql/client";
+
+/** A running writer thread. */
+export interface WriterThread {
+  /** Resolves when the thread's connection is open; rejects when the thread cannot start. */
+  readonly ready: Promise<void>;
+  /**
+   * Runs `statements` in one write transaction (`BEGIN IMMEDIATE` … `COMMIT`, rolled back on error),
+   * after the transactions given before.
+   */
+  run(statements: InStatement[]): Promise<void>;
+  /** Ends the thread after the transactions given so far. */
+  close(): Promise<void>;
+}
+
+interface _Reply {
+  id: number;
+  error?: { message: string; code?: string; extendedCode?: string };
+}
+
+/**
+ * Starts a writer thread on the database file at `path`, with the store's connection settings
+ * (`busy_timeout`, `synchronous=NORMAL`, `foreign_keys=ON`; the file is already in WAL mode).
+ *
+ * @param path the database file's absolute path
+ * @param busyTimeoutMs how long a transaction waits for another connection's lock
+ * @returns the thread; `close()` it when done
+ */
+export function startWriterThread(path: string, busyTimeoutMs: number): WriterThread {
+  const clientPath = createRequire(import.meta.url).resolve("@libsql/client/sqlite3");
+  const worker = new Worker(`(${_threadMain.toString()})(require);`, {
+    eval: true,
+    workerData: { clientPath, url: `file:${path}`, busyTimeoutMs },
+  });
+  worker.unref();
+  const waiting = new Map<number, { resolve: () => void; reject: (error: unknown) => void }>();
+  let next = 1;
+  let failure: unknown;
+  const failAll = (error: unknown) => {
+    failure ??= error;
+    for (const job of waiting.values()) job.reject(failure);
+    waiting.clear();
+    worker.unref();
+  };
+  worker.on("message", (reply: _Reply) => {
+    const job = waiting.get(reply.id);
+    if (job === undefined) return;
+    waiting.delete(reply.id);
+    if (waiting.size === 0) worker.unref();
+    if (reply.error === undefined) job.resolve();
+    else job.reject(Object.assign(new Error(reply.error.message), reply.error));
+  });
+  worker.on("error", failAll);
+  worker.on("exit", () => failAll(new Error("The writer thread ended")));
+  const post = (message: { id: number; statements?: InStatement[]; close?: true }) =>
+    new Promise<void>((resolve, reject) => {
+      if (failure !== undefined) return reject(failure);
+      waiting.set(message.id, { resolve, reject });
+      worker.ref(); // a pending transaction keeps the process alive
+      worker.postMessage(message);
+    });
+  const ready = post({ id: 0 });
+  ready.catch(() => {});
+  return {
+    ready,
+    run: (statements) => post({ id: next++, statements }),
+    async close() {
+      await post({ id: next++, close: true }).catch(() => {});
+      await worker.terminate();
+    },
+  };
+}
+
+/**
+ * The thread's program. Self-contained: it is sent as text and runs with `load` = the thread's `require`.
+ * Jobs run one after another in arrival order; job 0 only reports that the connection is open.
+ */
+function _threadMain(load: (id: string) => unknown): void {
+  type Client = {
+    executeMultiple(sql: string): Promise<void>;
+    batch(statements: unknown[], mode: "write"): Promise<unknown>;
+    close(): void;
+  };
+  const { parentPort, workerData } = load("node:worker_threads") as {
+    parentPort: { on(event: "message", fn: (job: never) => void): void; postMessage(reply: unknown): void };
+    workerData: { clientPath: string; url: string; busyTimeoutMs: number };
+  };
+  const { createClient } = load(workerData.clientPath) as {
+    createClient(config: { url: string; timeout: number; concurrency: number }): Client;
+  };
+  let client: Client | undefined;
+  let queue: Promise<void> = Promise.resolve().then(async () => {
+    client = createClient({ url: workerData.url, timeout: workerData.busyTimeoutMs, concurrency: 1 });
+    await client.executeMultiple("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+  });
+  parentPort.on("message", (job: { id: number; statements?: unknown[]; close?: true }) => {
+    queue = queue.then(
+      async () => {
+        try {
+          if (job.statements !== undefined && job.statements.length > 0)
+            await client!.batch(job.statements, "write");
+          if (job.close === true) client!.close();
+          parentPort.postMessage({ id: job.id });
+        } catch (error) {
+          const e = error as { message?: unknown; code?: unknown; extendedCode?: unknown };
+          parentPort.postMessage({
+            id: job.id,
+            error: {
+              message: String(e?.message ?? error),
+              ...(typeof e?.code === "string" ? { code: e.code } : {}),
+              ...(typeof e?.extendedCode === "string" ? { extendedCode: e.extendedCode } : {}),
+            },
+          });
+        }
+      },
+      (error: unknown) => {
+        // the connection never opened: every job fails with that reason
+        parentPort.postMessage({ id: job.id, error: { message: String((error as Error)?.message ?? error) } });
+        return Promise.reject(error);
+      },
+    );
+  });
+}

@@ -1,2 +1,0 @@
-import { runBenchmarks } from "./src/run.ts";
-process.exitCode = await runBenchmarks(process.argv.slice(2));
