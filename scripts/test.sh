@@ -24,5 +24,8 @@ node scripts/check-consumer.mjs
 step "Node suite (vitest)"
 npx vitest run
 
+step "Deno: every member's entry points type-check (deno check)"
+node scripts/deno-check.mjs
+
 step "Deno suite (deno test)"
 node scripts/deno-test.mjs
