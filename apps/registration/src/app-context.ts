@@ -5,18 +5,20 @@
  * @module
  */
 import { MailregError } from "@mailreg/core";
+import { createOAuthProviders } from "@mailreg/oauth";
 import type { MailboxActionContext } from "./admin/mailbox-actions.ts";
 import { createSessions, type Sessions } from "./auth/sessions.ts";
 import type { AppDeps } from "./deps.ts";
 import { type SlidingWindow, slidingWindow } from "./http/rate-limit.ts";
 import { jsonLogger, type Logger } from "./logger.ts";
 import { type AppMetrics, createMetrics } from "./metrics.ts";
+import { type FlowCookies, flowCookies } from "./oauth/flow-cookie.ts";
+import type { OAuthContext } from "./oauth/oauth-registration.ts";
 import { registrationWriter } from "./submit/registration-writer.ts";
-import type { SubmitContext } from "./submit/submit-registration.ts";
 import { type WindowReader, windowReader } from "./windows/window-reader.ts";
 
 /** Everything routes use. */
-export interface AppContext extends SubmitContext, MailboxActionContext {
+export interface AppContext extends OAuthContext, MailboxActionContext {
   logger: Logger;
   metrics: AppMetrics;
   sessions: Sessions;
@@ -28,6 +30,8 @@ export interface AppContext extends SubmitContext, MailboxActionContext {
   loginLimiter: SlidingWindow;
   /** The registration window, read through a short cache. */
   windows: WindowReader;
+  /** The OAuth sign-in cookies (state, PKCE verifier, nonce between start and callback). */
+  oauthFlows: FlowCookies;
 }
 
 /**
@@ -35,7 +39,8 @@ export interface AppContext extends SubmitContext, MailboxActionContext {
  *
  * @param deps the app's dependencies
  * @returns the context
- * @throws {MailregError} DEPENDENCY_MISSING when verify-on-submit is on but no login check is given
+ * @throws {MailregError} DEPENDENCY_MISSING when verify-on-submit is on but no login check is given;
+ *   CONFIG_INVALID for an OAuth provider setting its kind cannot use
  */
 export function appContext(deps: AppDeps): AppContext {
   const { config } = deps;
@@ -67,5 +72,7 @@ export function appContext(deps: AppDeps): AppContext {
     submitLimiter: slidingWindow({ max, windowSeconds, now }),
     loginLimiter: slidingWindow({ max: 10, windowSeconds: 300, now }),
     windows: windowReader({ store: deps.store, config, clock, ttlMs: deps.windowCacheMs ?? 1000 }),
+    oauth: createOAuthProviders(config.oauth.providers),
+    oauthFlows: flowCookies({ store: deps.store, clock }),
   };
 }

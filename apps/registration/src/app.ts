@@ -25,6 +25,7 @@ import { fieldsError } from "./http/field-errors.ts";
 import { localeMiddleware } from "./http/locale.ts";
 import { errorHandler } from "./http/on-error.tsx";
 import { requestLog } from "./http/request-log.ts";
+import { oauthPages } from "./pages/oauth-routes.tsx";
 import { registerPages } from "./pages/register-routes.tsx";
 import { issuesToFields } from "./submit/registration-body.ts";
 
@@ -112,6 +113,7 @@ export function createApp(deps: AppDeps): RegistrationApp {
   adminMiscApi(app, ctx);
   metaApi(app, ctx);
   registerPages(app, ctx);
+  oauthPages(app, ctx);
   adminPages(app, ctx);
   return { app, context: ctx };
 }

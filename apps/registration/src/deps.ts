@@ -22,6 +22,8 @@ export interface VerifyLoginOptions {
   timeoutMs: number;
   /** The certificate policy of the server (from its template; typed-in servers verify). */
   tls: TlsPolicy;
+  /** For a profile whose auth method is `oauth2`: the access token to log in with (XOAUTH2). */
+  accessToken?: string;
 }
 
 /** Logs in to the profile's server (IMAP or POP3) and logs out again; `@mailreg/imap-sync` has one. */

@@ -40,9 +40,13 @@ export function imapSyncChecks(options: MailChecksOptions = {}): {
   checkMailbox: CheckMailbox;
 } {
   return {
-    verifyLogin: (profile, { timeoutMs, tls }) =>
-      verifyLogin(profile, { timeoutMs, tls: tlsOptions(tls, options.ca) }),
-    checkMailbox: (profile, { timeoutMs, tls }) =>
-      checkMailbox(profile, { timeoutMs, tls: tlsOptions(tls, options.ca) }),
+    verifyLogin: (profile, { timeoutMs, tls, accessToken }) =>
+      verifyLogin(profile, { timeoutMs, tls: tlsOptions(tls, options.ca), ..._token(accessToken) }),
+    checkMailbox: (profile, { timeoutMs, tls, accessToken }) =>
+      checkMailbox(profile, { timeoutMs, tls: tlsOptions(tls, options.ca), ..._token(accessToken) }),
   };
+}
+
+function _token(accessToken: string | undefined): { accessToken?: string } {
+  return accessToken === undefined ? {} : { accessToken };
 }

@@ -74,11 +74,15 @@ export async function claimMailbox(
       return { ok: false, reason: "not-due" };
     }
     const closed = await finishInterruptedRuns(store, mailboxId, { takenOverBy: owner });
-    if (closed > 0) ctx.logger.warn("took over an interrupted run", { mailboxId, runs: closed, worker: owner });
+    if (closed > 0)
+      ctx.logger.warn("took over an interrupted run", { mailboxId, runs: closed, worker: owner });
     const mailbox = await getMailbox(store, mailboxId);
     return {
       ok: true,
-      claim: { mailbox, ...(schedule.requestedAt === undefined ? {} : { requestedAt: schedule.requestedAt }) },
+      claim: {
+        mailbox,
+        ...(schedule.requestedAt === undefined ? {} : { requestedAt: schedule.requestedAt }),
+      },
     };
   } catch (error) {
     await releaseLease(store, { mailboxId, owner }).catch(() => {});

@@ -11,7 +11,11 @@ import type { Worker } from "./worker.ts";
 
 interface _Deno {
   serve(
-    options: { hostname: string; port: number; onListen?: (addr: { hostname: string; port: number }) => void },
+    options: {
+      hostname: string;
+      port: number;
+      onListen?: (addr: { hostname: string; port: number }) => void;
+    },
     handler: (request: Request) => Response | Promise<Response>,
   ): { shutdown(): Promise<void> };
   addSignalListener(signal: "SIGINT" | "SIGTERM", handler: () => void): void;
@@ -65,7 +69,10 @@ if ((import.meta as { main?: boolean }).main === true) {
   const path = arg("--config");
   const port = arg("--metrics-port");
   const { config } = await loadConfig(path === undefined ? {} : { path });
-  const running = await startWorkerDeno({ config, ...(port === undefined ? {} : { metricsPort: Number(port) }) });
+  const running = await startWorkerDeno({
+    config,
+    ...(port === undefined ? {} : { metricsPort: Number(port) }),
+  });
   let stopping = false;
   const stop = () => {
     if (stopping) return;

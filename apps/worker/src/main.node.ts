@@ -84,7 +84,9 @@ export async function startWorker(options: StartWorkerOptions): Promise<RunningW
     ...(metricsUrl === undefined ? {} : { metricsUrl }),
     stop: async () => {
       await worker.stop();
-      await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
+      await new Promise<void>((resolve) =>
+        server === undefined ? resolve() : server.close(() => resolve()),
+      );
       store.close();
     },
   };

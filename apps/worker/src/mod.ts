@@ -13,5 +13,10 @@ export type { WorkerDeps } from "./deps.ts";
 export { type Claim, type ClaimRefusal, claimMailbox, runClaim, syncMailboxOnce } from "./leased-sync.ts";
 export { jsonLogger, type LogFields, type WorkerLogger } from "./logger.ts";
 export { createWorkerMetrics, type WorkerMetrics } from "./metrics.ts";
-export { type ConfiguredSyncOptions, connectOptionsFor, specialUseFor, syncOptionsFor } from "./sync-options.ts";
+export {
+  type ConfiguredSyncOptions,
+  connectOptionsFor,
+  specialUseFor,
+  syncOptionsFor,
+} from "./sync-options.ts";
 export { createWorker, type Worker } from "./worker.ts";

@@ -8,7 +8,13 @@
  *
  * @module
  */
-import { listMailboxSchedules, listSyncRequests, nextSyncDue, releaseLease, requestSync } from "@mailreg/store";
+import {
+  listMailboxSchedules,
+  listSyncRequests,
+  nextSyncDue,
+  releaseLease,
+  requestSync,
+} from "@mailreg/store";
 import { workerContext } from "./context.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { claimMailbox, runClaim } from "./leased-sync.ts";
@@ -72,7 +78,10 @@ export function createWorker(deps: WorkerDeps): Worker {
     } catch (error) {
       ctx.logger.error("scheduling failed", { error: String(error), worker: ctx.owner });
     }
-    if (!stopping.signal.aborted) timer = setTimeout(() => void (ticking = tick()), tickMs);
+    if (stopping.signal.aborted) return;
+    timer = setTimeout(() => {
+      ticking = tick();
+    }, tickMs);
   };
 
   const _schedule = async () => {

@@ -18,15 +18,20 @@ import {
   writeKeyPair,
 } from "@mailreg/crypto-registry";
 import { contentHash } from "@mailreg/imap-sync";
-import { attachDovecot, type DovecotInfo, type GeneratedMessage, type SeedTarget } from "@mailreg/mailservers";
+import {
+  attachDovecot,
+  type DovecotInfo,
+  type GeneratedMessage,
+  type SeedTarget,
+} from "@mailreg/mailservers";
 import {
   applyRegistration,
   insertRegistration,
   type Mailbox,
   openStore,
+  type Store,
   schema,
   setMailboxSchedule,
-  type Store,
   upsertInstances,
 } from "@mailreg/store";
 import { eq } from "drizzle-orm";
@@ -51,7 +56,10 @@ export interface TestFolder {
  */
 export async function testFolder(info: DovecotInfo, overrides: ConfigInput = {}): Promise<TestFolder> {
   const dir = await mkdtemp(join(tmpdir(), "mailreg-worker-"));
-  const keys = { publicKeyFile: join(dir, "keys/registry.public.jwk"), privateKeyDir: join(dir, "keys/private") };
+  const keys = {
+    publicKeyFile: join(dir, "keys/registry.public.jwk"),
+    privateKeyDir: join(dir, "keys/private"),
+  };
   await writeKeyPair(await generateRegistryKey(), keys);
   const input: ConfigInput = {
     database: { url: `file:${join(dir, "data/mailreg.db")}` },
@@ -157,7 +165,9 @@ export async function storedMessages(store: Store, mailboxId: string): Promise<s
 /** The same lines for messages as delivered to the server. */
 export function expectedMessages(messages: readonly GeneratedMessage[]): string[] {
   const encoder = new TextEncoder();
-  return messages.map((m) => `${m.messageId} ${contentHash(encoder.encode(m.raw))}`).sort();
+  return messages
+    .map((m) => `${m.messageId.replace(/^<|>$/g, "")} ${contentHash(encoder.encode(m.raw))}`)
+    .sort();
 }
 
 /** How many messages a folder holds on the server, per doveadm. */
@@ -167,7 +177,11 @@ export async function countOnServer(info: DovecotInfo, user: string, folder = "I
 }
 
 /** Waits until `check` returns a value other than undefined, polling every 100 ms. */
-export async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -39,13 +39,14 @@ const _MAX_HEADER = 256 * 1024;
 export function headerBlock(raw: Uint8Array): string {
   const limit = Math.min(raw.length, _MAX_HEADER);
   let end = limit;
-  for (let i = 0; i + 1 < limit; i++) {
-    if (raw[i] === 10 && raw[i + 1] === 10) {
-      end = i;
+  // from line end to line end (a native scan): the block ends at the first empty line
+  for (let nl = raw.indexOf(10); nl !== -1 && nl < limit; nl = raw.indexOf(10, nl + 1)) {
+    if (raw[nl + 1] === 10) {
+      end = nl;
       break;
     }
-    if (raw[i] === 13 && raw[i + 1] === 10 && raw[i + 2] === 13 && raw[i + 3] === 10) {
-      end = i;
+    if (raw[nl + 1] === 13 && raw[nl + 2] === 10) {
+      end = nl > 0 && raw[nl - 1] === 13 ? nl - 1 : nl;
       break;
     }
   }
@@ -66,30 +67,49 @@ export function headerBlock(raw: Uint8Array): string {
  * ```
  */
 export function parseEnvelope(raw: Uint8Array): Envelope {
-  const headers = parseHeaders(headerBlock(raw), _WANTED);
-  const first = (name: string) => headers.get(name)?.[0];
-  const addresses = (name: string) => (headers.get(name) ?? []).flatMap(parseAddressList);
-  const env: Envelope = {
-    from: addresses("from"),
-    sender: addresses("sender"),
-    replyTo: addresses("reply-to"),
-    to: addresses("to"),
-    cc: addresses("cc"),
-    bcc: addresses("bcc"),
-  };
-  const date = first("date");
+  const env: Envelope = { from: [], sender: [], replyTo: [], to: [], cc: [], bcc: [] };
+  let date: string | undefined;
+  let subject: string | undefined;
+  let messageId: string | undefined;
+  let inReplyTo: string | undefined;
+  _eachHeader(headerBlock(raw), _WANTED, (name, value) => {
+    switch (name) {
+      case "date":
+        date ??= value;
+        break;
+      case "subject":
+        subject ??= value;
+        break;
+      case "message-id":
+        messageId ??= value;
+        break;
+      case "in-reply-to":
+        inReplyTo ??= value;
+        break;
+      default:
+        env[_ADDRESS_FIELDS[name]!].push(...parseAddressList(value));
+    }
+  });
   if (date !== undefined) {
-    const parsed = Date.parse(date.replace(/\s*\([^)]*\)\s*$/, ""));
+    const parsed = Date.parse(date.endsWith(")") ? date.replace(/\s*\([^)]*\)\s*$/, "") : date);
     if (!Number.isNaN(parsed)) env.date = new Date(parsed).toISOString();
   }
-  const subject = first("subject");
   if (subject !== undefined) env.subject = decodeWords(subject);
-  const messageId = _msgId(first("message-id"));
-  if (messageId !== undefined) env.messageId = messageId;
-  const inReplyTo = _msgId(first("in-reply-to"));
-  if (inReplyTo !== undefined) env.inReplyTo = inReplyTo;
+  const id = _msgId(messageId);
+  if (id !== undefined) env.messageId = id;
+  const replyId = _msgId(inReplyTo);
+  if (replyId !== undefined) env.inReplyTo = replyId;
   return env;
 }
+
+const _ADDRESS_FIELDS: Readonly<Record<string, "from" | "sender" | "replyTo" | "to" | "cc" | "bcc">> = {
+  from: "from",
+  sender: "sender",
+  "reply-to": "replyTo",
+  to: "to",
+  cc: "cc",
+  bcc: "bcc",
+};
 
 const _WANTED: ReadonlySet<string> = new Set([
   "date",
@@ -113,19 +133,60 @@ const _WANTED: ReadonlySet<string> = new Set([
  */
 export function parseHeaders(block: string, only?: ReadonlySet<string>): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  const unfolded =
-    block.includes("\n ") || block.includes("\n\t") ? block.replace(/\r?\n[ \t]+/g, " ") : block;
-  for (const line of unfolded.split("\n")) {
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    if (only !== undefined && !only.has(name)) continue;
-    const value = line.slice(colon + 1).trim();
+  _eachHeader(block, only, (name, value) => {
     const list = out.get(name);
     if (list === undefined) out.set(name, [value]);
     else list.push(value);
-  }
+  });
   return out;
+}
+
+/** Lower-case first letters of the names in `only` (a header whose name starts otherwise is skipped unread). */
+const _initials = new WeakMap<ReadonlySet<string>, Set<number>>();
+
+/**
+ * Calls `fn` with each header's lower-case name and unfolded, trimmed value, in order; with `only`,
+ * just for those names. One pass over the block: this runs for every collected message.
+ */
+function _eachHeader(
+  block: string,
+  only: ReadonlySet<string> | undefined,
+  fn: (name: string, value: string) => void,
+): void {
+  let initials: Set<number> | undefined;
+  if (only !== undefined) {
+    initials = _initials.get(only);
+    if (initials === undefined) {
+      initials = new Set([...only].map((name) => name.charCodeAt(0)));
+      _initials.set(only, initials);
+    }
+  }
+  const length = block.length;
+  let start = 0;
+  while (start < length) {
+    let end = block.indexOf("\n", start);
+    if (end === -1) end = length;
+    // a line starting with a space or tab continues the header before it
+    let stop = end;
+    while (stop + 1 < length && (block.charCodeAt(stop + 1) === 32 || block.charCodeAt(stop + 1) === 9)) {
+      stop = block.indexOf("\n", stop + 1);
+      if (stop === -1) stop = length;
+    }
+    const next = stop + 1;
+    if (initials !== undefined && !initials.has(block.charCodeAt(start) | 0x20)) {
+      start = next;
+      continue;
+    }
+    const colon = block.indexOf(":", start);
+    if (colon > start && colon < end) {
+      const name = block.slice(start, colon).trim().toLowerCase();
+      if (only === undefined || only.has(name)) {
+        const value = block.slice(colon + 1, stop);
+        fn(name, (stop > end ? value.replace(/\r?\n[ \t]+/g, " ") : value).trim());
+      }
+    }
+    start = next;
+  }
 }
 
 /**

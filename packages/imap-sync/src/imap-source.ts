@@ -150,9 +150,10 @@ async function* _fetchNew(
     const previousModseq = same ? since.highestModseq : undefined;
     let seen = lastUid;
     if (mailbox.exists > 0 && mailbox.uidNext > lastUid + 1) {
+      // no RFC822.SIZE: it is the source's length, and each item asked for costs the client parsing
       const messages = client.fetch(
         `${lastUid + 1}:*`,
-        { uid: true, flags: true, internalDate: true, size: true, source: true },
+        { uid: true, flags: true, internalDate: true, source: true },
         { uid: true },
       );
       for await (const message of messages) {
@@ -163,7 +164,7 @@ async function* _fetchNew(
           message: {
             key: key(message.uid),
             flags: _flags(message.flags),
-            size: message.size ?? message.source.length,
+            size: message.source.length,
             source: _once(message.source),
             ...(internalDate === undefined ? {} : { internalDate }),
           },

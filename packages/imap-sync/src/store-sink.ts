@@ -15,12 +15,15 @@
  * @module
  */
 import {
+  type ChunkWriter,
   commitMessageChunk,
   findMessagesByUid,
   findMessagesUnderOtherUidvalidity,
   findStoredUidls,
   hasMessagesUnderOtherUidvalidity,
+  type MessageChunk,
   type NewMessageRow,
+  openChunkWriter,
   type Store,
 } from "@mailreg/store";
 import type { DeadLetter, MessageKey, Sink, SinkMessage } from "./sink.ts";
@@ -61,7 +64,10 @@ export interface StoreSink extends Sink {
     messages: readonly PreparedMessage[],
     flags: readonly { key: MessageKey; flags: string[] }[],
   ): Promise<ChunkPlan>;
-  /** Commits a plan, the dead letters of this chunk and the folder state in one transaction. */
+  /**
+   * Commits a plan, the dead letters of this chunk and the folder state in one transaction, after
+   * the chunks committed before (call it again without waiting to queue the next one).
+   */
   commit(
     plan: ChunkPlan,
     extras?: {
@@ -76,6 +82,14 @@ export interface StoreSink extends Sink {
    * database); called before anything is deleted on the server.
    */
   makeDurable(): Promise<void>;
+  /**
+   * Commits the chunks that follow through a chunk writer (`openChunkWriter` of `@mailreg/store`):
+   * on a thread of their own for a `file:` database, so fetching goes on while SQLite writes. For
+   * bulk collection; `close()` ends the thread.
+   */
+  useWriterThread(): void;
+  /** Waits for the chunks given and ends the writer thread, if any. */
+  close(): Promise<void>;
 }
 
 /**
@@ -94,6 +108,7 @@ export interface StoreSink extends Sink {
  * ```
  */
 export function createStoreSink(store: Store): StoreSink {
+  let writer: ChunkWriter | undefined;
   const otherUidvalidity = new Map<string, boolean>();
   const hasOther = async (mailboxId: string, folder: string, uidvalidity: number): Promise<boolean> => {
     const cacheKey = `${mailboxId}\0${folder}\0${uidvalidity}`;
@@ -132,10 +147,10 @@ export function createStoreSink(store: Store): StoreSink {
       return plan;
     },
 
-    async commit(plan, extras = {}) {
+    commit(plan, extras = {}) {
       const storedAt = new Date().toISOString();
       const fs = extras.folderState;
-      await commitMessageChunk(store, {
+      const chunk: MessageChunk = {
         inserts: plan.inserts.map((m) => _row(m, storedAt)),
         rekeys: plan.rekeys,
         flagUpdates: plan.flagUpdates,
@@ -161,7 +176,8 @@ export function createStoreSink(store: Store): StoreSink {
                 highestModseq: fs.state.highestModseq ?? null,
               },
             }),
-      });
+      };
+      return writer === undefined ? commitMessageChunk(store, chunk) : writer.commit(chunk);
     },
 
     async isStored(keys) {
@@ -197,6 +213,16 @@ export function createStoreSink(store: Store): StoreSink {
     async flagsChanged(key, flags) {
       const plan = await sink.plan([], [{ key, flags: [...flags] }]);
       if (plan.flagUpdates.length > 0) await sink.commit(plan);
+    },
+
+    useWriterThread() {
+      writer ??= openChunkWriter(store);
+    },
+
+    async close() {
+      const open = writer;
+      writer = undefined;
+      await open?.close();
     },
 
     async makeDurable() {

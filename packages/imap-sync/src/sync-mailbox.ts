@@ -183,6 +183,7 @@ export async function syncMailbox(mailbox: Mailbox, options: SyncMailboxOptions)
   } catch (error) {
     fail(error);
   }
+  (globalThis as any).__mark?.("run done"); // TEMP-DEBUG
   summary.aborted = options.signal?.aborted === true;
   summary.durationMs = Math.round(performance.now() - started);
   await finishSyncRun(options.store, runId, {
@@ -222,7 +223,10 @@ async function _run(
   if (profile.auth.method === "oauth2" && options.accessToken !== undefined) {
     connect.accessToken = await options.accessToken(profile);
   }
+  (globalThis as any).__mark?.("opened"); // TEMP-DEBUG
   const source = await factory(profile, connect);
+  (globalThis as any).__mark?.("connected"); // TEMP-DEBUG
+  let storeSink: StoreSink | undefined;
   try {
     const policy = options.folderPolicy ?? (await _instancePolicy(options.store, mailbox.instanceId));
     const folders = applySpecialUseOverrides(await source.listFolders(), options.specialUse ?? {});
@@ -245,11 +249,12 @@ async function _run(
     let chosen = source.capabilities.folders ? selectFolders(folders, policy) : folders;
     if (trash !== undefined) chosen = chosen.filter((f) => f.path !== trash);
     const states = new Map((await listFolderStates(options.store, mailbox.id)).map((s) => [s.folder, s]));
+    storeSink = createStoreSink(options.store);
     const context: _Context = {
       mailbox,
       options,
       source,
-      storeSink: createStoreSink(options.store),
+      storeSink,
       summary,
       deleteAfterFetch: deleteAfterFetch && (options.deleteMode !== "trash" || trash !== undefined),
       trash,
@@ -270,6 +275,8 @@ async function _run(
       if (folderSummary.error !== undefined) fail(folderSummary.error);
     }
   } finally {
+    await storeSink?.close().catch(fail);
+    (globalThis as any).__mark?.("writer closed"); // TEMP-DEBUG
     try {
       await source.close();
     } catch (error) {
@@ -304,9 +311,13 @@ async function _syncFolder(
   let flags: { key: MessageKey; flags: string[] }[] = [];
   let vanished: MessageKey[] = [];
   let checkpoint: SavedFolderState | undefined;
-  let committed = saved;
+  /** The state handed to the last commit (committed once `inFlight` resolves). */
+  let issued = saved;
   let expected = 0;
   const stored: SourceKey[] = [];
+  /** The last chunk's commit: it runs while the next chunk is fetched. */
+  let inFlight: Promise<void> = Promise.resolve();
+  let commitFailed: { error: unknown } | undefined;
 
   const progress = () =>
     options.onProgress?.({
@@ -318,13 +329,29 @@ async function _syncFolder(
       totalBytes: summary.bytes,
     });
 
+  /**
+   * Plans the chunk gathered so far, hands it to the other sinks, and starts its commit without
+   * waiting for it. The previous chunk's commit is awaited first: chunks commit in order, and a plan
+   * (which messages are new, which are found again after a UIDVALIDITY change) sees every earlier
+   * chunk stored.
+   */
   const flush = async () => {
-    const stateMoved = checkpoint !== undefined && !_sameState(checkpoint, committed);
+    const _w0 = performance.now(); // TEMP-DEBUG
+    await inFlight;
+    (globalThis as any).__waitMs = ((globalThis as any).__waitMs ?? 0) + performance.now() - _w0; // TEMP-DEBUG
+    if (commitFailed !== undefined) return;
+    const stateMoved = checkpoint !== undefined && !_sameState(checkpoint, issued);
     if (pending.length === 0 && flags.length === 0 && vanished.length === 0 && !stateMoved) return;
+    const chunk = pending;
+    const chunkVanished = vanished;
     const plan = await storeSink.plan(
-      pending.map((p) => p.prepared),
+      chunk.map((p) => p.prepared),
       flags,
     );
+    pending = [];
+    pendingBytes = 0;
+    flags = [];
+    vanished = [];
     const deadLetters: (DeadLetter & { mailboxId: string; messageRowId?: string })[] = [];
     for (const message of plan.inserts) {
       for (const sink of sinks) {
@@ -336,42 +363,47 @@ async function _syncFolder(
     for (const sink of sinks) {
       for (const update of plan.flagUpdates)
         await sink.flagsChanged?.(update.key, update.flags).catch(() => {});
-      if (vanished.length > 0) await sink.vanished?.(vanished).catch(() => {});
+      if (chunkVanished.length > 0) await sink.vanished?.(chunkVanished).catch(() => {});
     }
     const state = checkpoint;
-    await storeSink.commit(plan, {
-      deadLetters,
-      ...(state === undefined
-        ? {}
-        : {
-            folderState: {
-              mailboxId: mailbox.id,
-              folder: folder.path,
-              delimiter: folder.delimiter,
-              specialUse: folder.specialUse ?? null,
-              state,
-            },
-          }),
-    });
-    committed = state ?? committed;
-    for (const p of pending) stored.push(p.sourceKey);
-    const bytes = plan.inserts.reduce((n, m) => n + m.size, 0);
-    out.fetched += plan.inserts.length;
-    out.bytes += bytes;
-    out.rekeyed += plan.rekeys.length;
-    out.flagsChanged += plan.flagUpdates.length;
-    out.vanished += vanished.length;
-    summary.fetched += plan.inserts.length;
-    summary.bytes += bytes;
-    summary.rekeyed += plan.rekeys.length;
-    summary.flagsChanged += plan.flagUpdates.length;
-    summary.vanished += vanished.length;
-    summary.deadLetters += deadLetters.length;
-    pending = [];
-    pendingBytes = 0;
-    flags = [];
-    vanished = [];
-    progress();
+    issued = state ?? issued;
+    inFlight = storeSink
+      .commit(plan, {
+        deadLetters,
+        ...(state === undefined
+          ? {}
+          : {
+              folderState: {
+                mailboxId: mailbox.id,
+                folder: folder.path,
+                delimiter: folder.delimiter,
+                specialUse: folder.specialUse ?? null,
+                state,
+              },
+            }),
+      })
+      .then(
+        () => {
+          for (const p of chunk) stored.push(p.sourceKey);
+          let bytes = 0;
+          for (const m of plan.inserts) bytes += m.size;
+          out.fetched += plan.inserts.length;
+          out.bytes += bytes;
+          out.rekeyed += plan.rekeys.length;
+          out.flagsChanged += plan.flagUpdates.length;
+          out.vanished += chunkVanished.length;
+          summary.fetched += plan.inserts.length;
+          summary.bytes += bytes;
+          summary.rekeyed += plan.rekeys.length;
+          summary.flagsChanged += plan.flagUpdates.length;
+          summary.vanished += chunkVanished.length;
+          summary.deadLetters += deadLetters.length;
+          progress();
+        },
+        (error: unknown) => {
+          commitFailed = { error };
+        },
+      );
   };
 
   try {
@@ -383,8 +415,11 @@ async function _syncFolder(
     for await (const event of events) {
       switch (event.type) {
         case "status":
+          (globalThis as any).__mark?.("status"); // TEMP-DEBUG
           expected = event.expected;
           out.uidValidityChanged = saved !== undefined && saved.uidValidity !== event.status.uidValidity;
+          // more than one chunk: commit on a writer thread while the next chunk is fetched
+          if (expected > chunkMessages) storeSink.useWriterThread();
           progress();
           break;
         case "message": {
@@ -425,12 +460,17 @@ async function _syncFolder(
       ) {
         await flush();
       }
-      if (options.signal?.aborted === true) break;
+      if (commitFailed !== undefined || options.signal?.aborted === true) break;
     }
+    (globalThis as any).__mark?.("fetched"); // TEMP-DEBUG
     await flush();
   } catch (error) {
     out.error = _errorInfo(error);
+  } finally {
+    await inFlight;
+    (globalThis as any).__mark?.("committed"); // TEMP-DEBUG
   }
+  if (commitFailed !== undefined) out.error ??= _errorInfo(commitFailed.error);
 
   if (context.deleteAfterFetch && stored.length > 0) {
     try {

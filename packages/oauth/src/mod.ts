@@ -9,6 +9,7 @@
  */
 export * from "./callback.ts";
 export * from "./id-token.ts";
+export * from "./mailbox-tokens.ts";
 export * from "./pkce.ts";
 export * from "./provider.ts";
 export * from "./providers/google.ts";

@@ -57,3 +57,27 @@ export function createOAuthProvider(
   }
   return factory(settings, options);
 }
+
+/**
+ * Makes one provider per entry of `oauth.providers` (the config's id → provider). Make it once and
+ * keep it: the providers cache discovery documents and signing keys.
+ *
+ * @param entries `config.oauth.providers`
+ * @param options the fetch to use
+ * @returns the providers by config id
+ * @throws MailregError CONFIG_INVALID as {@link createOAuthProvider}
+ * @example
+ * ```ts
+ * import { createOAuthProviders } from "@mailreg/oauth";
+ * const providers = createOAuthProviders({
+ *   corp: { kind: "oidc", issuer: "https://id.example.org", clientId: "mailreg", redirectUri: "https://reg.example.org/cb" },
+ * });
+ * console.log(providers.get("corp")?.kind); // oidc
+ * ```
+ */
+export function createOAuthProviders(
+  entries: Readonly<Record<string, OAuthProviderSettings>>,
+  options?: OAuthProviderOptions,
+): Map<string, OAuthProvider> {
+  return new Map(Object.entries(entries).map(([id, settings]) => [id, createOAuthProvider(settings, options)]));
+}

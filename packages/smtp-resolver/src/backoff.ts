@@ -32,7 +32,7 @@ export const DEFAULT_BACKOFF: Required<BackoffOptions> = {
  * @example
  * ```ts
  * import { retryDelay } from "@mailreg/smtp-resolver";
- * console.log(retryDelay(1, { baseMs: 1000 }, () => 0), retryDelay(3, { baseMs: 1000 }, () => 0.999)); // 500 3996
+ * console.log(retryDelay(1, { baseMs: 1000 }, () => 0), retryDelay(3, { baseMs: 1000 }, () => 0.999)); // 500 3998
  * ```
  */
 export function retryDelay(

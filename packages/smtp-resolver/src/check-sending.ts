@@ -49,7 +49,10 @@ export interface CheckSendingInput {
   to: string;
   /** Trusted CAs, timeouts, EHLO name. */
   extras?: TransportExtras;
-  /** Whether the test mail is in the recipient's mailbox yet (e.g. an IMAP search by Message-ID when `to` is the mailbox itself). */
+  /**
+   * Whether the test mail is in the recipient's mailbox yet, e.g. an IMAP search by Message-ID when
+   * `to` is the mailbox itself; polled every 500 ms.
+   */
   confirmArrival?: (messageId: string) => Promise<boolean>;
   /** How long to wait for the arrival, in ms. Default 30,000. */
   arrivalTimeoutMs?: number;

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { isMailregError, MailregError } from "@mailreg/core";
+import { type ErrorCode, isMailregError, MailregError } from "@mailreg/core";
 
 /** The server (and login) an error is about. */
 export interface SmtpWhere {
@@ -75,11 +75,10 @@ export function toSmtpError(error: unknown, where: SmtpWhere, secret?: string): 
   if (response !== undefined) details.response = response;
   if (responseCode !== undefined) details.responseCode = responseCode;
   if (typeof e.command === "string") details.command = e.command.replace(/^(AUTH \S+).*/, "$1");
-  const make = (c: ConstructorParameters<typeof MailregError>[0], text: string) =>
-    new MailregError(c, text, {
-      cause: _scrubbed(code, message),
-      details: { ...details, errorCode: code, originalCode: original || undefined },
-    });
+  if (code !== "") details.errorCode = code;
+  if (original !== "") details.originalCode = original;
+  const make = (c: ErrorCode, text: string) =>
+    new MailregError(c, text, { cause: _scrubbed(code, message), details });
 
   if (code === "EAUTH" || code === "ENOAUTH" || code === "EOAUTH2") {
     const who = where.user === undefined ? "" : ` of ${where.user}`;

@@ -11,6 +11,7 @@
  * @module
  */
 import { createRequire } from "node:module";
+import { resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import type { InStatement } from "@libsql/client";
 
@@ -36,7 +37,7 @@ interface _Reply {
  * Starts a writer thread on the database file at `path`, with the store's connection settings
  * (`busy_timeout`, `synchronous=NORMAL`, `foreign_keys=ON`; the file is already in WAL mode).
  *
- * @param path the database file's absolute path
+ * @param path the database file's path (relative to the working directory, or absolute)
  * @param busyTimeoutMs how long a transaction waits for another connection's lock
  * @returns the thread; `close()` it when done
  */
@@ -44,7 +45,7 @@ export function startWriterThread(path: string, busyTimeoutMs: number): WriterTh
   const clientPath = createRequire(import.meta.url).resolve("@libsql/client/sqlite3");
   const worker = new Worker(`(${_threadMain.toString()})(require);`, {
     eval: true,
-    workerData: { clientPath, url: `file:${path}`, busyTimeoutMs },
+    workerData: { clientPath, url: `file:${resolve(path)}`, busyTimeoutMs },
   });
   worker.unref();
   const waiting = new Map<number, { resolve: () => void; reject: (error: unknown) => void }>();

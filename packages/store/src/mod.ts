@@ -20,6 +20,7 @@ export * from "./instances.ts";
 export * from "./mail-sync.ts";
 export * from "./mailboxes.ts";
 export { MIGRATIONS_FOLDER, migrate } from "./migrate.ts";
+export * from "./oauth-grants.ts";
 export * from "./outbox.ts";
 export * from "./registrations.ts";
 export * as schema from "./schema.ts";

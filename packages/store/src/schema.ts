@@ -302,3 +302,24 @@ export const deadLetters = sqliteTable(
   },
   (t) => [index("dead_letters_mailbox_created").on(t.mailboxId, t.createdAt)],
 );
+
+/**
+ * The OAuth grant of a mailbox whose auth method is `oauth2`, as the worker last found it. No row:
+ * granted. A row counts only while `registration_id` is still the mailbox's: applying a new
+ * registration (a new grant) makes an older "must grant again" stale without touching this table.
+ */
+export const oauthGrants = sqliteTable(
+  "oauth_grants",
+  {
+    mailboxId: text("mailbox_id")
+      .primaryKey()
+      .references(() => mailboxes.id, { onDelete: "cascade" }),
+    state: text("state", { enum: ["granted", "must-grant-again"] }).notNull(),
+    /** Why, in words (the OAuth server's error description; never a token). */
+    detail: text("detail"),
+    /** The mailbox's `registration_id` when the state was set. */
+    registrationId: text("registration_id").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [check("oauth_grants_state_check", sql`${t.state} in ('granted', 'must-grant-again')`)],
+);

@@ -1,8 +1,8 @@
 import { newId } from "@mailreg/core";
 import { describe, expect, it } from "vitest";
+import { upsertInstances } from "./instances.ts";
 import { finishSyncRun, startSyncRun } from "./mail-sync.ts";
 import { schema } from "./mod.ts";
-import { upsertInstances } from "./instances.ts";
 import type { Store } from "./store.ts";
 import { openMemoryStore } from "./testing.ts";
 import {
@@ -26,7 +26,9 @@ import {
 const T0 = new Date("2026-11-25T10:00:00.000Z");
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
 
-async function world(instanceSettings: Record<string, unknown> = {}): Promise<{ store: Store; mailboxId: string }> {
+async function world(
+  instanceSettings: Record<string, unknown> = {},
+): Promise<{ store: Store; mailboxId: string }> {
   const store = await openMemoryStore();
   await upsertInstances(store, [{ id: "i", label: "I", settings: instanceSettings }]);
   const mailboxId = newId();
@@ -117,7 +119,9 @@ describe("when a mailbox is due", () => {
     store.close();
     const bare = await world();
     expect((await schedule(bare.store, bare.mailboxId, 120)).intervalSeconds).toBe(120);
-    await expect(setMailboxSchedule(bare.store, bare.mailboxId, { intervalSeconds: 0.5 })).rejects.toMatchObject({
+    await expect(
+      setMailboxSchedule(bare.store, bare.mailboxId, { intervalSeconds: 0.5 }),
+    ).rejects.toMatchObject({
       code: "VALIDATION",
     });
     bare.store.close();
@@ -125,7 +129,10 @@ describe("when a mailbox is due", () => {
 
   it("a new mailbox is due at once; after a run, its interval plus at most 10 % jitter later", async () => {
     const { store, mailboxId } = await world();
-    expect(nextSyncDue(await schedule(store, mailboxId, 100), T0)).toEqual({ at: T0.toISOString(), reason: "new" });
+    expect(nextSyncDue(await schedule(store, mailboxId, 100), T0)).toEqual({
+      at: T0.toISOString(),
+      reason: "new",
+    });
     const run = await startSyncRun(store, mailboxId);
     await finishSyncRun(store, run, { status: "ok", fetched: 3, deleted: 0 });
     const s = await schedule(store, mailboxId, 100);
@@ -139,12 +146,20 @@ describe("when a mailbox is due", () => {
   });
 
   it("failures back off exponentially up to an hour; a success resets it", async () => {
-    expect([1, 2, 3, 4, 5, 6, 40].map((n) => backoffSeconds(300, n))).toEqual([300, 600, 1200, 2400, 3600, 3600, 3600]);
+    expect([1, 2, 3, 4, 5, 6, 40].map((n) => backoffSeconds(300, n))).toEqual([
+      300, 600, 1200, 2400, 3600, 3600, 3600,
+    ]);
     expect(backoffSeconds(7200, 3)).toBe(7200);
     const { store, mailboxId } = await world();
     for (let i = 0; i < 3; i++) {
       const run = await startSyncRun(store, mailboxId);
-      await finishSyncRun(store, run, { status: "failed", fetched: 0, deleted: 0, errorCode: "MAIL_AUTH_FAILED", errorMessage: "no" });
+      await finishSyncRun(store, run, {
+        status: "failed",
+        fetched: 0,
+        deleted: 0,
+        errorCode: "MAIL_AUTH_FAILED",
+        errorMessage: "no",
+      });
     }
     let s = await schedule(store, mailboxId, 60);
     expect(s.consecutiveFailures).toBe(3);
@@ -163,7 +178,10 @@ describe("when a mailbox is due", () => {
     const { store, mailboxId } = await world({ schedule: { autoFetch: false } });
     expect(nextSyncDue(await schedule(store, mailboxId), T0)).toEqual({ at: null, reason: "off" });
     await requestSync(store, mailboxId, { now: at(3) });
-    expect(nextSyncDue(await schedule(store, mailboxId), T0)).toEqual({ at: at(3).toISOString(), reason: "requested" });
+    expect(nextSyncDue(await schedule(store, mailboxId), T0)).toEqual({
+      at: at(3).toISOString(),
+      reason: "requested",
+    });
     store.close();
   });
 
@@ -202,11 +220,22 @@ describe("when a mailbox is due", () => {
   it("mailboxSyncState shows the last error even after a later successful run", async () => {
     const { store, mailboxId } = await world();
     const bad = await startSyncRun(store, mailboxId);
-    await finishSyncRun(store, bad, { status: "failed", fetched: 0, deleted: 0, errorCode: "MAIL_AUTH_FAILED", errorMessage: "The server refused the login" });
+    await finishSyncRun(store, bad, {
+      status: "failed",
+      fetched: 0,
+      deleted: 0,
+      errorCode: "MAIL_AUTH_FAILED",
+      errorMessage: "The server refused the login",
+    });
     const good = await startSyncRun(store, mailboxId);
     await finishSyncRun(store, good, { status: "ok", fetched: 7, deleted: 0 });
     const state = await mailboxSyncState(store, mailboxId);
-    expect(state).toMatchObject({ status: "ok", fetched: 7, lastError: { code: "MAIL_AUTH_FAILED" }, next: { reason: "interval" } });
+    expect(state).toMatchObject({
+      status: "ok",
+      fetched: 7,
+      lastError: { code: "MAIL_AUTH_FAILED" },
+      next: { reason: "interval" },
+    });
     await expect(mailboxSyncState(store, newId())).rejects.toMatchObject({ code: "NOT_FOUND" });
     store.close();
   });

@@ -103,7 +103,10 @@ export async function renewLease(store: Store, input: LeaseInput): Promise<boole
  * @param input mailbox and owner
  * @returns true when it was held
  */
-export async function releaseLease(store: Store, input: { mailboxId: string; owner: string }): Promise<boolean> {
+export async function releaseLease(
+  store: Store,
+  input: { mailboxId: string; owner: string },
+): Promise<boolean> {
   const result = await writeTransaction(store, (tx) =>
     tx
       .delete(leases)
@@ -163,9 +166,15 @@ export async function requestSync(
   const updatedAt = (options.now ?? new Date()).toISOString();
   const value = { actor: options.actor ?? null };
   await inWriteTransaction(target, async (tx) => {
-    const found = await tx.select({ id: mailboxes.id }).from(mailboxes).where(eq(mailboxes.id, mailboxId)).get();
+    const found = await tx
+      .select({ id: mailboxes.id })
+      .from(mailboxes)
+      .where(eq(mailboxes.id, mailboxId))
+      .get();
     if (found === undefined) {
-      throw new MailregError("NOT_FOUND", `Mailbox ${mailboxId} does not exist`, { details: { id: mailboxId } });
+      throw new MailregError("NOT_FOUND", `Mailbox ${mailboxId} does not exist`, {
+        details: { id: mailboxId },
+      });
     }
     await tx
       .insert(settings)
@@ -259,7 +268,10 @@ export async function markRunInterrupted(store: Store, runId: string, message: s
   await writeTransaction(store, (tx) =>
     tx
       .update(syncRuns)
-      .set({ errorCode: sql`coalesce(${syncRuns.errorCode}, ${SYNC_INTERRUPTED})`, errorMessage: sql`coalesce(${syncRuns.errorMessage}, ${message})` })
+      .set({
+        errorCode: sql`coalesce(${syncRuns.errorCode}, ${SYNC_INTERRUPTED})`,
+        errorMessage: sql`coalesce(${syncRuns.errorMessage}, ${message})`,
+      })
       .where(eq(syncRuns.id, runId))
       .run(),
   );
@@ -306,7 +318,8 @@ export async function setMailboxSchedule(
       .returning()
       .get(),
   );
-  if (row === undefined) throw new MailregError("NOT_FOUND", `Mailbox ${id} does not exist`, { details: { id } });
+  if (row === undefined)
+    throw new MailregError("NOT_FOUND", `Mailbox ${id} does not exist`, { details: { id } });
   return row;
 }
 
@@ -452,7 +465,11 @@ export function backoffSeconds(intervalSeconds: number, failures: number): numbe
  * store.close();
  * ```
  */
-export function nextSyncDue(schedule: MailboxSchedule, now: Date, options: { owner?: string } = {}): NextSync {
+export function nextSyncDue(
+  schedule: MailboxSchedule,
+  now: Date,
+  options: { owner?: string } = {},
+): NextSync {
   const { lease, lastRun } = schedule;
   if (lease !== undefined && lease.owner !== options.owner && lease.expiresAt >= now.toISOString()) {
     return { at: null, reason: "running" };
@@ -512,7 +529,8 @@ export async function mailboxSyncState(
   options: { defaultIntervalSeconds?: number; now?: Date } = {},
 ): Promise<MailboxWorkerState> {
   const [schedule] = await listMailboxSchedules(store, { ...options, mailboxId: id });
-  if (schedule === undefined) throw new MailregError("NOT_FOUND", `Mailbox ${id} does not exist`, { details: { id } });
+  if (schedule === undefined)
+    throw new MailregError("NOT_FOUND", `Mailbox ${id} does not exist`, { details: { id } });
   const now = options.now ?? new Date();
   const failed = await store.db
     .select()

@@ -7,6 +7,7 @@ import type { Command } from "./command.ts";
 import { configValidateCommand } from "./commands/config.ts";
 import { initCommand } from "./commands/init.ts";
 import { keysGenerateCommand, keysRotateCommand } from "./commands/keys.ts";
+import { mailboxesCheckCommand, mailboxesListCommand, mailboxesSyncCommand } from "./commands/mailboxes.ts";
 import {
   registrationsApplyCommand,
   registrationsExportCommand,
@@ -18,12 +19,14 @@ import {
 import { serveCommand } from "./commands/serve.ts";
 import { smtpResolveCommand } from "./commands/smtp.ts";
 import { startCommand } from "./commands/start.ts";
+import { workerCommand } from "./commands/worker.ts";
 
 /** The commands, in the order `mailreg help` lists them. */
 export const COMMANDS: readonly Command[] = [
   initCommand,
   startCommand,
   serveCommand,
+  workerCommand,
   configValidateCommand,
   keysGenerateCommand,
   keysRotateCommand,
@@ -33,5 +36,8 @@ export const COMMANDS: readonly Command[] = [
   registrationsRejectCommand,
   registrationsExportCommand,
   registrationsImportCommand,
+  mailboxesListCommand,
+  mailboxesCheckCommand,
+  mailboxesSyncCommand,
   smtpResolveCommand,
 ];

@@ -1,6 +1,6 @@
 /**
  * Real mail servers for tests and local trying-out, on free loopback ports: Dovecot (IMAP, POP3,
- * submission; optional OAuth logins), an SMTP sink and an OAuth 2.0 provider, plus fast,
+ * submission; optional OAuth logins), an SMTP sink (optional XOAUTH2) and an OAuth 2.0 provider, plus fast,
  * deterministic message seeding. Node only (test tooling); Dovecot needs root.
  *
  * @example
@@ -60,5 +60,10 @@ export {
   type SmtpSinkOptions,
   startSmtpSink,
 } from "./smtp-sink.ts";
+export {
+  type AccessTokenVerifier,
+  type JwksTokenVerifierOptions,
+  jwksTokenVerifier,
+} from "./xoauth2-verifier.ts";
 // the `inject("mailservers")` typing for tests
 export type {} from "./vitest-context.ts";

@@ -1,6 +1,6 @@
 /**
  * The whole set, started together: an SMTP sink, an OAuth provider and a Dovecot whose submission
- * relays to the sink and which accepts the provider's tokens, all with one test certificate.
+ * relays to the sink; Dovecot and the sink accept the provider's tokens (XOAUTH2); one test certificate.
  * The global test setup and the CLI both start it.
  *
  * @module
@@ -14,12 +14,16 @@ import type { Separator } from "./dovecot-config.ts";
 import { type OAuthProviderHandle, startOAuthProvider } from "./oauth-provider.ts";
 import type { MailUser } from "./passwd-file.ts";
 import { rejectByLocalPart, type SmtpSinkHandle, startSmtpSink } from "./smtp-sink.ts";
+import { jwksTokenVerifier } from "./xoauth2-verifier.ts";
 
 /** The servers' coordinates: plain data, what tests get from `inject("mailservers")`. */
 export interface MailServersInfo {
   /** Dovecot: submission relays to `smtpSink`, OAuth logins are checked against `oauth`. */
   dovecot: DovecotInfo;
-  /** The SMTP sink: STARTTLS, AUTH optional, `RCPT TO:<reject-NNN@…>` answered with NNN. */
+  /**
+   * The SMTP sink: STARTTLS, AUTH optional (its users, or XOAUTH2 with a token of `oauth` whose
+   * `email` is the user), `RCPT TO:<reject-NNN@…>` answered with NNN.
+   */
   smtpSink: {
     host: "127.0.0.1";
     port: number;
@@ -92,14 +96,15 @@ export async function startMailServers(options: MailServersOptions = {}): Promis
     const certificate: TestCertificate = await createTestCertificate(dir);
     const sinkUsers = [{ user: "sink-user", password: "sink-password" }];
     const spoolDir = join(dir, "spool");
+    oauth = await startOAuthProvider();
     smtpSink = await startSmtpSink({
       certificate,
       users: sinkUsers,
+      verifyAccessToken: jwksTokenVerifier({ issuer: oauth.issuer, jwksUri: oauth.jwksUri }),
       authOptional: true,
       failWith: rejectByLocalPart,
       spoolDir,
     });
-    oauth = await startOAuthProvider();
     dovecot = await startDovecot({
       certificate,
       users: options.users ?? DEFAULT_USERS,

@@ -1,7 +1,8 @@
 /**
  * An SMTP sink: a real SMTP server (the `smtp-server` package) on a free loopback port that keeps
- * every message it accepts, optionally asks for AUTH (PLAIN, LOGIN, CRAM-MD5), offers STARTTLS or
- * implicit TLS with a test certificate, and answers chosen commands with chosen errors.
+ * every message it accepts, optionally asks for AUTH (PLAIN, LOGIN, CRAM-MD5 for its users; XOAUTH2
+ * with a token verifier), offers STARTTLS or implicit TLS with a test certificate, and answers chosen
+ * commands with chosen errors.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import { MailregError } from "@mailreg/core";
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from "smtp-server";
 import type { TestCertificate } from "./cert.ts";
 import type { MailUser } from "./passwd-file.ts";
+import type { AccessTokenVerifier } from "./xoauth2-verifier.ts";
 
 /** One accepted message. Plain data (also what the spool files hold). */
 export interface SinkMessage {
@@ -55,7 +57,12 @@ export type SinkRule = (event: SinkEvent) => SinkReply | undefined;
 export interface SmtpSinkOptions {
   /** Users that may log in (AUTH PLAIN, LOGIN, CRAM-MD5). Without users, AUTH is not offered. */
   users?: readonly MailUser[];
-  /** With users: accept mail without login too. Default false (login required). */
+  /**
+   * Offer AUTH XOAUTH2 and accept a bearer token when this says it is valid for the user
+   * (`jwksTokenVerifier` checks it against an OAuth provider's keys).
+   */
+  verifyAccessToken?: AccessTokenVerifier;
+  /** With users or a token verifier: accept mail without login too. Default false (login required). */
   authOptional?: boolean;
   /** Serve TLS with this certificate: STARTTLS on the port, or implicit TLS with `secure`. */
   certificate?: TestCertificate;
@@ -123,6 +130,8 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     throw new MailregError("VALIDATION", "An implicit-TLS SMTP sink needs a certificate");
   }
   const users = new Map((options.users ?? []).map((u) => [u.user, u.password]));
+  const verifyAccessToken = options.verifyAccessToken;
+  const offersAuth = users.size > 0 || verifyAccessToken !== undefined;
   const messages: SinkMessage[] = [];
   const waiters = new Set<() => void>();
   let rule = options.failWith;
@@ -147,16 +156,29 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     closeTimeout: 500,
     secure: options.secure === true,
     ...(options.certificate === undefined
-      ? { disabledCommands: users.size === 0 ? ["STARTTLS", "AUTH"] : ["STARTTLS"] }
+      ? { disabledCommands: offersAuth ? ["STARTTLS"] : ["STARTTLS", "AUTH"] }
       : {
           key: options.certificate.keyPem,
           cert: options.certificate.certPem,
-          ...(users.size === 0 ? { disabledCommands: ["AUTH"] } : {}),
+          ...(offersAuth ? {} : { disabledCommands: ["AUTH"] }),
         }),
-    authMethods: ["PLAIN", "LOGIN", "CRAM-MD5"],
-    authOptional: users.size === 0 || options.authOptional === true,
+    authMethods: [
+      ...(users.size > 0 ? ["PLAIN", "LOGIN", "CRAM-MD5"] : []),
+      ...(verifyAccessToken === undefined ? [] : ["XOAUTH2"]),
+    ],
+    authOptional: !offersAuth || options.authOptional === true,
     allowInsecureAuth: options.allowInsecureAuth ?? options.certificate === undefined,
     onAuth(auth, _session, callback) {
+      if (auth.method === "XOAUTH2" && verifyAccessToken !== undefined) {
+        const user = auth.username ?? "";
+        void verifyAccessToken(user, auth.accessToken ?? "")
+          .catch(() => false)
+          .then((ok) =>
+            // a refusal is XOAUTH2's error challenge (a JSON status), then 535 after the client's empty line
+            ok ? callback(null, { user }) : callback(null, { data: { status: "401", schemes: "bearer" } }),
+          );
+        return;
+      }
       const password = auth.username === undefined ? undefined : users.get(auth.username);
       const ok =
         password !== undefined &&

@@ -40,7 +40,6 @@ export const de: Messages = {
   "register.noNext": "Noch ist kein Registrierungsfenster geplant.",
   "register.oauth": "Mit {provider} anmelden",
   "register.oauth.or": "oder mit Passwort registrieren:",
-  "register.oauth.unavailable": "Die Anmeldung mit {provider} ist auf diesem Server noch nicht verfügbar",
   "register.errors": "Die Registrierung wurde nicht angenommen. Bitte korrigieren Sie:",
   "register.optional": "optional",
   "field.required": "Bitte füllen Sie dieses Feld aus",
@@ -72,6 +71,25 @@ export const de: Messages = {
   "error.NOT_FOUND": "Diese Seite gibt es nicht",
   "error.VALIDATION": "Die Eingabe ist ungültig",
   "error.INTERNAL": "Ein unerwarteter Fehler ist aufgetreten; er wurde protokolliert",
+  "oauth.error.state":
+    "Diese Anmeldeantwort gehört zu keiner auf dieser Seite begonnenen Anmeldung: Sie wurde verändert, ist älter als zehn Minuten oder wurde schon verwendet. Bitte beginnen Sie die Anmeldung neu.",
+  "oauth.error.redirect-uri":
+    "Die Anmeldung kam an eine Adresse zurück, für die diese Website nicht eingerichtet ist. Bitte lassen Sie die Administration die Weiterleitungs-URI von {provider} prüfen.",
+  "oauth.error.declined": "Die Anmeldung wurde bei {provider} abgelehnt.",
+  "oauth.error.refused": "{provider} hat die Anmeldung abgewiesen. Bitte beginnen Sie neu.",
+  "oauth.error.code":
+    "{provider} hat diese Anmeldeantwort nicht angenommen: Sie wurde schon verwendet oder ist abgelaufen. Bitte beginnen Sie die Anmeldung neu.",
+  "oauth.error.id-token":
+    "Die von {provider} gesendete Identität ließ sich nicht prüfen: Sie wurde für eine andere Anwendung ausgestellt, ist abgelaufen oder wurde verändert.",
+  "oauth.error.no-email": "{provider} hat nicht mitgeteilt, welche E-Mail-Adresse das Konto hat.",
+  "oauth.error.unverified-email": "{provider} hat die E-Mail-Adresse dieses Kontos nicht bestätigt.",
+  "oauth.error.no-refresh-token":
+    "{provider} hat keinen dauerhaften Zugriff auf das Postfach gewährt. Bitte beginnen Sie neu und erlauben Sie den Zugriff.",
+  "oauth.error.mail-login":
+    "Sie haben sich bei {provider} angemeldet, aber der Mailserver hat diesen Zugriff nicht angenommen.",
+  "oauth.error.unreachable":
+    "{provider} war nicht erreichbar oder hat unerwartet geantwortet. Bitte versuchen Sie es später noch einmal.",
+  "oauth.error.nothingStored": "Es wurde nichts registriert.",
   "admin.title": "Verwaltung",
   "admin.login": "Anmelden",
   "admin.login.user": "Benutzername",
@@ -84,6 +102,7 @@ export const de: Messages = {
   "admin.nav.mailboxes": "Postfächer",
   "admin.nav.config": "Instanzen und Server",
   "admin.nav.audit": "Protokoll",
+  "admin.nav.oauth": "OAuth",
   "admin.nav.docs": "API",
   "admin.status": "Status",
   "admin.status.all": "Alle",
@@ -167,6 +186,32 @@ export const de: Messages = {
   "admin.audit.details": "Details",
   "admin.audit.none": "Noch nichts protokolliert.",
   "admin.audit.older": "Ältere Einträge",
+  "admin.oauth.apps": "OAuth-Apps",
+  "admin.oauth.apps.hint":
+    "Aus der Konfigurationsdatei (oauth.providers). Tragen Sie jede Weiterleitungs-URI in die Registrierung der App beim Anbieter ein. Ein Client-Geheimnis kann aus der Umgebung kommen (MAILREG_OAUTH__PROVIDERS__<ID>__CLIENT_SECRET); es wird nie angezeigt.",
+  "admin.oauth.id": "Id",
+  "admin.oauth.kind": "Anbieter",
+  "admin.oauth.clientId": "Client-Id",
+  "admin.oauth.redirectUri": "Weiterleitungs-URI",
+  "admin.oauth.redirectUri.copy": "Weiterleitungs-URI von {provider}",
+  "admin.oauth.redirectUri.expected":
+    "Diese Website nimmt die Anmeldeantwort unter {uri} an: Registrieren und konfigurieren Sie stattdessen diese Adresse.",
+  "admin.oauth.secret": "Client-Geheimnis",
+  "admin.oauth.secret.set": "gesetzt",
+  "admin.oauth.secret.unset": "nicht gesetzt (öffentlicher Client)",
+  "admin.oauth.server": "Mailserver",
+  "admin.oauth.server.none": "keiner verknüpft (servers[].oauthProvider): Anmeldung nicht angeboten",
+  "admin.oauth.mailboxes": "Postfächer mit OAuth-Anmeldung",
+  "admin.oauth.mailboxes.none": "Noch meldet sich kein Postfach mit OAuth an.",
+  "admin.oauth.grant": "Berechtigung",
+  "admin.oauth.granted": "erteilt",
+  "admin.oauth.mustGrantAgain": "muss neu erteilt werden",
+  "admin.oauth.since": "seit {time}",
+  "admin.oauth.newLink": "Dem Inhaber einen neuen Berechtigungslink senden",
+  "admin.oauth.newLink.label": "Neuer Berechtigungslink für {address}",
+  "admin.oauth.newLink.hint":
+    "Senden Sie diesen Link an den Inhaber. Die Anmeldung mit {provider} registriert das Postfach erneut; übernehmen Sie diese Registrierung, um die Berechtigung zu erneuern.",
+  "admin.oauth.noProvider": "Seine Servervorlage nennt keinen OAuth-Anbieter",
   "docs.title": "mailreg-API",
   "docs.intro":
     "Verwaltungsrouten brauchen ein Bearer-Token oder eine Verwaltungssitzung. Die maschinenlesbare Beschreibung:",

@@ -38,7 +38,6 @@ export const en = {
   "register.noNext": "No registration window is scheduled yet.",
   "register.oauth": "Sign in with {provider}",
   "register.oauth.or": "or register with a password:",
-  "register.oauth.unavailable": "Sign-in with {provider} is not available on this server yet",
   "register.errors": "The registration was not accepted. Please correct:",
   "register.optional": "optional",
   "field.required": "Please fill in this field",
@@ -67,6 +66,24 @@ export const en = {
   "error.NOT_FOUND": "This page does not exist",
   "error.VALIDATION": "The input is not valid",
   "error.INTERNAL": "An unexpected error occurred; it has been logged",
+  "oauth.error.state":
+    "This sign-in answer does not belong to a sign-in started on this page: it was changed, is older than ten minutes, or was already used. Please start the sign-in again.",
+  "oauth.error.redirect-uri":
+    "The sign-in came back to an address this site is not set up for. Please ask the administrator to check the redirect URI of {provider}.",
+  "oauth.error.declined": "The sign-in was declined at {provider}.",
+  "oauth.error.refused": "{provider} refused the sign-in. Please start again.",
+  "oauth.error.code":
+    "{provider} did not accept this sign-in answer: it was already used or has expired. Please start the sign-in again.",
+  "oauth.error.id-token":
+    "The identity {provider} sent could not be verified: it was issued for another application, has expired, or was altered.",
+  "oauth.error.no-email": "{provider} did not say which email address the account has.",
+  "oauth.error.unverified-email": "{provider} has not verified the email address of this account.",
+  "oauth.error.no-refresh-token":
+    "{provider} did not grant lasting access to the mailbox. Please start again and allow access.",
+  "oauth.error.mail-login": "You signed in with {provider}, but the mail server did not accept that access.",
+  "oauth.error.unreachable":
+    "{provider} could not be reached or answered something unexpected. Please try again later.",
+  "oauth.error.nothingStored": "Nothing was registered.",
   "admin.title": "Administration",
   "admin.login": "Sign in",
   "admin.login.user": "User name",
@@ -79,6 +96,7 @@ export const en = {
   "admin.nav.mailboxes": "Mailboxes",
   "admin.nav.config": "Instances and servers",
   "admin.nav.audit": "Audit log",
+  "admin.nav.oauth": "OAuth",
   "admin.nav.docs": "API",
   "admin.status": "Status",
   "admin.status.all": "All",
@@ -160,6 +178,32 @@ export const en = {
   "admin.audit.details": "Details",
   "admin.audit.none": "Nothing recorded yet.",
   "admin.audit.older": "Older entries",
+  "admin.oauth.apps": "OAuth apps",
+  "admin.oauth.apps.hint":
+    "From the config file (oauth.providers). Copy each redirect URI into the app's registration at the provider. A client secret may come from the environment (MAILREG_OAUTH__PROVIDERS__<ID>__CLIENT_SECRET); it is never shown.",
+  "admin.oauth.id": "Id",
+  "admin.oauth.kind": "Provider",
+  "admin.oauth.clientId": "Client id",
+  "admin.oauth.redirectUri": "Redirect URI",
+  "admin.oauth.redirectUri.copy": "Redirect URI of {provider}",
+  "admin.oauth.redirectUri.expected":
+    "This site takes the sign-in answer at {uri}: register and configure that address instead.",
+  "admin.oauth.secret": "Client secret",
+  "admin.oauth.secret.set": "set",
+  "admin.oauth.secret.unset": "not set (public client)",
+  "admin.oauth.server": "Mail server",
+  "admin.oauth.server.none": "none linked (servers[].oauthProvider): sign-in not offered",
+  "admin.oauth.mailboxes": "Mailboxes signed in with OAuth",
+  "admin.oauth.mailboxes.none": "No mailbox signs in with OAuth yet.",
+  "admin.oauth.grant": "Permission",
+  "admin.oauth.granted": "granted",
+  "admin.oauth.mustGrantAgain": "must grant again",
+  "admin.oauth.since": "since {time}",
+  "admin.oauth.newLink": "Send the owner a new grant link",
+  "admin.oauth.newLink.label": "New grant link for {address}",
+  "admin.oauth.newLink.hint":
+    "Send this link to the owner. Signing in with {provider} registers the mailbox again; apply that registration to renew the permission.",
+  "admin.oauth.noProvider": "Its server template names no OAuth provider",
   "docs.title": "mailreg API",
   "docs.intro": "Admin routes need a bearer token or an admin session. The machine-readable description:",
 } as const;

@@ -1,11 +1,11 @@
 /**
  * The public pages: `GET /register`, `POST /register` (303 back with the success message, or the
- * form again with per-field errors), `/statreg` and `/` redirecting there, and the place of the
- * OAuth sign-in.
+ * form again with per-field errors), `/statreg` and `/` redirecting there. The OAuth sign-in is in
+ * `oauth-routes.tsx`.
  *
  * @module
  */
-import { isMailregError, MailregError } from "@mailreg/core";
+import { isMailregError } from "@mailreg/core";
 import type { Context, Hono } from "hono";
 import type { AppContext } from "../app-context.ts";
 import type { AppEnv } from "../http/env.ts";
@@ -30,7 +30,15 @@ const _KEPT = [
   "server.security",
 ];
 
-function _page(c: Context<AppEnv>, ctx: AppContext, props: Partial<RegisterPageProps>) {
+/**
+ * The registration page for this request, with `props` on top.
+ *
+ * @param c the request context
+ * @param ctx the app context
+ * @param props closed notice, success, values and errors
+ * @returns the page element
+ */
+export function registerPage(c: Context<AppEnv>, ctx: AppContext, props: Partial<RegisterPageProps>) {
   return (
     <RegisterPage
       t={c.get("t")}
@@ -54,8 +62,8 @@ export function registerPages(app: Hono<AppEnv>, ctx: AppContext): void {
   app.get("/statreg", (c) => c.redirect(`/register${new URL(c.req.url).search}`, 301));
   app.get("/register", async (c) => {
     const state = await ctx.windows.state();
-    if (!state.open) return renderPage(c, _page(c, ctx, { closed: { nextOpen: state.nextOpen } }));
-    return renderPage(c, _page(c, ctx, { done: c.req.query("done") === "1" }));
+    if (!state.open) return renderPage(c, registerPage(c, ctx, { closed: { nextOpen: state.nextOpen } }));
+    return renderPage(c, registerPage(c, ctx, { done: c.req.query("done") === "1" }));
   });
   app.post("/register", refusalCounter(ctx.metrics), rateLimit(ctx.submitLimiter), async (c) => {
     const form = await c.req.parseBody();
@@ -65,7 +73,7 @@ export function registerPages(app: Hono<AppEnv>, ctx: AppContext): void {
       if (!isMailregError(error, "WINDOW_CLOSED")) throw error;
       countRefusal(ctx.metrics, error);
       const nextOpen = (error.details?.nextOpen as string | null | undefined) ?? null;
-      return renderPage(c, _page(c, ctx, { closed: { nextOpen } }), 403);
+      return renderPage(c, registerPage(c, ctx, { closed: { nextOpen } }), 403);
     }
     try {
       await submitRegistration(ctx, bodyFromForm(form));
@@ -76,16 +84,9 @@ export function registerPages(app: Hono<AppEnv>, ctx: AppContext): void {
       const values = Object.fromEntries(
         _KEPT.filter((k) => typeof form[k] === "string").map((k) => [k, form[k] as string]),
       );
-      return renderPage(c, _page(c, ctx, { values, errors }), statusOf(error.code));
+      return renderPage(c, registerPage(c, ctx, { values, errors }), statusOf(error.code));
     }
     ctx.metrics.received.inc();
     return c.redirect("/register?done=1", 303);
-  });
-  app.get("/register/oauth/:provider", (c) => {
-    const id = c.req.param("provider");
-    if (!Object.hasOwn(ctx.config.oauth.providers, id)) {
-      throw new MailregError("NOT_FOUND", `No sign-in provider ${id}`);
-    }
-    throw new MailregError("DEPENDENCY_MISSING", c.get("t")("register.oauth.unavailable", { provider: id }));
   });
 }

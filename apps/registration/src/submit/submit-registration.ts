@@ -4,14 +4,8 @@
  *
  * @module
  */
-import {
-  type Config,
-  type ConnectionProfile,
-  MailregError,
-  newId,
-  type RegistrationRecord,
-} from "@mailreg/core";
-import { type Keyring, seal } from "@mailreg/crypto-registry";
+import { type Config, type ConnectionProfile, MailregError } from "@mailreg/core";
+import type { Keyring } from "@mailreg/crypto-registry";
 import type { Store } from "@mailreg/store";
 import type { z } from "zod";
 import type { ResolveHost, VerifyLogin } from "../deps.ts";
@@ -19,6 +13,7 @@ import { fieldsError } from "../http/field-errors.ts";
 import { type CheckedRegistration, checkAddress, checkSubmission } from "./check-submission.ts";
 import { issuesToFields, type RegistrationBody, RegistrationBodySchema } from "./registration-body.ts";
 import type { RegistrationWriter } from "./registration-writer.ts";
+import { type Submitted, storeProfile } from "./store-profile.ts";
 import { verifySubmission } from "./verify-submission.ts";
 
 /** What a submission needs. */
@@ -34,11 +29,7 @@ export interface SubmitContext {
   writeRegistration: RegistrationWriter;
 }
 
-/** A stored registration's id and arrival time. */
-export interface Submitted {
-  id: string;
-  receivedAt: string;
-}
+export type { Submitted } from "./store-profile.ts";
 
 /**
  * The error for a body that failed its schema: the schema's problems, plus the address's when the
@@ -114,26 +105,5 @@ export async function acceptRegistration(ctx: SubmitContext, body: RegistrationB
     }
     await verifySubmission(ctx.verifyLogin, profile, checked.server, ctx.verifyTimeoutMs);
   }
-  const id = newId();
-  const receivedAt = ctx.clock().toISOString();
-  const sealed = await seal(profile, ctx.keyring.publicKey, { registrationId: id, address: checked.address });
-  const { protocol, host, port, security, template } = checked.server;
-  const record: RegistrationRecord = {
-    id,
-    receivedAt,
-    address: checked.address,
-    ...(checked.displayName === undefined ? {} : { displayName: checked.displayName }),
-    protocol,
-    ...(template === undefined ? {} : { template }),
-    host,
-    port,
-    security,
-    login: checked.login,
-    authMethod: "password",
-    status: "pending",
-    keyId: ctx.keyring.publicKey.kid,
-    sealed,
-  };
-  await ctx.writeRegistration(record);
-  return { id, receivedAt };
+  return await storeProfile(ctx, profile, checked.displayName);
 }

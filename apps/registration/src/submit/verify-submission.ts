@@ -23,6 +23,7 @@ const _REFUSALS: Record<VerifyFailure, [ErrorCode, FieldErrorCode]> = {
  * @param profile the profile about to be sealed
  * @param server the chosen server (its certificate policy, and which field to blame)
  * @param timeoutMs how long to wait
+ * @param accessToken for an OAuth profile, the access token to log in with
  * @throws {MailregError} MAIL_AUTH_FAILED (field `password`: login-refused), MAIL_CONNECTION_FAILED,
  *   MAIL_TLS_FAILED or MAIL_PROTOCOL (field `template` or `server.host`)
  */
@@ -31,8 +32,10 @@ export async function verifySubmission(
   profile: ConnectionProfile,
   server: ChosenServer,
   timeoutMs: number,
+  accessToken?: string,
 ): Promise<void> {
-  const result = await verifyLogin(profile, { timeoutMs, tls: server.tls });
+  const options = { timeoutMs, tls: server.tls };
+  const result = await verifyLogin(profile, accessToken === undefined ? options : { ...options, accessToken });
   if (result.ok) return;
   const [code, field] = _REFUSALS[result.reason];
   const name =

@@ -7,10 +7,12 @@
 import type { Config } from "@mailreg/core";
 import type { FieldErrors } from "../http/field-errors.ts";
 import type { Locale, Translate } from "../i18n/i18n.ts";
+import { oauthTemplate } from "../oauth/oauth-registration.ts";
 import { ErrorSummary } from "./error-summary.tsx";
 import { Field } from "./field.tsx";
 import { formatTime } from "./format-time.ts";
 import { Layout } from "./layout.tsx";
+import { providerName } from "./provider-name.ts";
 import { ServerChoice } from "./server-choice.tsx";
 
 /** Properties of {@link RegisterPage}. */
@@ -27,8 +29,6 @@ export interface RegisterPageProps {
   values?: Record<string, string>;
   errors?: FieldErrors;
 }
-
-const _PROVIDER_NAMES: Record<string, string> = { google: "Google", microsoft: "Microsoft" };
 
 function _Closed(p: { t: Translate; locale: Locale; timeZone: string; nextOpen: string | null }) {
   const [before, after] = p.t("register.nextOpen", { time: "\u0000" }).split("\u0000");
@@ -70,7 +70,10 @@ export function RegisterPage(p: RegisterPageProps) {
     "server.host": t("register.host"),
     "server.port": t("register.port"),
   };
-  const providers = Object.entries(config.oauth.providers);
+  // a provider signs in only where a server template is linked to it (servers[].oauthProvider)
+  const providers = Object.entries(config.oauth.providers).filter(
+    ([id]) => oauthTemplate(config, id) !== undefined,
+  );
   return (
     <Layout t={t} locale={p.locale} url={p.url} title={t("register.heading")} narrow>
       <div class="card">
@@ -90,8 +93,8 @@ export function RegisterPage(p: RegisterPageProps) {
               <>
                 <div class="oauth">
                   {providers.map(([id, provider]) => (
-                    <a class="button secondary" href={`/register/oauth/${id}`}>
-                      {t("register.oauth", { provider: _PROVIDER_NAMES[provider.kind] ?? id })}
+                    <a class="button secondary" href={`/register/oauth/${id}/start`}>
+                      {t("register.oauth", { provider: providerName(id, provider.kind) })}
                     </a>
                   ))}
                 </div>

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { startRegistrationServer } from "@mailreg/registration/node";
+import { type StartOptions, startRegistrationServer } from "@mailreg/registration/node";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { configContext } from "../context.ts";
@@ -16,7 +16,7 @@ import { UsageError } from "../usage-error.ts";
  * Serves the app until the command is told to stop.
  *
  * @param io the environment (and the stop signal)
- * @param options config file, listen overrides, key policy
+ * @param options config file, listen overrides, key policy, the app's other dependencies
  * @returns the exit code
  */
 export async function serveUntilStopped(
@@ -26,10 +26,12 @@ export async function serveUntilStopped(
     host?: string | undefined;
     port?: number | undefined;
     publicKeyOnly?: boolean;
+    app?: Partial<Omit<StartOptions, "config" | "host" | "port" | "publicKeyOnly">>;
   },
 ): Promise<number> {
   const { config } = await configContext(io, options.config);
   const server = await startRegistrationServer({
+    ...options.app,
     config,
     ...(options.host === undefined ? {} : { host: options.host }),
     ...(options.port === undefined ? {} : { port: options.port }),

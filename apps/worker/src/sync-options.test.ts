@@ -1,0 +1,62 @@
+import { sampleConfig } from "@mailreg/core/testing";
+import { describe, expect, it } from "vitest";
+import { syncOptionsFor } from "./sync-options.ts";
+
+const config = (worker: Record<string, unknown> = {}, instance: Record<string, unknown> = {}) =>
+  sampleConfig({
+    servers: [
+      {
+        id: "corp",
+        label: "Corp",
+        protocol: "imap",
+        host: "imap.corp.example",
+        tls: { verify: false },
+        sentFolder: "Gesendete Objekte",
+        trashFolder: "Gelöschte Objekte",
+      },
+      {
+        id: "alt",
+        label: "Alt",
+        protocol: "imap",
+        host: "10.0.0.5",
+        tls: { servername: "mail.corp.example" },
+      },
+    ],
+    registration: { enabled: true, templates: ["corp"] },
+    instances: [
+      { id: "main", label: "Main", folderPolicy: { mode: "all", exclude: ["\\Junk"] }, ...instance },
+    ],
+    worker,
+  });
+
+describe("syncOptionsFor", () => {
+  it("takes the template's certificate policy and Sent/Trash names, and the instance's folder policy", () => {
+    const options = syncOptionsFor(config(), { template: "corp", instanceId: "main" }, { ca: "PEM" });
+    expect(options).toEqual({
+      connect: { tls: { rejectUnauthorized: false, ca: "PEM" } },
+      specialUse: { "\\Sent": "Gesendete Objekte", "\\Trash": "Gelöschte Objekte" },
+      folderPolicy: { mode: "all", folders: [], includeSubfolders: true, exclude: ["\\Junk"] },
+      alwaysDeleteAfterFetch: false,
+    });
+  });
+
+  it("checks an alternative certificate name, and verifies a typed-in server's certificate", () => {
+    expect(syncOptionsFor(config(), { template: "alt", instanceId: "main" }).connect).toEqual({
+      tls: { rejectUnauthorized: true, servername: "mail.corp.example" },
+    });
+    const typedIn = syncOptionsFor(config(), { template: null, instanceId: "gone" }, { timeoutMs: 3000 });
+    expect(typedIn).toEqual({
+      connect: { tls: { rejectUnauthorized: true }, timeoutMs: 3000 },
+      specialUse: {},
+      alwaysDeleteAfterFetch: false,
+    });
+  });
+
+  it("the worker-wide override or the instance forces delete after fetch", () => {
+    const mailbox = { template: "corp", instanceId: "main" };
+    expect(syncOptionsFor(config({ alwaysDeleteAfterFetch: true }), mailbox).alwaysDeleteAfterFetch).toBe(
+      true,
+    );
+    expect(syncOptionsFor(config({}, { deleteAfterFetch: true }), mailbox).alwaysDeleteAfterFetch).toBe(true);
+  });
+});
