@@ -21,11 +21,16 @@ step "package exports (package.json and deno.json agree; a plain Node program us
 node scripts/check-exports.mjs
 node scripts/check-consumer.mjs
 
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+
 step "Node suite (vitest)"
-npx vitest run
+npx vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json"
 
 step "Deno: every member's entry points type-check (deno check)"
 node scripts/deno-check.mjs
 
 step "Deno suite (deno test)"
-node scripts/deno-test.mjs
+node scripts/deno-test.mjs --junit-path="$results/deno.xml"
+
+node scripts/test-summary.mjs "$results/vitest.json" "$results/deno.xml"
