@@ -5,7 +5,7 @@
  * @module
  */
 import { MailregError } from "@mailreg/core";
-import { createOAuthProviders } from "@mailreg/oauth";
+import { createOAuthProviders, TokenManager } from "@mailreg/oauth";
 import type { MailboxActionContext } from "./admin/mailbox-actions.ts";
 import { createSessions, type Sessions } from "./auth/sessions.ts";
 import type { AppDeps } from "./deps.ts";
@@ -19,6 +19,8 @@ import { type WindowReader, windowReader } from "./windows/window-reader.ts";
 
 /** Everything routes use. */
 export interface AppContext extends OAuthContext, MailboxActionContext {
+  /** One provider per entry of `oauth.providers` (sign-in, and access tokens for "check"). */
+  oauth: OAuthContext["oauth"];
   logger: Logger;
   metrics: AppMetrics;
   sessions: Sessions;
@@ -74,5 +76,6 @@ export function appContext(deps: AppDeps): AppContext {
     windows: windowReader({ store: deps.store, config, clock, ttlMs: deps.windowCacheMs ?? 1000 }),
     oauth: createOAuthProviders(config.oauth.providers),
     oauthFlows: flowCookies({ store: deps.store, clock }),
+    tokens: new TokenManager({ now }),
   };
 }

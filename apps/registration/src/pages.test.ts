@@ -105,19 +105,31 @@ describe("the registration page", () => {
     expect(page).toContain('name="server.host" value="127.0.0.1"');
   });
 
-  it("offers Sign in with Google where a Google provider is configured", async () => {
+  it("offers Sign in with Google where a Google provider is configured for a server", async () => {
     await start({
       config: {
+        servers: [
+          { id: "example-imap", label: "Example IMAP", protocol: "imap", host: "imap.example.com" },
+          { id: "gmail", label: "Gmail", protocol: "imap", host: "imap.gmail.com", oauthProvider: "google" },
+        ],
         oauth: {
-          providers: { google: { kind: "google", clientId: "id", redirectUri: "http://localhost/cb" } },
+          providers: {
+            google: {
+              kind: "google",
+              clientId: "id",
+              redirectUri: "http://localhost/register/oauth/google/callback",
+            },
+          },
         },
       },
     });
     const html = await (await call(t.app, "GET", "/register")).text();
-    expect(html).toContain('href="/register/oauth/google"');
+    expect(html).toContain('href="/register/oauth/google/start"');
     expect(html).toContain("Sign in with Google");
-    expect((await call(t.app, "GET", "/register/oauth/google")).status).toBe(503);
-    expect((await call(t.app, "GET", "/register/oauth/unknown")).status).toBe(404);
+    const started = await call(t.app, "GET", "/register/oauth/google/start");
+    expect(started.status).toBe(302);
+    expect(started.headers.get("location")).toMatch(/^https:\/\/accounts\.google\.com\/o\/oauth2\/v2\/auth\?/);
+    expect((await call(t.app, "GET", "/register/oauth/unknown/start")).status).toBe(404);
   });
 
   it("while closed says so with the next window's time, and a submit is refused with 403", async () => {

@@ -25,7 +25,7 @@ export function workerContext(deps: WorkerDeps): WorkerContext {
   return {
     ...deps,
     logger: deps.logger ?? jsonLogger(),
-    metrics: createWorkerMetrics(deps.store, deps.registry, deps.config.worker.intervalSeconds),
+    metrics: createWorkerMetrics(deps.store, deps.registry),
     owner: deps.owner ?? `worker-${newId()}`,
   };
 }

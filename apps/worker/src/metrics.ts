@@ -25,14 +25,19 @@ export interface WorkerMetrics {
  *
  * @param store where the lag is read from at scrape time
  * @param registry the registry to join (e.g. the registration app's); default a new one
- * @param defaultIntervalSeconds the config's `worker.intervalSeconds`
  * @returns the metrics
+ * @example
+ * ```ts
+ * import { openMemoryStore } from "@mailreg/store/testing";
+ * import { createWorkerMetrics } from "@mailreg/worker";
+ * const store = await openMemoryStore();
+ * const metrics = createWorkerMetrics(store);
+ * metrics.messages.inc({ mailbox: "0193…" }, 3);
+ * console.log(await metrics.registry.metrics());
+ * store.close();
+ * ```
  */
-export function createWorkerMetrics(
-  store: Store,
-  registry: Registry = new Registry(),
-  defaultIntervalSeconds?: number,
-): WorkerMetrics {
+export function createWorkerMetrics(store: Store, registry: Registry = new Registry()): WorkerMetrics {
   const registers = [registry];
   const lag: Gauge<"mailbox"> = new Gauge({
     name: "mailreg_worker_lag_seconds",
@@ -41,10 +46,7 @@ export function createWorkerMetrics(
     registers,
     async collect() {
       const now = Date.now();
-      const schedules = await listMailboxSchedules(
-        store,
-        defaultIntervalSeconds === undefined ? {} : { defaultIntervalSeconds },
-      );
+      const schedules = await listMailboxSchedules(store);
       lag.reset();
       for (const s of schedules) {
         lag.set({ mailbox: s.mailboxId }, Math.max(0, (now - Date.parse(s.lastOkAt ?? s.createdAt)) / 1000));

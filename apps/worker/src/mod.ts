@@ -8,9 +8,8 @@
  * @module
  */
 export { checkMailboxOf } from "./check.ts";
-export { type WorkerContext, workerContext } from "./context.ts";
 export type { WorkerDeps } from "./deps.ts";
-export { type Claim, type ClaimRefusal, claimMailbox, runClaim, syncMailboxOnce } from "./leased-sync.ts";
+export { type ClaimRefusal, syncMailboxOnce } from "./leased-sync.ts";
 export { jsonLogger, type LogFields, type WorkerLogger } from "./logger.ts";
 export { createWorkerMetrics, type WorkerMetrics } from "./metrics.ts";
 export {

@@ -27,11 +27,24 @@ Deno.test("the worker collects on request and records a refused connection under
   const keyring = await testKeyring();
   const lines: string[] = [];
   try {
-    await upsertInstances(store, [{ id: "main", label: "Main", settings: { schedule: { autoFetch: false } } }]);
+    await upsertInstances(store, [
+      { id: "main", label: "Main", settings: { schedule: { autoFetch: false } } },
+    ]);
     const id = newId();
     const address = "ann@example.org";
-    const clear = { address, protocol: "imap", host: "127.0.0.1", port, security: "none", login: "ann" } as const;
-    const profile: ConnectionProfile = { v: 1, ...clear, auth: { method: "password", password: "pw-secret" } };
+    const clear = {
+      address,
+      protocol: "imap",
+      host: "127.0.0.1",
+      port,
+      security: "none",
+      login: "ann",
+    } as const;
+    const profile: ConnectionProfile = {
+      v: 1,
+      ...clear,
+      auth: { method: "password", password: "pw-secret" },
+    };
     await insertRegistration(store, {
       id,
       receivedAt: new Date().toISOString(),
@@ -62,7 +75,10 @@ Deno.test("the worker collects on request and records a refused connection under
     assert.match(state.lastError?.code ?? "", /^MAIL_(CONNECTION_FAILED|PROTOCOL)$/);
     assert.equal(state.next.reason, "off");
     assert.deepEqual(await listLeases(store), []);
-    assert.match(await worker.metrics.registry.metrics(), /mailreg_worker_errors_total\{mailbox="[^"]+",code="MAIL_/);
+    assert.match(
+      await worker.metrics.registry.metrics(),
+      /mailreg_worker_errors_total\{mailbox="[^"]+",code="MAIL_/,
+    );
     assert.ok(lines.some((l) => l.includes('"msg":"sync"') && l.includes('"status":"failed"')));
     assert.ok(!lines.join("\n").includes("pw-secret"));
   } finally {

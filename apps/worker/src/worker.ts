@@ -9,6 +9,7 @@
  * @module
  */
 import {
+  clearSyncRequest,
   listMailboxSchedules,
   listSyncRequests,
   nextSyncDue,
@@ -92,9 +93,15 @@ export function createWorker(deps: WorkerDeps): Worker {
     wake = false;
     lastScan = now;
     const at = new Date(now);
-    const due = (
-      await listMailboxSchedules(ctx.store, { defaultIntervalSeconds: ctx.config.worker.intervalSeconds })
-    )
+    const schedules = await listMailboxSchedules(ctx.store, {
+      defaultIntervalSeconds: ctx.config.worker.intervalSeconds,
+    });
+    // a request whose mailbox was deleted would wake every tick: drop it
+    const known = new Set(schedules.map((s) => s.mailboxId));
+    for (const r of requests) {
+      if (!known.has(r.mailboxId)) await clearSyncRequest(ctx.store, r.mailboxId, r.requestedAt);
+    }
+    const due = schedules
       .filter((s) => !active.has(s.mailboxId))
       .map((s) => ({ id: s.mailboxId, next: nextSyncDue(s, at, { owner: ctx.owner }) }))
       .filter((d): d is { id: string; next: { at: string; reason: typeof d.next.reason } } => {

@@ -3,11 +3,18 @@
  *
  * The hash uses `node:crypto` (Deno has it too) rather than `crypto.subtle`: measured on 10,000
  * messages of ~4 KiB, `subtle.digest` takes ≈ 780 ms one by one (each call a trip to the thread
- * pool), `createHash` ≈ 60 ms — and hashing is on every message's path.
+ * pool), `createHash` ≈ 60 ms, the one-shot `hash` (Node 20.12+) ≈ 40 ms — and hashing is on every
+ * message's path.
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import * as nodeCrypto from "node:crypto";
+
+/** The one-shot `hash()` where the runtime has it (no Hash object per message), else `createHash`. */
+const _sha256Hex: (raw: Uint8Array) => string =
+  typeof (nodeCrypto as { hash?: unknown }).hash === "function"
+    ? (raw) => (nodeCrypto as unknown as { hash(alg: string, data: Uint8Array, enc: "hex"): string }).hash("sha256", raw, "hex")
+    : (raw) => nodeCrypto.createHash("sha256").update(raw).digest("hex");
 
 /**
  * The hex SHA-256 of a message: the content hash sinks and the store key duplicates by.
@@ -21,7 +28,7 @@ import { createHash } from "node:crypto";
  * ```
  */
 export function contentHash(raw: Uint8Array): string {
-  return createHash("sha256").update(raw).digest("hex");
+  return _sha256Hex(raw);
 }
 
 /**

@@ -197,10 +197,13 @@ function _eachHeader(
  * @returns the decoded text
  */
 export function decodeWords(value: string): string {
-  if (!value.includes("=?")) return value;
-  return value
-    .replace(/(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)\s+(?==\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)/g, "$1")
-    .replace(
+  const first = value.indexOf("=?");
+  if (first === -1) return value;
+  const joined =
+    value.indexOf("=?", first + 2) === -1
+      ? value
+      : value.replace(/(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)\s+(?==\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)/g, "$1");
+  return joined.replace(
       /=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g,
       (word, charset: string, encoding: string, text: string) => {
         try {
@@ -222,7 +225,7 @@ export function decodeWords(value: string): string {
 export function parseAddressList(value: string): EnvelopeAddress[] {
   const out: EnvelopeAddress[] = [];
   // a group ("Team: a@b, c@d;") lists its members; its name is not an address
-  const group = /^[^"<@,:]*:/.exec(value);
+  const group = value.includes(":") ? /^[^"<@,:]*:/.exec(value) : null;
   const list = group === null ? value : value.slice(group[0].length).replace(/;\s*$/, "");
   for (const part of _splitTopLevel(list)) {
     const item = part.trim();
@@ -261,6 +264,7 @@ function _msgId(value: string | undefined): string | undefined {
 }
 
 function _splitTopLevel(value: string): string[] {
+  if (!value.includes(",")) return [value];
   const parts: string[] = [];
   let depthAngle = 0;
   let depthParen = 0;

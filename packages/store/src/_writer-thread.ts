@@ -72,7 +72,11 @@ export function startWriterThread(path: string, busyTimeoutMs: number): WriterTh
       if (failure !== undefined) return reject(failure);
       waiting.set(message.id, { resolve, reject });
       worker.ref(); // a pending transaction keeps the process alive
-      worker.postMessage(message);
+      const packed = message.statements === undefined ? undefined : _packBlobs(message.statements);
+      worker.postMessage(
+        packed === undefined ? message : { ...message, statements: packed.statements },
+        packed === undefined ? [] : [packed.buffer],
+      );
     });
   const ready = post({ id: 0 });
   ready.catch(() => {});
@@ -84,6 +88,35 @@ export function startWriterThread(path: string, busyTimeoutMs: number): WriterTh
       await worker.terminate();
     },
   };
+}
+
+/**
+ * The statements with every byte-array argument copied into one buffer, which is then moved to the
+ * thread instead of copied: cloning thousands of small arrays (each pinning its whole pooled
+ * `ArrayBuffer`) costs more than one copy into a fresh buffer. Undefined when there is no blob.
+ */
+function _packBlobs(statements: InStatement[]): { statements: InStatement[]; buffer: ArrayBuffer } | undefined {
+  let total = 0;
+  for (const statement of statements) {
+    if (typeof statement === "string" || !Array.isArray(statement.args)) continue;
+    for (const arg of statement.args) if (arg instanceof Uint8Array) total += arg.byteLength;
+  }
+  if (total === 0) return undefined;
+  const buffer = new ArrayBuffer(total);
+  const bytes = new Uint8Array(buffer);
+  let offset = 0;
+  const packed = statements.map((statement) => {
+    if (typeof statement === "string" || !Array.isArray(statement.args)) return statement;
+    const args = statement.args.map((arg) => {
+      if (!(arg instanceof Uint8Array)) return arg;
+      bytes.set(arg, offset);
+      const view = bytes.subarray(offset, offset + arg.byteLength);
+      offset += arg.byteLength;
+      return view;
+    });
+    return { sql: statement.sql, args };
+  });
+  return { statements: packed, buffer };
 }
 
 /**

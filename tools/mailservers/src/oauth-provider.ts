@@ -70,12 +70,13 @@ export async function startOAuthProvider(options: OAuthProviderOptions = {}): Pr
   const emailByRefreshToken = new Map<string, string>();
   const emailFor = (body: TokenRequest & Record<string, unknown>): string | undefined => {
     if (typeof body.email === "string") return body.email;
-    if (body.grant_type === "authorization_code" && body.code !== undefined)
-      return emailByCode.get(body.code);
-    if (body.grant_type === "refresh_token" && typeof body.refresh_token === "string") {
-      return emailByRefreshToken.get(body.refresh_token);
-    }
-    return options.defaultEmail;
+    const known =
+      body.grant_type === "authorization_code" && body.code !== undefined
+        ? emailByCode.get(body.code)
+        : body.grant_type === "refresh_token" && typeof body.refresh_token === "string"
+          ? emailByRefreshToken.get(body.refresh_token)
+          : undefined;
+    return known ?? options.defaultEmail;
   };
 
   server.service.on("beforeAuthorizeRedirect", (redirect: { url: URL }, req: IncomingMessage) => {

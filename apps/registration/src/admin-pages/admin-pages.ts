@@ -10,6 +10,7 @@ import type { AppEnv } from "../http/env.ts";
 import { infoRoutes } from "./info-routes.tsx";
 import { loginRoutes } from "./login-routes.tsx";
 import { mailboxRoutes } from "./mailbox-routes.tsx";
+import { oauthAdminRoutes } from "./oauth-routes.tsx";
 import { registrationsRoutes } from "./registrations-routes.tsx";
 import { windowRoutes } from "./window-routes.tsx";
 
@@ -28,5 +29,6 @@ export function adminPages(app: Hono<AppEnv>, ctx: AppContext): void {
   registrationsRoutes(app, ctx);
   windowRoutes(app, ctx);
   mailboxRoutes(app, ctx);
+  oauthAdminRoutes(app, ctx);
   infoRoutes(app, ctx);
 }

@@ -40,7 +40,10 @@ export function mailboxRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
               kind: "error",
               text: t("admin.mb.checkFailed", {
                 address: r.address,
-                message: t(`field.${_FIELD[failed?.reason ?? "protocol"]}`),
+                message:
+                  failed?.step === "oauth"
+                    ? t(failed.reason === "auth" ? "admin.mb.grantAgain" : "admin.mb.oauthFailed")
+                    : t(`field.${_FIELD[failed?.reason ?? "protocol"]}`),
               }),
             };
       } else {

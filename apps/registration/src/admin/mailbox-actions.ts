@@ -4,17 +4,15 @@
  *
  * @module
  */
-import { type Config, MailregError } from "@mailreg/core";
-import { type Keyring, open } from "@mailreg/crypto-registry";
-import { appendAudit, getMailbox, type Store } from "@mailreg/store";
-import type { CheckMailbox, CheckStep, VerifyLogin } from "../deps.ts";
+import { type Config, isMailregError, MailregError } from "@mailreg/core";
+import { open } from "@mailreg/crypto-registry";
+import { appendAudit, getMailbox } from "@mailreg/store";
+import type { CheckMailbox, CheckStep, VerifyLogin, VerifyLoginOptions } from "../deps.ts";
+import { type AccessTokenContext, accessTokenFor } from "./mailbox-access-token.ts";
 
 /** What the mailbox actions need. */
-export interface MailboxActionContext {
+export interface MailboxActionContext extends AccessTokenContext {
   config: Config;
-  store: Store;
-  keyring: Keyring;
-  clock: () => Date;
   verifyLogin: VerifyLogin | undefined;
   checkMailbox: CheckMailbox | undefined;
   verifyTimeoutMs: number;
@@ -30,7 +28,8 @@ export interface MailboxCheck {
 }
 
 /**
- * Logs in to a mailbox's server with its sealed credentials.
+ * Logs in to a mailbox's server with its sealed credentials (an OAuth mailbox with a fresh access
+ * token; `invalid_grant` fails the "oauth" step and marks it "must grant again").
  *
  * @param ctx config, store, keys, login check
  * @param input mailbox id and who asks
@@ -51,9 +50,22 @@ export async function checkMailbox(
     address: mailbox.address,
   });
   const template = ctx.config.servers.find((s) => s.id === mailbox.template);
-  const options = { timeoutMs: ctx.verifyTimeoutMs, tls: template?.tls ?? { verify: true } };
-  const result =
-    check !== undefined ? await check(profile, options) : await _loginOnly(verifyLogin!, profile, options);
+  const options: VerifyLoginOptions = { timeoutMs: ctx.verifyTimeoutMs, tls: template?.tls ?? { verify: true } };
+  let result: { ok: boolean; steps: CheckStep[] };
+  try {
+    if (profile.auth.method === "oauth2") options.accessToken = await accessTokenFor(ctx, mailbox, profile);
+    result =
+      check !== undefined ? await check(profile, options) : await _loginOnly(verifyLogin!, profile, options);
+  } catch (error) {
+    if (!isMailregError(error) || !error.code.startsWith("OAUTH_")) throw error;
+    const step: CheckStep = {
+      step: "oauth",
+      ok: false,
+      reason: error.code === "OAUTH_INVALID_GRANT" ? "auth" : "unreachable",
+      message: error.message,
+    };
+    result = { ok: false, steps: [step] };
+  }
   const failed = result.steps.find((s) => !s.ok);
   await appendAudit(ctx.store, {
     actor: input.actor,

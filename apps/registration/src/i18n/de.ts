@@ -164,6 +164,9 @@ export const de: Messages = {
   "admin.mb.checkOk": "{address}: Anmeldung funktioniert",
   "admin.mb.checkFailed": "{address}: {message}",
   "admin.mb.syncRequested": "{address}: Abholung angefordert",
+  "admin.mb.grantAgain":
+    "der Inhaber muss die Berechtigung neu erteilen: Senden Sie ihm einen neuen Link von der OAuth-Seite",
+  "admin.mb.oauthFailed": "der OAuth-Server hat kein Zugriffstoken ausgestellt",
   "admin.config.instances": "Instanzen",
   "admin.config.templates": "Servervorlagen",
   "admin.config.offered": "Auf der Registrierungsseite angeboten",

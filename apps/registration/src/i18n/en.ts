@@ -157,6 +157,8 @@ export const en = {
   "admin.mb.checkOk": "{address}: login works",
   "admin.mb.checkFailed": "{address}: {message}",
   "admin.mb.syncRequested": "{address}: collection requested",
+  "admin.mb.grantAgain": "the owner must grant permission again: send a new grant link from the OAuth page",
+  "admin.mb.oauthFailed": "the OAuth server gave no access token",
   "admin.config.instances": "Instances",
   "admin.config.templates": "Server templates",
   "admin.config.offered": "Offered on the registration page",

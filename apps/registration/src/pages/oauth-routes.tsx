@@ -144,5 +144,5 @@ function _message(c: Context<AppEnv>, error: MailregError, provider: string): st
   else if (typeof reason === "string" && (error.code.startsWith("OAUTH_") || error.code.startsWith("MAIL_")))
     text = t(`oauth.error.${reason}` as MessageKey, { provider });
   else return undefined;
-  return `${text} ${t("oauth.error.nothingStored")}`;
+  return `${/[.!?]$/.test(text) ? text : `${text}.`} ${t("oauth.error.nothingStored")}`;
 }

@@ -136,11 +136,10 @@ export const mailboxesCheckCommand: Command = {
     const mailbox = await withStore(config, (store) => _find(store, ref, values.instance));
     const result = await checkMailboxOf({ config, keyring }, mailbox);
     emit(io, values.json, { mailboxId: mailbox.id, address: mailbox.address, ...result }, () => {
-      const steps = result.steps.map(
-        (s) =>
-          `${s.ok ? "ok  " : "FAIL"} ${s.step.padEnd(7)} ${String(s.ms).padStart(5)} ms  ${
-            s.ok ? (s.detail ?? "") : `${s.reason}: ${s.message ?? ""}`
-          }`,
+      const steps = result.steps.map((s) =>
+        `${s.ok ? "ok  " : "FAIL"} ${s.step.padEnd(7)} ${String(s.ms).padStart(5)} ms  ${
+          s.ok ? (s.detail ?? "") : `${s.reason}: ${s.message ?? ""}`
+        }`.trimEnd(),
       );
       const folders = result.folders.map(
         (f) => `  ${f.path}${f.specialUse === undefined ? "" : `  ${f.specialUse}`}`,
