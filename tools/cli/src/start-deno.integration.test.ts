@@ -1,13 +1,17 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 const repo = fileURLToPath(new URL("../../..", import.meta.url));
-const deno = createRequire(import.meta.url).resolve("deno/bin.cjs");
+// The deno binary itself (not the npm package's node wrapper, which would not pass SIGTERM on);
+// running the wrapper once makes sure the binary is in place.
+const wrapper = createRequire(import.meta.url).resolve("deno/bin.cjs");
+spawnSync(process.execPath, [wrapper, "--version"]);
+const deno = join(dirname(wrapper), "deno");
 
 let dir: string;
 beforeEach(async () => {
@@ -21,9 +25,8 @@ describe("deno task start", () => {
   it("initialises an empty folder and serves the app with Deno.serve and the worker, with the task's permissions", async () => {
     // The same flags as the root deno.json "start" task; a free port through the environment override.
     const child = spawn(
-      process.execPath,
+      deno,
       [
-        deno,
         "run",
         "--allow-net",
         "--allow-read",
