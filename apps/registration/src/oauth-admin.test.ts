@@ -14,7 +14,13 @@ async function start() {
       registration: { enabled: true, templates: ["example-imap"] },
       servers: [
         { id: "example-imap", label: "Example IMAP", protocol: "imap", host: "imap.example.com" },
-        { id: "corp-imap", label: "Corp", protocol: "imap", host: "imap.corp.example", oauthProvider: "corp" },
+        {
+          id: "corp-imap",
+          label: "Corp",
+          protocol: "imap",
+          host: "imap.corp.example",
+          oauthProvider: "corp",
+        },
       ],
       oauth: {
         providers: {
@@ -52,7 +58,11 @@ async function oauthMailbox(address: string): Promise<string> {
   return mailbox.id;
 }
 
-const textOf = (html: string) => html.replace(/<style>[\s\S]*?<\/style>/, "").replace(/<[^>]+>/g, " ").replace(/\s+/g, " ");
+const textOf = (html: string) =>
+  html
+    .replace(/<style>[\s\S]*?<\/style>/, "")
+    .replace(/<[^>]+>/g, " ")
+    .replace(/\s+/g, " ");
 
 describe("the admin's OAuth page", () => {
   it("lists the OAuth apps with client id and redirect URI to copy, and whether a secret is set, never the secret", async () => {
@@ -65,7 +75,9 @@ describe("the admin's OAuth page", () => {
     expect(html).toContain('aria-label="Redirect URI of Google"');
     expect(html).not.toContain(GOOGLE_SECRET);
     const text = textOf(html);
-    expect(text).toContain("corp corp https://id.corp.example mailreg-corp not set (public client) corp-imap");
+    expect(text).toContain(
+      "corp corp https://id.corp.example mailreg-corp not set (public client) corp-imap",
+    );
     expect(text).toMatch(/google Google 1234\.apps\.googleusercontent\.com .* set none linked/);
     // Google's redirect URI does not lead to this site's callback: the page says which one does
     expect(text).toContain(
@@ -80,15 +92,21 @@ describe("the admin's OAuth page", () => {
     await oauthMailbox("bob@example.com");
     await setGrantState(t.store, ann, "must-grant-again", "Token has been expired or revoked.");
     const html = await (await call(t.app, "GET", "/admin/oauth", { cookie })).text();
-    const rows = [...html.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => textOf(m[1]!)).filter((r) => r.includes("@"));
+    const rows = [...html.matchAll(/<tr>([\s\S]*?)<\/tr>/g)]
+      .map((m) => textOf(m[1]!))
+      .filter((r) => r.includes("@"));
     expect(rows).toHaveLength(2);
-    expect(rows[0]).toMatch(/ann@example\.com main corp must grant again since .* Token has been expired or revoked\./);
+    expect(rows[0]).toMatch(
+      /ann@example\.com main corp must grant again since .* Token has been expired or revoked\./,
+    );
     expect(rows[1]).toMatch(/bob@example\.com main corp granted /);
     expect(html).toContain(
       'value="https://reg.example.org/register/oauth/corp/start?login_hint=ann%40example.com" aria-label="New grant link for ann@example.com"',
     );
     // the link is open where the owner must grant again
-    expect(html).toMatch(/<details open="">\s*<summary>Send the owner a new grant link<\/summary>\s*<input[^>]+ann%40/);
+    expect(html).toMatch(
+      /<details open="">\s*<summary>Send the owner a new grant link<\/summary>\s*<input[^>]+ann%40/,
+    );
   });
 
   it("needs an admin session", async () => {

@@ -36,7 +36,13 @@ beforeAll(async () => {
     {
       registration: { enabled: true, templates: ["password-imap"], verifyOnSubmit: true },
       servers: [
-        { id: "password-imap", label: "Password IMAP", protocol: "imap", host: dovecot.host, port: dovecot.imapsPort },
+        {
+          id: "password-imap",
+          label: "Password IMAP",
+          protocol: "imap",
+          host: dovecot.host,
+          port: dovecot.imapsPort,
+        },
         {
           id: "corp-imap",
           label: "Corp mail (OAuth)",
@@ -91,7 +97,10 @@ async function adminSignIn(p: Page) {
 
 async function applyPending(p: Page, address: string) {
   await p.goto(`${server.url}/admin/registrations?status=pending`);
-  await p.getByRole("checkbox", { name: `Select ${address}` }).first().check();
+  await p
+    .getByRole("checkbox", { name: `Select ${address}` })
+    .first()
+    .check();
   await p.getByRole("button", { name: "Apply selected" }).click();
   await expect.poll(() => p.locator("#flash").textContent()).toContain(`Applied ${address} to main`);
 }
@@ -135,12 +144,17 @@ describe("Sign in with an OAuth provider, in a real browser", () => {
 
   it("a tampered state comes back as a clear error page and nothing is stored", async () => {
     const before = (await listRegistrations(store())).length;
-    // the provider's redirect, with the state changed on the way back
-    await page.route((url) => url.href.startsWith(`${provider.issuer}/authorize`), async (route) => {
-      const answer = await route.fetch({ maxRedirects: 0 });
-      const location = new URL(answer.headers().location ?? "");
-      location.searchParams.set("state", "forged-state-forged-state-forged-sta");
-      await route.fulfill({ status: 302, headers: { location: location.href } });
+    // Chromium does not hand redirects to route handlers, so the sign-in's first request plays the
+    // whole round trip: the app's redirect (with its cookie), the provider's page, and its answer
+    // with the state changed on the way back
+    await page.route(`${server.url}/register/oauth/corp/start`, async (route) => {
+      const started = await route.fetch({ maxRedirects: 0 });
+      const atProvider = await fetch(started.headers().location ?? "", { redirect: "manual" });
+      await atProvider.body?.cancel();
+      const answer = new URL(atProvider.headers.get("location") ?? "");
+      answer.searchParams.set("state", "forged-state-forged-state-forged-sta");
+      const setCookie = started.headers()["set-cookie"] ?? "";
+      await route.fulfill({ status: 302, headers: { location: answer.href, "set-cookie": setCookie } });
     });
     await page.goto(`${server.url}/register`);
     await page.getByRole("link", { name: "Sign in with corp" }).click();
@@ -208,7 +222,12 @@ describe("Sign in with an OAuth provider, in a real browser", () => {
 
   it("the worker's setGrantState() shows on the OAuth page", async () => {
     const [mailbox] = await listMailboxes(store());
-    await setGrantState(store(), mailbox!.id, "must-grant-again", "AADSTS70008: the refresh token has expired");
+    await setGrantState(
+      store(),
+      mailbox!.id,
+      "must-grant-again",
+      "AADSTS70008: the refresh token has expired",
+    );
     await adminSignIn(page);
     await page.goto(`${server.url}/admin/oauth`);
     await expect

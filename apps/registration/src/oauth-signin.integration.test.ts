@@ -20,9 +20,12 @@ let seen: string[];
 
 beforeAll(async () => {
   provider = await startOAuthProvider({ defaultEmail: OWNER });
-  provider.server.service.on("beforeResponse", (_response: unknown, req: { body: { grant_type?: unknown } }) => {
-    tokenRequests.push({ grant_type: req.body.grant_type });
-  });
+  provider.server.service.on(
+    "beforeResponse",
+    (_response: unknown, req: { body: { grant_type?: unknown } }) => {
+      tokenRequests.push({ grant_type: req.body.grant_type });
+    },
+  );
 });
 afterAll(() => provider?.stop());
 beforeEach(() => {
@@ -117,7 +120,9 @@ describe("Sign in with an OAuth provider", () => {
     const done = await request(callback.href, cookie);
     expect(done.status).toBe(303);
     expect(done.headers.get("location")).toBe("/register?done=1");
-    expect(done.headers.get("set-cookie")).toMatch(/^mailreg_oauth_corp=; Max-Age=0; Path=\/register\/oauth\/corp\//);
+    expect(done.headers.get("set-cookie")).toMatch(
+      /^mailreg_oauth_corp=; Max-Age=0; Path=\/register\/oauth\/corp\//,
+    );
     expect(await text(await request("/register?done=1"))).toContain("your mailbox is registered");
 
     const [record, ...others] = await listRegistrations(t.store);
@@ -133,7 +138,11 @@ describe("Sign in with an OAuth provider", () => {
       security: "tls",
     });
     const profile = await open(record!.sealed, t.keyring, { registrationId: record!.id, address: OWNER });
-    expect(profile.auth).toMatchObject({ method: "oauth2", provider: "corp", refreshToken: expect.any(String) });
+    expect(profile.auth).toMatchObject({
+      method: "oauth2",
+      provider: "corp",
+      refreshToken: expect.any(String),
+    });
     const refreshToken = (profile.auth as { refreshToken: string }).refreshToken;
     const refreshed = await fetch(`${provider.issuer}/token`, {
       method: "POST",
@@ -144,13 +153,16 @@ describe("Sign in with an OAuth provider", () => {
     // no token in any answer, log line or clear field
     const code = callback.searchParams.get("code") ?? "";
     for (const secret of [refreshToken, code, CLIENT_SECRET]) {
-      for (const s of [...seen, ...t.logs, JSON.stringify({ ...record, sealed: "" })]) expect(s).not.toContain(secret);
+      for (const s of [...seen, ...t.logs, JSON.stringify({ ...record, sealed: "" })])
+        expect(s).not.toContain(secret);
     }
   });
 
   it("passes a login hint (a 'grant again' link) to the provider and registers that account", async () => {
     t = await createTestApp({ config: config() });
-    const { cookie, authorize, callback } = await signIn("/register/oauth/corp/start?login_hint=Bob@Example.COM");
+    const { cookie, authorize, callback } = await signIn(
+      "/register/oauth/corp/start?login_hint=Bob@Example.COM",
+    );
     expect(authorize.searchParams.get("login_hint")).toBe("Bob@example.com");
     expect((await request(callback.href, cookie)).status).toBe(303);
     expect((await listRegistrations(t.store)).map((r) => r.address)).toEqual(["Bob@example.com"]);
@@ -216,9 +228,9 @@ describe("Sign in with an OAuth provider", () => {
     } finally {
       provider.server.service.off("beforeTokenSigning", otherAudience);
     }
-    expect(t.logs.some((l) => l.includes('"code":"OAUTH_ID_TOKEN_INVALID"') && l.includes('"reason":"id-token"'))).toBe(
-      true,
-    );
+    expect(
+      t.logs.some((l) => l.includes('"code":"OAUTH_ID_TOKEN_INVALID"') && l.includes('"reason":"id-token"')),
+    ).toBe(true);
     await expectNothingStored();
   });
 
@@ -237,7 +249,10 @@ describe("Sign in with an OAuth provider", () => {
     await run("unverified").finally(() => provider.server.service.off("beforeTokenSigning", unverified));
     await run("declined", (_callback, authorize) => {
       const url = new URL(REDIRECT);
-      url.search = new URLSearchParams({ error: "access_denied", state: authorize.searchParams.get("state")! }).toString();
+      url.search = new URLSearchParams({
+        error: "access_denied",
+        state: authorize.searchParams.get("state")!,
+      }).toString();
       return url;
     });
     const noRefresh = (response: { body: Record<string, unknown> }) => {
@@ -247,11 +262,15 @@ describe("Sign in with an OAuth provider", () => {
     await run("no refresh token");
     t.close();
     t = await createTestApp({
-      config: config({ registration: { enabled: true, templates: ["example-imap"], allowedDomains: ["example.org"] } }),
+      config: config({
+        registration: { enabled: true, templates: ["example-imap"], allowedDomains: ["example.org"] },
+      }),
     });
     await run("domain");
     expect(Object.fromEntries(refusals)).toEqual({
-      unverified: expect.stringMatching(/^400 .*corp has not verified the email address of this account\. Nothing/),
+      unverified: expect.stringMatching(
+        /^400 .*corp has not verified the email address of this account\. Nothing/,
+      ),
       declined: expect.stringMatching(/^400 .*The sign-in was declined at corp\. Nothing was registered\./),
       "no refresh token": expect.stringMatching(/^400 .*corp did not grant lasting access to the mailbox/),
       domain: expect.stringMatching(/^400 .*Addresses of this domain cannot be registered here\. Nothing/),

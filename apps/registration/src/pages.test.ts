@@ -128,7 +128,9 @@ describe("the registration page", () => {
     expect(html).toContain("Sign in with Google");
     const started = await call(t.app, "GET", "/register/oauth/google/start");
     expect(started.status).toBe(302);
-    expect(started.headers.get("location")).toMatch(/^https:\/\/accounts\.google\.com\/o\/oauth2\/v2\/auth\?/);
+    expect(started.headers.get("location")).toMatch(
+      /^https:\/\/accounts\.google\.com\/o\/oauth2\/v2\/auth\?/,
+    );
     expect((await call(t.app, "GET", "/register/oauth/unknown/start")).status).toBe(404);
   });
 

@@ -1,6 +1,7 @@
 // Deno smoke test: the app runs under Deno 2 as it does under Node (hono, zod, jose, prom-client,
 // libSQL in memory), holding only the registry public key.
 import assert from "node:assert/strict";
+import { listRegistrations } from "@mailreg/store";
 import { call, createTestApp } from "./testing.ts";
 
 Deno.test("a registration is sealed and stored under Deno, and the page and API document answer", async () => {
@@ -20,5 +21,53 @@ Deno.test("a registration is sealed and stored under Deno, and the page and API 
     assert.match(metrics, /mailreg_registrations_received_total 1/);
   } finally {
     t.close();
+  }
+});
+
+Deno.test("Sign in with an OIDC provider stores a pending oauth2 registration under Deno", async () => {
+  // tools/mailservers is not a Deno workspace member: its provider file is imported by path
+  const { startOAuthProvider } = await import("../../../tools/mailservers/src/oauth-provider.ts");
+  const provider = await startOAuthProvider({ defaultEmail: "ann@example.com" });
+  const t = await createTestApp({
+    publicOnly: true,
+    config: {
+      servers: [
+        { id: "example-imap", label: "Example IMAP", protocol: "imap", host: "imap.example.com" },
+        {
+          id: "corp-imap",
+          label: "Corp",
+          protocol: "imap",
+          host: "imap.corp.example",
+          oauthProvider: "corp",
+        },
+      ],
+      oauth: {
+        providers: {
+          corp: {
+            kind: "oidc",
+            issuer: provider.issuer,
+            clientId: "mailreg-deno",
+            redirectUri: "http://localhost/register/oauth/corp/callback",
+          },
+        },
+      },
+    },
+  });
+  try {
+    const start = await call(t.app, "GET", "/register/oauth/corp/start");
+    assert.equal(start.status, 302);
+    const cookie = start.headers.get("set-cookie")?.split(";")[0] ?? "";
+    const atProvider = await fetch(start.headers.get("location") ?? "", { redirect: "manual" });
+    await atProvider.body?.cancel();
+    const done = await call(t.app, "GET", atProvider.headers.get("location") ?? "", { cookie });
+    assert.equal(done.status, 303);
+    const list = await listRegistrations(t.store);
+    assert.deepEqual(
+      list.map((r) => [r.address, r.authMethod, r.host]),
+      [["ann@example.com", "oauth2", "imap.corp.example"]],
+    );
+  } finally {
+    t.close();
+    await provider.stop();
   }
 });

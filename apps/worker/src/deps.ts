@@ -25,11 +25,11 @@ export interface WorkerDeps {
   registry?: Registry;
   /** This worker's name in leases and logs; unique per process. Default `worker-<uuid>`. */
   owner?: string;
-  /** Certificates to trust besides the system's (PEM): a test server's own, say. */
+  /** Certificates to trust besides the system's (PEM), for IMAP, POP3 and SMTP: a test server's own, say. */
   ca?: string | string[];
   /** Sinks besides the store (Maildir, webhook, in-process events). */
   sinks?: readonly Sink[];
-  /** For OAuth 2.0 profiles: a fresh access token for the profile (from `@mailreg/oauth`). */
+  /** For OAuth 2.0 profiles: a fresh access token for the profile (from `@mailreg/oauth`), for collecting and sending. */
   accessToken?: (profile: ConnectionProfile) => Promise<string>;
   /** Messages per committed chunk. Default imap-sync's (500). */
   chunkMessages?: number;
@@ -37,6 +37,8 @@ export interface WorkerDeps {
   tickMs?: number;
   /** How often it reads every mailbox's schedule, in ms (sooner after a run ends or a request). Default 5,000. */
   scanMs?: number;
-  /** Connect and answer timeout towards mail servers, in ms. Default imap-sync's (10,000). */
+  /** Connect and answer timeout towards mail servers, in ms. Default imap-sync's (10,000) and smtp-resolver's (30,000). */
   timeoutMs?: number;
+  /** The pause between two rounds of outbox delivery, in ms. Default 1,000. */
+  outboxMs?: number;
 }

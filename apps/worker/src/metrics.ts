@@ -1,11 +1,12 @@
 /**
  * The worker's Prometheus metrics (prom-client, as the registration app uses): messages, bytes and
- * errors per mailbox, runs by status and their duration, syncs in progress, and each mailbox's lag
- * (read from the store when scraped, so it is the same whichever worker collected it).
+ * errors per mailbox, runs by status and their duration, syncs in progress, each mailbox's lag, the
+ * outbox's sent, retried and failed messages and how many wait (the lag and the waiting messages are
+ * read from the store when scraped, so they are the same whichever worker did the work).
  *
  * @module
  */
-import { listMailboxSchedules, type Store } from "@mailreg/store";
+import { countOutbox, listMailboxSchedules, type Store } from "@mailreg/store";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /** The worker's metrics. */
@@ -18,6 +19,10 @@ export interface WorkerMetrics {
   readonly runSeconds: Histogram;
   readonly active: Gauge;
   readonly lag: Gauge<"mailbox">;
+  readonly outboxSent: Counter<"mailbox">;
+  readonly outboxRetried: Counter<"mailbox" | "code">;
+  readonly outboxFailed: Counter<"mailbox" | "code">;
+  readonly outboxQueued: Gauge;
 }
 
 /**
@@ -91,5 +96,32 @@ export function createWorkerMetrics(store: Store, registry: Registry = new Regis
       registers,
     }),
     lag,
+    outboxSent: new Counter({
+      name: "mailreg_worker_outbox_sent_total",
+      help: "Outbox messages the SMTP server accepted, by mailbox id",
+      labelNames: ["mailbox"] as const,
+      registers,
+    }),
+    outboxRetried: new Counter({
+      name: "mailreg_worker_outbox_retried_total",
+      help: "Outbox sends that failed for now and will be tried again, by mailbox id and error code",
+      labelNames: ["mailbox", "code"] as const,
+      registers,
+    }),
+    outboxFailed: new Counter({
+      name: "mailreg_worker_outbox_failed_total",
+      help: "Outbox messages given up for good, by mailbox id and error code",
+      labelNames: ["mailbox", "code"] as const,
+      registers,
+    }),
+    outboxQueued: new Gauge({
+      name: "mailreg_worker_outbox_queued",
+      help: "Outbox messages waiting to be sent (queued, or claimed by a worker and being sent)",
+      registers,
+      async collect() {
+        const counts = await countOutbox(store);
+        this.set(counts.queued + counts.sending);
+      },
+    }),
   };
 }

@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { rm } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { generateMessages, seedMaildir } from "@mailreg/mailservers";
 import {
   countMessages,
@@ -13,6 +11,7 @@ import {
 } from "@mailreg/store";
 import { eq } from "drizzle-orm";
 import { afterAll, describe, expect, inject, it } from "vitest";
+import { spawnWorker, type WorkerProcess } from "../test/worker-process.ts";
 import {
   applyMailbox,
   expectedMessages,
@@ -27,45 +26,6 @@ import {
 
 const servers = inject("mailservers");
 const dovecot = servers.dovecot;
-const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-const MAIN = fileURLToPath(new URL("./main.node.ts", import.meta.url));
-
-/** A worker process: `node --conditions=source --import tsx main.node.ts --config FILE`. */
-interface WorkerProcess {
-  child: ChildProcess;
-  /** Its JSON log lines. */
-  lines: Record<string, unknown>[];
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function spawnWorker(configPath: string): WorkerProcess {
-  const child = spawn(
-    process.execPath,
-    ["--conditions=source", "--import", "tsx", MAIN, "--config", configPath],
-    {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, NODE_EXTRA_CA_CERTS: servers.caPath },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  const lines: Record<string, unknown>[] = [];
-  let rest = "";
-  let stderr = "";
-  child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-    const parts = (rest + chunk).split("\n");
-    rest = parts.pop()!;
-    for (const part of parts) if (part.trim() !== "") lines.push(JSON.parse(part) as Record<string, unknown>);
-  });
-  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  return { child, lines, stderr: () => stderr, exited };
-}
-
 const children: WorkerProcess[] = [];
 let folder: TestFolder | undefined;
 let store: Store | undefined;
@@ -118,8 +78,8 @@ describe("two worker processes on one database", () => {
       password: "nope",
     });
 
-    const a = spawnWorker(folder.configPath);
-    const b = spawnWorker(folder.configPath);
+    const a = spawnWorker(folder.configPath, servers.caPath);
+    const b = spawnWorker(folder.configPath, servers.caPath);
     children.push(a, b);
 
     // the big mailbox mid-sync: kill whichever process holds its lease
@@ -150,7 +110,7 @@ describe("two worker processes on one database", () => {
       }),
     );
     expect(more).toEqual([7, 7, 7, 7, 7]);
-    const restarted = spawnWorker(folder.configPath);
+    const restarted = spawnWorker(folder.configPath, servers.caPath);
     children.push(restarted);
 
     for (const m of mailboxes) {

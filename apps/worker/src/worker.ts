@@ -3,8 +3,9 @@
  * "sync now" requests; every few seconds, after a run ends, or when asked, it reads every
  * mailbox's schedule and starts the due ones — requested first, then the longest overdue — up to
  * `config.worker.concurrency` at a time, each under its database lease so that several worker
- * processes share the mailboxes. `stop()` aborts the runs (each finishes its current chunk),
- * waits for them and releases their leases.
+ * processes share the mailboxes. Beside that it delivers the outbox (see `outbox-delivery.ts`).
+ * `stop()` aborts the runs (each finishes its current chunk), waits for them and releases their
+ * leases, and lets the outbox finish the messages it holds.
  *
  * @module
  */
@@ -20,6 +21,7 @@ import { workerContext } from "./context.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { claimMailbox, runClaim } from "./leased-sync.ts";
 import type { WorkerMetrics } from "./metrics.ts";
+import { type OutboxDelivery, startOutboxDelivery } from "./outbox-delivery.ts";
 
 /** A worker built by {@link createWorker}. */
 export interface Worker {
@@ -29,7 +31,7 @@ export interface Worker {
   readonly metrics: WorkerMetrics;
   /** Starts scheduling (idempotent). */
   start(): void;
-  /** Stops scheduling, lets every run finish its current chunk, releases the leases. */
+  /** Stops scheduling, lets every run finish its current chunk, releases the leases; finishes the claimed outbox messages. */
   stop(): Promise<void>;
   /**
    * "Sync now": records the request in the store (any worker process may serve it) and wakes this one.
@@ -68,6 +70,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   const stopping = new AbortController();
   const active = new Map<string, Promise<void>>();
   let started = false;
+  let outbox: OutboxDelivery | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let ticking: Promise<void> = Promise.resolve();
   let lastScan = Number.NEGATIVE_INFINITY;
@@ -82,6 +85,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     if (stopping.signal.aborted) return;
     timer = setTimeout(() => {
       ticking = tick();
+      outbox = startOutboxDelivery(ctx, deps.outboxMs ?? 1000);
     }, tickMs);
   };
 
@@ -148,13 +152,13 @@ export function createWorker(deps: WorkerDeps): Worker {
         alwaysDeleteAfterFetch: ctx.config.worker.alwaysDeleteAfterFetch,
       });
       ticking = tick();
+      outbox = startOutboxDelivery(ctx, deps.outboxMs ?? 1000);
     },
     async stop() {
       if (stopping.signal.aborted) return;
       stopping.abort();
       clearTimeout(timer);
-      await ticking;
-      await Promise.allSettled(active.values());
+      await Promise.all([ticking.then(() => Promise.allSettled(active.values())), outbox?.stop()]);
       if (started) ctx.logger.info("worker stopped", { worker: ctx.owner });
     },
     async requestSync(mailboxId, actor) {

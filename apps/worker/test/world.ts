@@ -111,24 +111,27 @@ export function seedTarget(info: DovecotInfo): SeedTarget {
 
 /**
  * Applies a mailbox for `user` as an administrator would: a registration sealed to the folder's
- * public key (naming template `dovecot`), imported and applied to instance `test`.
+ * public key (naming template `dovecot`; with `pop3`, Dovecot's POP3 typed in), imported and applied
+ * to instance `test`.
  */
 export async function applyMailbox(
   store: Store,
   publicKey: RegistryPublicKey,
   info: DovecotInfo,
   user: { user: string; password: string },
-  options: { deleteAfterFetch?: boolean; intervalSeconds?: number; autoFetch?: boolean } = {},
+  options: { deleteAfterFetch?: boolean; intervalSeconds?: number; autoFetch?: boolean; pop3?: boolean } = {},
 ): Promise<Mailbox> {
+  const { pop3 = false, ...schedule } = options;
   const id = newId();
   const address = `${user.user}@example.test`;
+  const server = pop3
+    ? ({ protocol: "pop3", port: info.pop3Port } as const)
+    : ({ protocol: "imap", template: TEMPLATE, port: info.imapPort } as const);
   const profile: ConnectionProfile = {
     v: 1,
     address,
-    protocol: "imap",
-    template: TEMPLATE,
+    ...server,
     host: info.host,
-    port: info.imapPort,
     security: "starttls",
     login: user.user,
     auth: { method: "password", password: user.password },
@@ -137,10 +140,8 @@ export async function applyMailbox(
     id,
     receivedAt: new Date().toISOString(),
     address,
-    protocol: "imap",
-    template: TEMPLATE,
+    ...server,
     host: info.host,
-    port: info.imapPort,
     security: "starttls",
     login: user.user,
     authMethod: "password",
@@ -149,7 +150,7 @@ export async function applyMailbox(
     sealed: await seal(profile, publicKey, { registrationId: id, address }),
   });
   const { mailbox } = await applyRegistration(store, { id, instanceId: INSTANCE, actor: "test", profile });
-  return Object.keys(options).length === 0 ? mailbox : await setMailboxSchedule(store, mailbox.id, options);
+  return Object.keys(schedule).length === 0 ? mailbox : await setMailboxSchedule(store, mailbox.id, schedule);
 }
 
 /** What the store holds for a mailbox: sorted `<Message-ID> <content hash>` lines (duplicates kept). */

@@ -29,8 +29,9 @@ import {
   startSyncRun,
 } from "@mailreg/store";
 import type { ConnectOptions } from "./connect-options.ts";
-import { contentHash, readAll } from "./content-hash.ts";
-import { parseEnvelope } from "./envelope.ts";
+import { type PreparedParts, type Preparer, prepareHere, startPrepareThread } from "./_prepare-thread.ts";
+import { readAll } from "./content-hash.ts";
+import type { Envelope } from "./envelope.ts";
 import {
   applySpecialUseOverrides,
   type FolderPolicyInput,
@@ -202,6 +203,9 @@ interface _Context {
   options: SyncMailboxOptions;
   source: Source;
   storeSink: StoreSink;
+  /** Hashes messages and parses their envelopes: here, or on a thread for bulk runs. */
+  preparer: Preparer;
+  threads: boolean;
   summary: SyncSummary;
   deleteAfterFetch: boolean;
   trash: string | undefined;
@@ -227,6 +231,7 @@ async function _run(
   const source = await factory(profile, connect);
   (globalThis as any).__mark?.("connected"); // TEMP-DEBUG
   let storeSink: StoreSink | undefined;
+  let context: _Context | undefined;
   try {
     const policy = options.folderPolicy ?? (await _instancePolicy(options.store, mailbox.instanceId));
     const folders = applySpecialUseOverrides(await source.listFolders(), options.specialUse ?? {});
@@ -250,11 +255,13 @@ async function _run(
     if (trash !== undefined) chosen = chosen.filter((f) => f.path !== trash);
     const states = new Map((await listFolderStates(options.store, mailbox.id)).map((s) => [s.folder, s]));
     storeSink = createStoreSink(options.store);
-    const context: _Context = {
+    context = {
       mailbox,
       options,
       source,
       storeSink,
+      preparer: prepareHere(),
+      threads: false,
       summary,
       deleteAfterFetch: deleteAfterFetch && (options.deleteMode !== "trash" || trash !== undefined),
       trash,
@@ -276,6 +283,7 @@ async function _run(
     }
   } finally {
     await storeSink?.close().catch(fail);
+    await context?.preparer.close();
     (globalThis as any).__mark?.("writer closed"); // TEMP-DEBUG
     try {
       await source.close();
@@ -306,18 +314,18 @@ async function _syncFolder(
     uidValidityChanged: false,
   };
   const keyOf = (key: SourceKey): MessageKey => ({ mailboxId: mailbox.id, folder: folder.path, ...key });
-  let pending: { prepared: PreparedMessage; sourceKey: SourceKey }[] = [];
+  let pending: _Fetched[] = [];
   let pendingBytes = 0;
   let flags: { key: MessageKey; flags: string[] }[] = [];
   let vanished: MessageKey[] = [];
   let checkpoint: SavedFolderState | undefined;
-  /** The state handed to the last commit (committed once `inFlight` resolves). */
+  /** The state handed to the last chunk (committed once `previous` resolves). */
   let issued = saved;
   let expected = 0;
   const stored: SourceKey[] = [];
-  /** The last chunk's commit: it runs while the next chunk is fetched. */
-  let inFlight: Promise<void> = Promise.resolve();
-  let commitFailed: { error: unknown } | undefined;
+  /** The last chunk on its way to the store: it runs while the next chunk is fetched. */
+  let previous: Promise<void> = Promise.resolve();
+  let failed: { error: unknown } | undefined;
 
   const progress = () =>
     options.onProgress?.({
@@ -329,81 +337,93 @@ async function _syncFolder(
       totalBytes: summary.bytes,
     });
 
-  /**
-   * Plans the chunk gathered so far, hands it to the other sinks, and starts its commit without
-   * waiting for it. The previous chunk's commit is awaited first: chunks commit in order, and a plan
-   * (which messages are new, which are found again after a UIDVALIDITY change) sees every earlier
-   * chunk stored.
-   */
-  const flush = async () => {
-    const _w0 = performance.now(); // TEMP-DEBUG
-    await inFlight;
-    (globalThis as any).__waitMs = ((globalThis as any).__waitMs ?? 0) + performance.now() - _w0; // TEMP-DEBUG
-    if (commitFailed !== undefined) return;
-    const stateMoved = checkpoint !== undefined && !_sameState(checkpoint, issued);
-    if (pending.length === 0 && flags.length === 0 && vanished.length === 0 && !stateMoved) return;
-    const chunk = pending;
-    const chunkVanished = vanished;
-    const plan = await storeSink.plan(
-      chunk.map((p) => p.prepared),
-      flags,
-    );
-    pending = [];
-    pendingBytes = 0;
-    flags = [];
-    vanished = [];
+  /** Prepares, plans, hands to the other sinks and commits one chunk; see {@link flush}. */
+  const store = async (chunk: {
+    messages: _Fetched[];
+    parts: Promise<PreparedParts[]>;
+    flags: { key: MessageKey; flags: string[] }[];
+    vanished: MessageKey[];
+    state: SavedFolderState | undefined;
+  }) => {
+    const _d = ((globalThis as any).__stage ??= { prep: 0, plan: 0, commit: 0, n: 0 }); let _t = performance.now(); // TEMP-DEBUG
+    const parts = await chunk.parts;
+    _d.prep += performance.now() - _t; _t = performance.now(); // TEMP-DEBUG
+    const messages = chunk.messages.map((m, i) => _prepared(m, parts[i]!, folder.delimiter));
+    const plan = await storeSink.plan(messages, chunk.flags);
+    _d.plan += performance.now() - _t; _t = performance.now(); // TEMP-DEBUG
     const deadLetters: (DeadLetter & { mailboxId: string; messageRowId?: string })[] = [];
     for (const message of plan.inserts) {
       for (const sink of sinks) {
         const dead = await _deliver(sink, message);
-        if (dead !== undefined)
-          deadLetters.push({ ...dead, mailboxId: mailbox.id, messageRowId: message.id });
+        if (dead !== undefined) deadLetters.push({ ...dead, mailboxId: mailbox.id, messageRowId: message.id });
       }
     }
     for (const sink of sinks) {
-      for (const update of plan.flagUpdates)
-        await sink.flagsChanged?.(update.key, update.flags).catch(() => {});
-      if (chunkVanished.length > 0) await sink.vanished?.(chunkVanished).catch(() => {});
+      for (const update of plan.flagUpdates) await sink.flagsChanged?.(update.key, update.flags).catch(() => {});
+      if (chunk.vanished.length > 0) await sink.vanished?.(chunk.vanished).catch(() => {});
     }
-    const state = checkpoint;
-    issued = state ?? issued;
-    inFlight = ((globalThis as any).__skipCommit ? Promise.resolve() : storeSink // TEMP-DEBUG
-      .commit(plan, {
-        deadLetters,
-        ...(state === undefined
-          ? {}
-          : {
-              folderState: {
-                mailboxId: mailbox.id,
-                folder: folder.path,
-                delimiter: folder.delimiter,
-                specialUse: folder.specialUse ?? null,
-                state,
-              },
-            }),
-      })) // TEMP-DEBUG
-      .then(
-        () => {
-          for (const p of chunk) stored.push(p.sourceKey);
-          let bytes = 0;
-          for (const m of plan.inserts) bytes += m.size;
-          out.fetched += plan.inserts.length;
-          out.bytes += bytes;
-          out.rekeyed += plan.rekeys.length;
-          out.flagsChanged += plan.flagUpdates.length;
-          out.vanished += chunkVanished.length;
-          summary.fetched += plan.inserts.length;
-          summary.bytes += bytes;
-          summary.rekeyed += plan.rekeys.length;
-          summary.flagsChanged += plan.flagUpdates.length;
-          summary.vanished += chunkVanished.length;
-          summary.deadLetters += deadLetters.length;
-          progress();
-        },
-        (error: unknown) => {
-          commitFailed = { error };
-        },
-      );
+    const state = chunk.state;
+    await storeSink.commit(plan, {
+      deadLetters,
+      ...(state === undefined
+        ? {}
+        : {
+            folderState: {
+              mailboxId: mailbox.id,
+              folder: folder.path,
+              delimiter: folder.delimiter,
+              specialUse: folder.specialUse ?? null,
+              state,
+            },
+          }),
+    });
+    _d.commit += performance.now() - _t; _d.n++; // TEMP-DEBUG
+    for (const m of chunk.messages) stored.push(m.sourceKey);
+    let bytes = 0;
+    for (const m of plan.inserts) bytes += m.size;
+    out.fetched += plan.inserts.length;
+    out.bytes += bytes;
+    out.rekeyed += plan.rekeys.length;
+    out.flagsChanged += plan.flagUpdates.length;
+    out.vanished += chunk.vanished.length;
+    summary.fetched += plan.inserts.length;
+    summary.bytes += bytes;
+    summary.rekeyed += plan.rekeys.length;
+    summary.flagsChanged += plan.flagUpdates.length;
+    summary.vanished += chunk.vanished.length;
+    summary.deadLetters += deadLetters.length;
+    progress();
+  };
+
+  /**
+   * Hands the chunk gathered so far to {@link store} without waiting for it, so the next chunk is
+   * fetched meanwhile (its hashing and envelope parsing start at once, on the prepare thread). The
+   * chunk before is awaited first: chunks commit in order, a plan (which messages are new, which
+   * are found again after a UIDVALIDITY change) sees every earlier chunk stored, and no more than
+   * two chunks are held in memory.
+   */
+  const flush = async () => {
+    const _w0 = performance.now(); // TEMP-DEBUG
+    await previous;
+    (globalThis as any).__waitMs = ((globalThis as any).__waitMs ?? 0) + performance.now() - _w0; // TEMP-DEBUG
+    if (failed !== undefined) return;
+    const stateMoved = checkpoint !== undefined && !_sameState(checkpoint, issued);
+    if (pending.length === 0 && flags.length === 0 && vanished.length === 0 && !stateMoved) return;
+    const chunk = {
+      messages: pending,
+      parts: context.preparer.prepare(pending.map((m) => m.raw)),
+      flags,
+      vanished,
+      state: checkpoint,
+    };
+    issued = checkpoint ?? issued;
+    pending = [];
+    pendingBytes = 0;
+    flags = [];
+    vanished = [];
+    previous = store(chunk).catch((error: unknown) => {
+      failed = { error };
+    });
   };
 
   try {
@@ -418,25 +438,21 @@ async function _syncFolder(
           (globalThis as any).__mark?.("status"); // TEMP-DEBUG
           expected = event.expected;
           out.uidValidityChanged = saved !== undefined && saved.uidValidity !== event.status.uidValidity;
-          // more than one chunk: commit on a writer thread while the next chunk is fetched
-          if (expected > chunkMessages) storeSink.useWriterThread();
+          // more than one chunk: hash, parse and commit on threads while the reading goes on
+          if (expected > chunkMessages) _useThreads(context);
           progress();
           break;
         case "message": {
           const m = event.message;
           const raw = await readAll(m.source);
-          const prepared: PreparedMessage = {
+          pending.push({
             id: newId(),
             key: keyOf(m.key),
+            sourceKey: m.key,
             raw,
-            size: m.size > 0 ? m.size : raw.length,
             flags: m.flags,
-            envelope: (globalThis as any).__skipEnv ? { from: [], sender: [], replyTo: [], to: [], cc: [], bcc: [], messageId: `${m.key && (m.key as any).uid}@x` } : parseEnvelope(raw), // TEMP-DEBUG
-            delimiter: folder.delimiter,
-            contentHash: (globalThis as any).__skipHash ? `h${(m.key as any).uid}` : contentHash(raw), // TEMP-DEBUG
             ...(m.internalDate === undefined ? {} : { internalDate: m.internalDate }),
-          };
-          pending.push({ prepared, sourceKey: m.key });
+          });
           pendingBytes += raw.length;
           break;
         }
@@ -460,17 +476,17 @@ async function _syncFolder(
       ) {
         await flush();
       }
-      if (commitFailed !== undefined || options.signal?.aborted === true) break;
+      if (failed !== undefined || options.signal?.aborted === true) break;
     }
     (globalThis as any).__mark?.("fetched"); // TEMP-DEBUG
     await flush();
   } catch (error) {
     out.error = _errorInfo(error);
   } finally {
-    await inFlight;
+    await previous;
     (globalThis as any).__mark?.("committed"); // TEMP-DEBUG
   }
-  if (commitFailed !== undefined) out.error ??= _errorInfo(commitFailed.error);
+  if (failed !== undefined) out.error ??= _errorInfo(failed.error);
 
   if (context.deleteAfterFetch && stored.length > 0) {
     try {
@@ -486,6 +502,45 @@ async function _syncFolder(
     }
   }
   return out;
+}
+
+/** A message as fetched, before it is prepared. */
+interface _Fetched {
+  id: string;
+  key: MessageKey;
+  sourceKey: SourceKey;
+  raw: Uint8Array;
+  flags: string[];
+  internalDate?: Date;
+}
+
+/** A fetched message with its prepared parts; the envelope is parsed from its JSON only if read. */
+function _prepared(m: _Fetched, parts: PreparedParts, delimiter: string | null): PreparedMessage {
+  let envelope: Envelope | undefined;
+  return {
+    id: m.id,
+    key: m.key,
+    raw: m.raw,
+    size: m.raw.length,
+    flags: m.flags,
+    ...(m.internalDate === undefined ? {} : { internalDate: m.internalDate }),
+    delimiter,
+    contentHash: parts.contentHash,
+    envelopeJson: parts.envelopeJson,
+    ...(parts.messageId === undefined ? {} : { messageId: parts.messageId }),
+    get envelope(): Envelope {
+      envelope ??= JSON.parse(parts.envelopeJson) as Envelope;
+      return envelope;
+    },
+  };
+}
+
+/** From now on, prepare and commit chunks on threads of their own (for runs of more than one chunk). */
+function _useThreads(context: _Context): void {
+  if (context.threads) return;
+  context.threads = true;
+  context.preparer = startPrepareThread();
+  context.storeSink.useWriterThread();
 }
 
 /** Delivers one new message to a sink; a throw or a give-up becomes a dead letter. */

@@ -65,7 +65,12 @@ describe("mailboxAccessToken()", () => {
   });
 
   it("refuses a password profile and a provider the config no longer has, without the secret", async () => {
-    const common = { providers, tokenManager: new TokenManager(), mailboxKey: "m", saveRefreshToken: () => {} };
+    const common = {
+      providers,
+      tokenManager: new TokenManager(),
+      mailboxKey: "m",
+      saveRefreshToken: () => {},
+    };
     const password = await rejection(
       mailboxAccessToken({ ...common, profile: profile({ method: "password", password: "pw-9f2c" }) }),
       "VALIDATION",

@@ -8,6 +8,7 @@ import {
   generateCodeVerifier,
   generateNonce,
   generateState,
+  mailboxAccessToken,
   oidc,
   readAuthorizationCode,
   TokenManager,
@@ -68,6 +69,26 @@ Deno.test("the code flow, ID token and one shared refresh run against oauth2-moc
     assert.equal(a, b);
     assert.equal(mock.count("refresh_token"), 1);
     assert.equal(saved.length, 1);
+
+    // the worker's way: the opened profile names the provider
+    const accessToken = await mailboxAccessToken({
+      profile: {
+        v: 1,
+        address: "ann@example.org",
+        protocol: "imap",
+        host: "imap.example.org",
+        port: 993,
+        security: "tls",
+        login: "ann@example.org",
+        auth: { method: "oauth2", provider: "corp", refreshToken: saved[0]! },
+      },
+      providers: new Map([["corp", provider]]),
+      tokenManager: manager,
+      mailboxKey: "mb-2",
+      saveRefreshToken: (t: string) => void saved.push(t),
+    });
+    assert.equal(accessToken.split(".").length, 3);
+    assert.equal(saved.length, 2);
   } finally {
     await mock.stop();
   }

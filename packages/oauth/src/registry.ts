@@ -79,5 +79,7 @@ export function createOAuthProviders(
   entries: Readonly<Record<string, OAuthProviderSettings>>,
   options?: OAuthProviderOptions,
 ): Map<string, OAuthProvider> {
-  return new Map(Object.entries(entries).map(([id, settings]) => [id, createOAuthProvider(settings, options)]));
+  return new Map(
+    Object.entries(entries).map(([id, settings]) => [id, createOAuthProvider(settings, options)]),
+  );
 }

@@ -14,7 +14,7 @@ import {
 } from "@mailreg/store";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { mailboxStore } from "../test/fixtures.ts";
-import { deliverDue, enqueue } from "./outbox.ts";
+import { deliverDue, drainOutbox, enqueue } from "./outbox.ts";
 import { Sender, type SendTarget } from "./sender.ts";
 import { configTargets } from "./targets.ts";
 
@@ -267,5 +267,27 @@ describe("deliverDue()", () => {
     expect(report).toMatchObject({ claimed: 1, sent: 1 });
     expect(await getOutboxMessage(store, id)).toMatchObject({ status: "sent", attempts: 2 });
     expect(receivedIds()).toEqual([messageId]);
+  });
+});
+
+describe("drainOutbox()", () => {
+  it("claims no more once its signal is aborted: the batch it holds is finished, the rest stays queued", async () => {
+    for (let i = 0; i < 12; i++)
+      await enqueue(store, { mailboxId, message: { to: `d${i}@example.org`, text: `${i}` }, at: T0 });
+    const stop = new AbortController();
+    const report = await drainOutbox(store, sender, {
+      // the worker's SIGTERM arrives while the first batch is on its way
+      targetFor: async () => {
+        stop.abort();
+        return await target();
+      },
+      now: T0,
+      limit: 5,
+      lanes: 1,
+      signal: stop.signal,
+    });
+    expect(report).toMatchObject({ claimed: 5, sent: 5 });
+    expect(await countOutbox(store)).toEqual({ queued: 7, sending: 0, sent: 5, failed: 0 });
+    expect(receivedIds()).toHaveLength(5);
   });
 });

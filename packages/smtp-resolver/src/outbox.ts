@@ -268,21 +268,22 @@ export async function deliverDue(
 /**
  * Delivers until nothing is due: `lanes` loops of {@link deliverDue} side by side, so one lane's
  * claim and bookkeeping overlap the other's sending and a pooled connection never waits for the
- * database. What a worker runs on each tick.
+ * database. What a worker runs on each tick. Once `signal` is aborted no lane claims more: the
+ * messages already claimed are finished (sent, retried or failed), none is left claimed.
  *
  * @param store the open store
  * @param sender the sender
- * @param options as for {@link deliverDue}, plus `lanes` (default 2)
+ * @param options as for {@link deliverDue}, plus `lanes` (default 2) and `signal` (stop claiming)
  * @returns the summed counts and every outcome
  */
 export async function drainOutbox(
   store: Store,
   sender: Sender,
-  options: DeliverOptions & { lanes?: number },
+  options: DeliverOptions & { lanes?: number; signal?: AbortSignal },
 ): Promise<DeliverReport> {
   const total: DeliverReport = { claimed: 0, sent: 0, retried: 0, failed: 0, skipped: 0, outcomes: [] };
   const lane = async () => {
-    for (;;) {
+    while (options.signal?.aborted !== true) {
       const report = await deliverDue(store, sender, options);
       if (report.claimed === 0) return;
       for (const key of ["claimed", "sent", "retried", "failed", "skipped"] as const)

@@ -139,7 +139,7 @@ function _threadMain(load: (id: string) => unknown): void {
   let client: Client | undefined;
   let queue: Promise<void> = Promise.resolve().then(async () => {
     client = createClient({ url: workerData.url, timeout: workerData.busyTimeoutMs, concurrency: 1 });
-    await client.executeMultiple("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    await client.executeMultiple(`PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; ${(globalThis as any).process?.env?.MR_CKPT ? `PRAGMA wal_autocheckpoint=${(globalThis as any).process.env.MR_CKPT};` : ""}`); // TEMP-DEBUG
   });
   parentPort.on("message", (job: { id: number; statements?: unknown[]; close?: true }) => {
     queue = queue.then(

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { newId } from "@mailreg/core";
 import { describe, expect, it } from "vitest";
 import { upsertInstances } from "./instances.ts";
@@ -13,14 +16,15 @@ import {
   listDeadLetters,
   listFolderStates,
   listSyncRuns,
+  openChunkWriter,
   startSyncRun,
 } from "./mail-sync.ts";
-import { schema } from "./mod.ts";
-import type { Store } from "./store.ts";
+import { getMessage, schema } from "./mod.ts";
+import { openStore, type Store } from "./store.ts";
 import { openMemoryStore } from "./testing.ts";
 
-async function withMailbox(): Promise<{ store: Store; mailboxId: string }> {
-  const store = await openMemoryStore();
+async function withMailbox(url?: string): Promise<{ store: Store; mailboxId: string }> {
+  const store = url === undefined ? await openMemoryStore() : await openStore({ url });
   await upsertInstances(store, [{ id: "i", label: "I" }]);
   const mailboxId = newId();
   const now = new Date().toISOString();
@@ -151,6 +155,65 @@ describe("commitMessageChunk()", () => {
     expect(await deleteDeadLetter(store, letter!.id)).toBe(true);
     expect(await listDeadLetters(store)).toEqual([]);
     store.close();
+  });
+});
+
+describe("openChunkWriter()", () => {
+  const state = (mailboxId: string, lastUid: number) => ({
+    mailboxId,
+    folder: "INBOX",
+    delimiter: "/",
+    uidvalidity: 7,
+    lastUid,
+    highestModseq: null,
+    specialUse: null,
+  });
+  const bigRaw = (uid: number) => new Uint8Array(5000 + uid).map((_, i) => (i * 31 + uid) & 0xff);
+
+  for (const where of ["file", "memory"] as const) {
+    it(`commits chunks queued without waiting in order, byte for byte, on a ${where} database`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), "mailreg-chunk-writer-"));
+      const { store, mailboxId } = await withMailbox(
+        where === "file" ? `file:${join(dir, "w.db")}` : undefined,
+      );
+      const writer = openChunkWriter(store);
+      const chunks = [1, 2, 3].map((n) => [row(mailboxId, n * 2 - 1), row(mailboxId, n * 2, { raw: bigRaw(n) })]);
+      const commits = chunks.map((inserts, i) => writer.commit({ inserts, folderState: state(mailboxId, i * 2 + 2) }));
+      // a write of the store itself queues behind them instead of waiting on a lock
+      const run = startSyncRun(store, mailboxId);
+      await Promise.all([...commits, run]);
+      await writer.close();
+      expect(await countMessages(store, mailboxId)).toBe(6);
+      expect(await listFolderStates(store, mailboxId)).toMatchObject([{ lastUid: 6 }]);
+      for (const inserts of chunks) {
+        for (const r of inserts) expect(new Uint8Array((await getMessage(store, r.id))!.raw)).toEqual(r.raw);
+      }
+      store.close();
+      await rm(dir, { recursive: true, force: true });
+    });
+  }
+
+  it("commits nothing of a failing chunk, says why, and goes on with the next", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mailreg-chunk-writer-"));
+    const { store, mailboxId } = await withMailbox(`file:${join(dir, "w.db")}`);
+    const writer = openChunkWriter(store);
+    const bad = {
+      mailboxId: "no-such-mailbox",
+      messageRowId: null,
+      sink: "webhook:x",
+      event: "message.stored",
+      payload: {},
+      attempts: 1,
+      lastError: "x",
+    };
+    const failing = writer.commit({ inserts: [row(mailboxId, 1)], deadLetters: [bad], folderState: state(mailboxId, 1) });
+    const next = writer.commit({ inserts: [row(mailboxId, 2)], folderState: state(mailboxId, 2) });
+    await expect(failing).rejects.toThrow(/FOREIGN KEY/);
+    await next;
+    await writer.close();
+    expect((await findMessagesByUid(store, { mailboxId, folder: "INBOX", uidvalidity: 7 }, [1, 2])).map((m) => m.uid)).toEqual([2]);
+    store.close();
+    await rm(dir, { recursive: true, force: true });
   });
 });
 

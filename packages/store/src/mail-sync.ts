@@ -20,8 +20,11 @@ import { runExclusive, writeTransaction } from "./write-lock.ts";
 
 /** A folder's saved sync state. */
 export type FolderStateRow = typeof folderState.$inferSelect;
-/** A message row to insert (`id` is generated when absent). */
-export type NewMessageRow = Omit<typeof messages.$inferInsert, "id"> & { id?: string };
+/** A message row to insert (`id` is generated when absent; `envelope` may be given as JSON text). */
+export type NewMessageRow = Omit<typeof messages.$inferInsert, "id" | "envelope"> & {
+  id?: string;
+  envelope?: Record<string, unknown> | string | null;
+};
 /** A sync run as stored. */
 export type SyncRunRow = typeof syncRuns.$inferSelect;
 /** A dead letter as stored. */
@@ -179,7 +182,11 @@ function _chunkStatements(chunk: MessageChunk): InStatement[] {
         r.size,
         r.internalDate ?? null,
         JSON.stringify(r.flags ?? []),
-        r.envelope === undefined || r.envelope === null ? null : JSON.stringify(r.envelope),
+        r.envelope === undefined || r.envelope === null
+          ? null
+          : typeof r.envelope === "string"
+            ? r.envelope
+            : JSON.stringify(r.envelope),
         r.raw,
         r.storedAt,
       );

@@ -53,15 +53,24 @@ describe("OAuth grant states", () => {
     const id = await apply("ann@example.com");
     await setGrantState(store, id, "must-grant-again", "revoked");
     expect(await apply("ann@example.com")).toBe(id);
-    expect(await getGrantState(store, id)).toEqual({ mailboxId: id, state: "granted", detail: null, since: null });
+    expect(await getGrantState(store, id)).toEqual({
+      mailboxId: id,
+      state: "granted",
+      detail: null,
+      since: null,
+    });
   });
 
   it("refuses an unknown mailbox or state and keeps long reasons short", async () => {
-    await expect(setGrantState(store, "0193a000-0000-7000-8000-000000000000", "granted")).rejects.toMatchObject({
+    await expect(
+      setGrantState(store, "0193a000-0000-7000-8000-000000000000", "granted"),
+    ).rejects.toMatchObject({
       code: "NOT_FOUND",
     });
     const id = await apply("ann@example.com");
-    await expect(setGrantState(store, id, "expired" as "granted")).rejects.toMatchObject({ code: "VALIDATION" });
+    await expect(setGrantState(store, id, "expired" as "granted")).rejects.toMatchObject({
+      code: "VALIDATION",
+    });
     await setGrantState(store, id, "must-grant-again", "x".repeat(2000));
     expect((await getGrantState(store, id)).detail).toHaveLength(500);
   });

@@ -146,7 +146,9 @@ export async function getGrantState(store: Store, mailboxId: string): Promise<Ma
     .where(eq(mailboxes.id, mailboxId))
     .get();
   if (row === undefined) {
-    throw new MailregError("NOT_FOUND", `Mailbox ${mailboxId} does not exist`, { details: { id: mailboxId } });
+    throw new MailregError("NOT_FOUND", `Mailbox ${mailboxId} does not exist`, {
+      details: { id: mailboxId },
+    });
   }
   return _grant(row);
 }

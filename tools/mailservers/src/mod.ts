@@ -60,10 +60,10 @@ export {
   type SmtpSinkOptions,
   startSmtpSink,
 } from "./smtp-sink.ts";
+// the `inject("mailservers")` typing for tests
+export type {} from "./vitest-context.ts";
 export {
   type AccessTokenVerifier,
   type JwksTokenVerifierOptions,
   jwksTokenVerifier,
 } from "./xoauth2-verifier.ts";
-// the `inject("mailservers")` typing for tests
-export type {} from "./vitest-context.ts";

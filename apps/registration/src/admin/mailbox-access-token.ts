@@ -45,7 +45,13 @@ export async function accessTokenFor(
   } catch (error) {
     if (isMailregError(error, "OAUTH_INVALID_GRANT")) {
       const why = error.details?.error_description;
-      await setGrantState(ctx.store, mailbox.id, "must-grant-again", typeof why === "string" ? why : undefined, ctx.clock());
+      await setGrantState(
+        ctx.store,
+        mailbox.id,
+        "must-grant-again",
+        typeof why === "string" ? why : undefined,
+        ctx.clock(),
+      );
     }
     throw error;
   }

@@ -50,7 +50,10 @@ export async function checkMailbox(
     address: mailbox.address,
   });
   const template = ctx.config.servers.find((s) => s.id === mailbox.template);
-  const options: VerifyLoginOptions = { timeoutMs: ctx.verifyTimeoutMs, tls: template?.tls ?? { verify: true } };
+  const options: VerifyLoginOptions = {
+    timeoutMs: ctx.verifyTimeoutMs,
+    tls: template?.tls ?? { verify: true },
+  };
   let result: { ok: boolean; steps: CheckStep[] };
   try {
     if (profile.auth.method === "oauth2") options.accessToken = await accessTokenFor(ctx, mailbox, profile);

@@ -52,7 +52,9 @@ export function flowCookies(options: { store: Store; clock: () => Date }): FlowC
   let key: Promise<Uint8Array> | undefined;
   const getKey = () => {
     // 32 random bytes as hex; the hex text itself is the HMAC key
-    const fresh = Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, "0"));
+    const fresh = Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) =>
+      b.toString(16).padStart(2, "0"),
+    );
     key ??= initSetting(options.store, _KEY_SETTING, fresh.join("")).then((stored) =>
       new TextEncoder().encode(String(stored)),
     );

@@ -172,7 +172,11 @@ export async function finishSignIn(
   const identity = await _step("id-token", () => provider.verifyIdToken(idToken, { nonce: flow.nonce }));
   const address = _address(ctx.config, identity);
   if (tokens.refreshToken === undefined) {
-    throw _refused("OAUTH_REQUEST", "no-refresh-token", "The provider granted no lasting access (no refresh token)");
+    throw _refused(
+      "OAUTH_REQUEST",
+      "no-refresh-token",
+      "The provider granted no lasting access (no refresh token)",
+    );
   }
   const profile = _profile(input.providerId, template, address, tokens.refreshToken, tokens);
   if (ctx.config.registration.verifyOnSubmit) {
@@ -254,7 +258,11 @@ async function _verify(
   }
 }
 
-function _refused(code: "OAUTH_STATE_MISMATCH" | "OAUTH_ID_TOKEN_INVALID" | "OAUTH_REQUEST", reason: OAuthRefusal, message: string) {
+function _refused(
+  code: "OAUTH_STATE_MISMATCH" | "OAUTH_ID_TOKEN_INVALID" | "OAUTH_REQUEST",
+  reason: OAuthRefusal,
+  message: string,
+) {
   return new MailregError(code, message, { details: { reason } });
 }
 
@@ -271,6 +279,9 @@ async function _step<T>(reason: OAuthRefusal, fn: () => Promise<T>): Promise<T> 
     if (error.code === "OAUTH_UNREACHABLE") kept = "unreachable";
     else if (error.code === "OAUTH_STATE_MISMATCH") kept = "state";
     else if (error.code === "OAUTH_REQUEST" && error.details?.error === "access_denied") kept = "declined";
-    throw new MailregError(error.code, error.message, { cause: error, details: { ...error.details, reason: kept } });
+    throw new MailregError(error.code, error.message, {
+      cause: error,
+      details: { ...error.details, reason: kept },
+    });
   }
 }

@@ -35,7 +35,10 @@ export async function verifySubmission(
   accessToken?: string,
 ): Promise<void> {
   const options = { timeoutMs, tls: server.tls };
-  const result = await verifyLogin(profile, accessToken === undefined ? options : { ...options, accessToken });
+  const result = await verifyLogin(
+    profile,
+    accessToken === undefined ? options : { ...options, accessToken },
+  );
   if (result.ok) return;
   const [code, field] = _REFUSALS[result.reason];
   const name =

@@ -58,7 +58,9 @@ export function OAuthPage(
                       aria-label={t("admin.oauth.redirectUri.copy", { provider: a.name })}
                     />
                     {a.expectedRedirectUri === undefined ? null : (
-                      <p class="error-text">{t("admin.oauth.redirectUri.expected", { uri: a.expectedRedirectUri })}</p>
+                      <p class="error-text">
+                        {t("admin.oauth.redirectUri.expected", { uri: a.expectedRedirectUri })}
+                      </p>
                     )}
                   </td>
                   <td>{t(a.secretSet ? "admin.oauth.secret.set" : "admin.oauth.secret.unset")}</td>
@@ -98,7 +100,9 @@ export function OAuthPage(
                         <span class="badge rejected">{t("admin.oauth.mustGrantAgain")}</span>
                         {m.grant.since === null ? null : (
                           <div class="muted">
-                            {t("admin.oauth.since", { time: formatTime(m.grant.since, p.locale, p.timeZone) })}
+                            {t("admin.oauth.since", {
+                              time: formatTime(m.grant.since, p.locale, p.timeZone),
+                            })}
                           </div>
                         )}
                         {m.grant.detail === null ? null : <div class="muted">{m.grant.detail}</div>}

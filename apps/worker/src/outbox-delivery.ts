@@ -1,0 +1,112 @@
+/**
+ * Delivering the outbox: on its own timer the worker runs `drainOutbox` of
+ * `@mailreg/smtp-resolver` through ONE pooled `Sender` kept for the worker's life. Each mailbox's
+ * SMTP server comes from the config's precedence chain (`configTargets`); each sent message is
+ * copied, flagged `\Seen`, into the mailbox's Sent folder over IMAP (the template's `sentFolder`, else
+ * the folder the server marks `\Sent`), with the template's certificate policy. Several workers may
+ * deliver from one database: the outbox's claims keep a message with one of them. Stopping claims
+ * no more, finishes the messages already claimed, then closes the sender's connections.
+ *
+ * @module
+ */
+import type { ConnectionProfile } from "@mailreg/core";
+import { open } from "@mailreg/crypto-registry";
+import {
+  type AccessTokenSource,
+  configTargets,
+  type DeliverReport,
+  type DeliveryOutcome,
+  drainOutbox,
+  imapSentFolder,
+  Sender,
+} from "@mailreg/smtp-resolver";
+import { getMailbox, type Mailbox } from "@mailreg/store";
+import type { WorkerContext } from "./context.ts";
+import { connectOptionsFor } from "./sync-options.ts";
+
+/** The outbox loop of a worker. */
+export interface OutboxDelivery {
+  /** Stops the timer, lets the messages already claimed finish, closes the SMTP connections. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts delivering the outbox now and then every `intervalMs` after the previous round ended.
+ *
+ * @param ctx the worker context (config, store, keyring, extra CAs, timeout, logger, metrics)
+ * @param intervalMs the pause between rounds
+ * @returns the loop, to stop
+ */
+export function startOutboxDelivery(ctx: WorkerContext, intervalMs: number): OutboxDelivery {
+  const stopping = new AbortController();
+  const sender = new Sender({
+    ...(ctx.ca === undefined ? {} : { ca: ctx.ca }),
+    ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
+  });
+  const profileOf = (m: Mailbox): Promise<ConnectionProfile> =>
+    open(m.sealed, ctx.keyring, { registrationId: m.registrationId, address: m.address });
+  const { accessToken } = ctx;
+  const getAccessToken: AccessTokenSource | undefined =
+    accessToken === undefined
+      ? undefined
+      : async (m) => await accessToken(await profileOf(await getMailbox(ctx.store, m.id)));
+  const tokens = getAccessToken === undefined ? {} : { getAccessToken };
+  const options = {
+    targetFor: configTargets({ config: ctx.config, keyring: ctx.keyring, ...tokens }),
+    sentFolder: imapSentFolder({
+      profileFor: profileOf,
+      folderFor: (m) => ctx.config.servers.find((s) => s.id === m.template)?.sentFolder,
+      tlsFor: (m) => connectOptionsFor(ctx.config, m, ctx.ca === undefined ? {} : { ca: ctx.ca }).tls ?? {},
+      ...tokens,
+      ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
+    }),
+    signal: stopping.signal,
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const round = async (): Promise<void> => {
+    try {
+      _record(ctx, await drainOutbox(ctx.store, sender, options));
+    } catch (error) {
+      ctx.logger.error("outbox delivery failed", { error: String(error), worker: ctx.owner });
+    }
+    if (stopping.signal.aborted) return;
+    timer = setTimeout(() => {
+      running = round();
+    }, intervalMs);
+  };
+  let running = round();
+  return {
+    async stop() {
+      stopping.abort();
+      clearTimeout(timer);
+      await running;
+      sender.close();
+    },
+  };
+}
+
+/** One log line and the counters per sent, retried or failed message: ids, codes, the server's answer; never content or a secret. */
+function _record(ctx: WorkerContext, report: DeliverReport): void {
+  const { metrics } = ctx;
+  for (const o of report.outcomes) {
+    if (o.status === "skipped") continue; // its claim ran out before its turn: due again, nothing happened
+    const mailbox = { mailbox: o.mailboxId };
+    if (o.status === "sent") metrics.outboxSent.inc(mailbox);
+    else if (o.status === "retry") metrics.outboxRetried.inc({ ...mailbox, code: _code(o) });
+    else metrics.outboxFailed.inc({ ...mailbox, code: _code(o) });
+    ctx.logger[o.status === "sent" ? "info" : o.status === "retry" ? "warn" : "error"]("send", {
+      outboxId: o.id,
+      mailboxId: o.mailboxId,
+      messageId: o.messageId,
+      status: o.status,
+      ...(o.response === undefined ? {} : { response: o.response }),
+      ...(o.sentFolder === undefined ? {} : { sentFolder: o.sentFolder }),
+      ...(o.error === undefined ? {} : { errorCode: o.error.code, error: o.error.message }),
+      worker: ctx.owner,
+    });
+  }
+}
+
+function _code(outcome: DeliveryOutcome): string {
+  return outcome.error?.code ?? "INTERNAL";
+}
