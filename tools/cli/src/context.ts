@@ -6,7 +6,7 @@
  */
 import { type Config, loadConfig } from "@mailreg/core";
 import { type Keyring, loadKeyring } from "@mailreg/crypto-registry";
-import { openStore, type Store, upsertInstances, upsertServerTemplates } from "@mailreg/store";
+import { mirrorConfig, openStore, type Store } from "@mailreg/store";
 import type { Io } from "./io.ts";
 
 /** The loaded config and where it came from. */
@@ -42,22 +42,7 @@ export async function storeFor(config: Config): Promise<Store> {
     ...(config.database.authToken === undefined ? {} : { authToken: config.database.authToken }),
   });
   try {
-    await upsertInstances(
-      store,
-      config.instances.map(({ id, label, ...settings }) => ({ id, label, settings })),
-    );
-    await upsertServerTemplates(
-      store,
-      config.servers.map(({ id, label, protocol, host, port, security, ...extras }) => ({
-        id,
-        label,
-        protocol,
-        host,
-        port,
-        security,
-        extras,
-      })),
-    );
+    await mirrorConfig(store, config);
     return store;
   } catch (e) {
     store.close();

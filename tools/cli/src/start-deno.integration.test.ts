@@ -1,10 +1,15 @@
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { type ConnectionProfile, newId, type RegistrationRecord, writeRegistrationFile } from "@mailreg/core";
+import { loadPublicKey, seal } from "@mailreg/crypto-registry";
+import { attachDovecot, generateMessages, seedMaildir } from "@mailreg/mailservers";
+import { openStore } from "@mailreg/store";
+import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import { runCli } from "./testing.ts";
 
 const repo = fileURLToPath(new URL("../../..", import.meta.url));
 // The deno binary itself (not the npm package's node wrapper, which would not pass SIGTERM on);
@@ -13,64 +18,226 @@ const wrapper = createRequire(import.meta.url).resolve("deno/bin.cjs");
 spawnSync(process.execPath, [wrapper, "--version"]);
 const deno = join(dirname(wrapper), "deno");
 
+/** The flags of the root deno.json "start" task, which this test keeps honest. */
+const TASK_FLAGS = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-ffi",
+  "--allow-sys",
+];
+
 let dir: string;
+let child: ChildProcess | undefined;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "mailreg-deno-start-"));
 });
 afterEach(async () => {
+  if (child !== undefined && child.exitCode === null) {
+    const exited = new Promise((resolve) => child?.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+  }
   await rm(dir, { recursive: true, force: true });
 });
 
-describe("deno task start", () => {
-  it("initialises an empty folder and serves the app with Deno.serve and the worker, with the task's permissions", async () => {
-    // The same flags as the root deno.json "start" task; a free port through the environment override.
-    const child = spawn(
-      deno,
-      [
-        "run",
-        "--allow-net",
-        "--allow-read",
-        "--allow-write",
-        "--allow-env",
-        "--allow-ffi",
-        "--allow-sys",
-        "--config",
-        join(repo, "deno.json"),
-        join(repo, "tools/cli/src/start.deno.ts"),
-      ],
-      { cwd: dir, env: { ...process.env, MAILREG_SERVER__PORT: "0" } },
-    );
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-    });
-    child.stderr.on("data", (d) => {
-      out += d;
-    });
-    try {
-      const base = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no URL within 40 s:\n${out}`)), 40_000);
-        const poll = setInterval(() => {
-          const m = /registration page: (http:\/\/\S+)\/register/.exec(out);
-          if (m?.[1] !== undefined) {
-            clearInterval(poll);
-            clearTimeout(timer);
-            resolve(m[1]);
-          }
-        }, 100);
-      });
-      expect(out).toContain("First admin credentials");
-      expect(out).toContain('"msg":"worker started"');
-      const page = await fetch(`${base}/register`);
-      expect(page.status).toBe(200);
-      // A fresh config opens no registration window: the page says registration is closed.
-      expect(await page.text()).toContain("Mailbox registration");
-      expect((await fetch(`${base}/healthz`)).status).toBe(200);
-    } finally {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
+function startUnderDeno(): { output: () => string; base: Promise<string>; stop: () => Promise<void> } {
+  const task = JSON.parse(spawnSync("cat", [join(repo, "deno.json")], { encoding: "utf8" }).stdout).tasks
+    .start;
+  for (const flag of TASK_FLAGS) expect(task).toContain(flag);
+  const proc = spawn(
+    deno,
+    ["run", ...TASK_FLAGS, "--config", join(repo, "deno.json"), join(repo, "tools/cli/src/start.deno.ts")],
+    {
+      cwd: dir,
+      env: { ...process.env, MAILREG_SERVER__PORT: "0" },
+    },
+  );
+  child = proc;
+  let out = "";
+  proc.stdout?.on("data", (d) => {
+    out += d;
+  });
+  proc.stderr?.on("data", (d) => {
+    out += d;
+  });
+  const base = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL within 40 s:\n${out}`)), 40_000);
+    const poll = setInterval(() => {
+      const m = /registration page: (http:\/\/\S+)\/register/.exec(out);
+      if (m?.[1] !== undefined) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    }, 100);
+  });
+  return {
+    output: () => out,
+    base,
+    stop: async () => {
+      const exited = new Promise((resolve) => proc.once("exit", resolve));
+      proc.kill("SIGTERM");
       await exited;
-    }
-    expect(out).toContain("stopped");
+    },
+  };
+}
+
+async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+describe("deno task start", () => {
+  it("initialises an empty folder, serves the app with Deno.serve and stops on SIGTERM", async () => {
+    const run = startUnderDeno();
+    const base = await run.base;
+    expect(run.output()).toContain("First admin credentials");
+    expect(run.output()).toContain('"msg":"worker started"');
+    const page = await fetch(`${base}/register`);
+    expect(page.status).toBe(200);
+    // A fresh config opens no registration window: the page says registration is closed.
+    expect(await page.text()).toContain("Mailbox registration");
+    await run.stop();
+    expect(run.output()).toContain("stopped");
   }, 60_000);
+
+  it("takes a registration under Deno that Node applies, and its Deno worker collects Node- and Deno-sealed mailboxes from Dovecot", async () => {
+    const dovecot = inject("mailservers").dovecot;
+    const server = attachDovecot(dovecot);
+    const seedTarget = { ...server, separator: dovecot.separator };
+    const users = ["deno-app", "node-cli"].map((prefix) => {
+      const user = `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+      const password = `pw-${user}`;
+      server.addUser(user, password);
+      return { user, password, address: `${user}@example.test` };
+    });
+    for (const [i, u] of users.entries()) {
+      await seedMaildir(
+        seedTarget,
+        u.user,
+        "INBOX",
+        generateMessages({ count: 12, seed: 40 + i, maxSize: 4000 }),
+      );
+    }
+
+    // mailreg init under Node, then a template for the test Dovecot and an open registration.
+    const init = await runCli(["init", "--json"], { cwd: dir });
+    expect(init.code, init.stderr).toBe(0);
+    const { apiToken } = init.json<{ credentials: { apiToken: string } }>().credentials;
+    const configPath = join(dir, "mailreg.config.json");
+    const config = JSON.parse(await readFile(configPath, "utf8"));
+    config.servers = [
+      {
+        id: "dovecot",
+        label: "Test Dovecot",
+        protocol: "imap",
+        host: dovecot.host,
+        port: dovecot.imapPort,
+        security: "starttls",
+        // The test CA is not in Deno's trust store; certificate checking is covered by the Node suites.
+        tls: { verify: false },
+      },
+    ];
+    config.registration = { enabled: true, templates: ["dovecot"] };
+    await writeFile(configPath, JSON.stringify(config, null, 2));
+
+    const run = startUnderDeno();
+    const base = await run.base;
+
+    // 1. Registered through the app running under Deno: sealed by Deno, opened by Node on apply.
+    const [viaDeno, viaNode] = users as [(typeof users)[0], (typeof users)[0]];
+    const submitted = await fetch(`${base}/api/v1/registrations`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        address: viaDeno.address,
+        login: viaDeno.user,
+        password: viaDeno.password,
+        template: "dovecot",
+      }),
+    });
+    expect(submitted.status).toBe(201);
+    const { id: denoSealedId } = (await submitted.json()) as { id: string };
+    const appliedDeno = await runCli(
+      ["registrations", "apply", denoSealedId, "--instance", "default", "--json"],
+      { cwd: dir },
+    );
+    expect(appliedDeno.code, appliedDeno.stderr).toBe(0);
+
+    // 2. Sealed under Node (as a DMZ site's file would be), imported and applied under Node,
+    //    opened by the worker under Deno when it collects.
+    const publicKey = await loadPublicKey(join(dir, "keys/registry.public.jwk"));
+    const id = newId();
+    const profile: ConnectionProfile = {
+      v: 1,
+      address: viaNode.address,
+      protocol: "imap",
+      template: "dovecot",
+      host: dovecot.host,
+      port: dovecot.imapPort,
+      security: "starttls",
+      login: viaNode.user,
+      auth: { method: "password", password: viaNode.password },
+    };
+    const record: RegistrationRecord = {
+      id,
+      receivedAt: new Date().toISOString(),
+      address: viaNode.address,
+      protocol: "imap",
+      template: "dovecot",
+      host: dovecot.host,
+      port: dovecot.imapPort,
+      security: "starttls",
+      login: viaNode.user,
+      authMethod: "password",
+      status: "pending",
+      keyId: publicKey.kid,
+      sealed: await seal(profile, publicKey, { registrationId: id, address: viaNode.address }),
+    };
+    const file = join(dir, "node.jsonl");
+    await writeFile(
+      file,
+      await new Response(writeRegistrationFile([record], { keyId: publicKey.kid })).text(),
+    );
+    expect((await runCli(["registrations", "import", file], { cwd: dir })).code).toBe(0);
+    const appliedNode = await runCli(["registrations", "apply", id, "--instance", "default", "--json"], {
+      cwd: dir,
+    });
+    expect(appliedNode.code, appliedNode.stderr).toBe(0);
+
+    // "Sync now" through the admin API of the Deno app; the Deno worker collects both.
+    const mailboxIds = [appliedDeno, appliedNode].map(
+      (r) => r.json<{ mailbox: { id: string } }>().mailbox.id,
+    );
+    for (const mailboxId of mailboxIds) {
+      const res = await fetch(`${base}/api/v1/admin/mailboxes/${mailboxId}/sync`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiToken}` },
+      });
+      expect(res.status).toBe(202);
+    }
+    const store = await openStore({ url: `file:${join(dir, "data/mailreg.db")}` });
+    try {
+      const counts = await until("the Deno worker to collect both mailboxes", async () => {
+        const rows = await store.client.execute(
+          "select mailbox_id, count(*) as n from messages group by mailbox_id order by mailbox_id",
+        );
+        const byId = Object.fromEntries(rows.rows.map((r) => [String(r.mailbox_id), Number(r.n)]));
+        return mailboxIds.every((m) => byId[m] === 12) ? byId : undefined;
+      });
+      expect(Object.keys(counts).sort()).toEqual([...mailboxIds].sort());
+    } finally {
+      store.close();
+    }
+    expect(run.output()).not.toContain(viaDeno.password);
+    expect(run.output()).not.toContain(viaNode.password);
+    await run.stop();
+  }, 90_000);
 });

@@ -19,10 +19,10 @@ import {
   applyRegistration,
   insertRegistration,
   type Mailbox,
+  mirrorConfig,
   openStore,
   type Store,
   setMailboxSchedule,
-  upsertInstances,
 } from "@mailreg/store";
 import { runCli } from "../src/testing.ts";
 
@@ -75,10 +75,7 @@ export async function mailFolder(dir: string, info: DovecotInfo): Promise<MailFo
   const loaded = (await loadConfig({ path, env: {} })).config;
   const open = async () => {
     const store = await openStore({ url: loaded.database.url });
-    await upsertInstances(
-      store,
-      loaded.instances.map(({ id, label, ...settings }) => ({ id, label, settings })),
-    );
+    await mirrorConfig(store, loaded);
     return store;
   };
   return {

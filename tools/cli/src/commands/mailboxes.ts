@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { MailregError, normalizeAddress } from "@mailreg/core";
+import { type Logger, MailregError, normalizeAddress } from "@mailreg/core";
 import {
   getMailbox,
   listMailboxes,
@@ -15,7 +15,7 @@ import {
   nextSyncDue,
   type Store,
 } from "@mailreg/store";
-import { checkMailboxOf, syncMailboxOnce, type WorkerLogger } from "@mailreg/worker";
+import { checkMailboxOf, syncMailboxOnce } from "@mailreg/worker";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { configContext, keyringFor, withStore } from "../context.ts";
@@ -168,7 +168,7 @@ export const mailboxesSyncCommand: Command = {
       io.err(`${signal}: stopping after the current chunk\n`);
       stop.abort();
     });
-    const quiet: WorkerLogger = { info() {}, warn: _toStderr(io, "warn"), error: _toStderr(io, "error") };
+    const quiet: Logger = { info() {}, warn: _toStderr(io, "warn"), error: _toStderr(io, "error") };
     try {
       return await withStore(config, async (store) => {
         const mailbox = await _find(store, ref, values.instance);

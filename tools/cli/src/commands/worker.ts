@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { Config } from "@mailreg/core";
-import { jsonLogger, type Worker } from "@mailreg/worker";
+import { type Config, jsonLogger } from "@mailreg/core";
+import type { Worker } from "@mailreg/worker";
 import { type RunningWorker, type StartWorkerOptions, startWorker } from "@mailreg/worker/node";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
