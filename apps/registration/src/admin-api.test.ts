@@ -251,6 +251,12 @@ describe("mailboxes API", () => {
       id,
       address: "ann@example.com",
       sync: { messages: 0, lastRun: { status: "failed" }, lastError: { errorCode: "MAIL_AUTH_FAILED" } },
+      state: {
+        status: "failed",
+        consecutiveFailures: 1,
+        lastError: { code: "MAIL_AUTH_FAILED", message: "refused" },
+        next: { reason: "backoff" },
+      },
     });
     expect((await admin("GET", "/api/v1/admin/mailboxes/nope")).status).toBe(404);
   });
@@ -310,15 +316,11 @@ describe("audit and SMTP API", () => {
     expect(rest.entries.map((e) => e.action)).toEqual(["registration-window.close"]);
   });
 
-  it("resolves SMTP through the injected resolver, 503 without one, 400 for a bad address", async () => {
+  it("answers SMTP resolution with 503 when no resolver is wired, and 400 for a bad address (prepare.test.ts: the real one)", async () => {
     await start();
-    expect((await admin("GET", "/api/v1/admin/smtp/resolve?address=ann@example.com")).status).toBe(503);
-    t.close();
-    await start({ deps: { resolveSmtp: async (address) => ({ address, level: "default" }) } });
-    expect(await json(await admin("GET", "/api/v1/admin/smtp/resolve?address=Ann@EXAMPLE.com"))).toEqual({
-      address: "Ann@example.com",
-      level: "default",
-    });
+    const res = await admin("GET", "/api/v1/admin/smtp/resolve?address=ann@example.com");
+    expect(res.status).toBe(503);
+    expect((await json<{ error: { code: string } }>(res)).error.code).toBe("DEPENDENCY_MISSING");
     expect((await admin("GET", "/api/v1/admin/smtp/resolve?address=nope")).status).toBe(400);
   });
 

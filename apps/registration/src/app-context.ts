@@ -4,13 +4,12 @@
  *
  * @module
  */
-import { MailregError } from "@mailreg/core";
+import { jsonLogger, type Logger, MailregError } from "@mailreg/core";
 import { createOAuthProviders, TokenManager } from "@mailreg/oauth";
 import type { MailboxActionContext } from "./admin/mailbox-actions.ts";
 import { createSessions, type Sessions } from "./auth/sessions.ts";
 import type { AppDeps } from "./deps.ts";
 import { type SlidingWindow, slidingWindow } from "./http/rate-limit.ts";
-import { jsonLogger, type Logger } from "./logger.ts";
 import { type AppMetrics, createMetrics } from "./metrics.ts";
 import { type FlowCookies, flowCookies } from "./oauth/flow-cookie.ts";
 import type { OAuthContext } from "./oauth/oauth-registration.ts";

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import type { Config, ConnectionProfile, TlsPolicy } from "@mailreg/core";
+import type { Config, ConnectionProfile, Logger, TlsPolicy } from "@mailreg/core";
 import type { Keyring } from "@mailreg/crypto-registry";
 import type { Store } from "@mailreg/store";
-import type { Logger } from "./logger.ts";
+import type { ResolveSmtp } from "./admin/smtp-resolution.ts";
 import type { AppMetrics } from "./metrics.ts";
 
 /** Why a login check failed. */
@@ -81,10 +81,17 @@ export interface AppDeps {
   windowCacheMs?: number;
   /** Timeout of a login check in ms; default 8000. */
   verifyTimeoutMs?: number;
-  /** Asks the worker to collect a mailbox now; without it "sync now" answers 503. */
+  /**
+   * Asks the worker to collect a mailbox now; without it "sync now" answers 503. `prepareApp` (so
+   * `mailreg serve` and `npm start`) records the request in the store, where any worker process
+   * picks it up.
+   */
   requestSync?: (mailboxId: string, actor: string) => Promise<void>;
-  /** Resolves the SMTP settings of an address (`@mailreg/smtp-resolver`); without it the route answers 503. */
-  resolveSmtp?: (address: string) => Promise<unknown>;
+  /**
+   * Resolves the SMTP settings of an address; without it the route answers 503 and the mailbox page
+   * shows none. `prepareApp` resolves with `@mailreg/smtp-resolver` over the store and the config.
+   */
+  resolveSmtp?: ResolveSmtp;
 }
 
 /** The client's address as the runtime adapter passes it (Hono bindings). */

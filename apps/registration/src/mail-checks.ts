@@ -4,29 +4,13 @@
  *
  * @module
  */
-import type { TlsPolicy } from "@mailreg/core";
-import { checkMailbox, type TlsOptions, verifyLogin } from "@mailreg/imap-sync";
+import { checkMailbox, templateTls, verifyLogin } from "@mailreg/imap-sync";
 import type { CheckMailbox, VerifyLogin } from "./deps.ts";
 
 /** Options of {@link imapSyncChecks}. */
 export interface MailChecksOptions {
   /** Certificates to trust besides the system's (PEM): a test server's own, say. */
   ca?: string | string[];
-}
-
-/**
- * The connection options of a certificate policy.
- *
- * @param policy the template's policy (verify, alternative name)
- * @param ca extra trusted certificates
- * @returns imap-sync's TLS options
- */
-export function tlsOptions(policy: TlsPolicy, ca?: string | string[]): TlsOptions {
-  return {
-    rejectUnauthorized: policy.verify,
-    ...(policy.servername === undefined ? {} : { servername: policy.servername }),
-    ...(ca === undefined ? {} : { ca }),
-  };
 }
 
 /**
@@ -41,9 +25,9 @@ export function imapSyncChecks(options: MailChecksOptions = {}): {
 } {
   return {
     verifyLogin: (profile, { timeoutMs, tls, accessToken }) =>
-      verifyLogin(profile, { timeoutMs, tls: tlsOptions(tls, options.ca), ..._token(accessToken) }),
+      verifyLogin(profile, { timeoutMs, tls: templateTls(tls, options.ca), ..._token(accessToken) }),
     checkMailbox: (profile, { timeoutMs, tls, accessToken }) =>
-      checkMailbox(profile, { timeoutMs, tls: tlsOptions(tls, options.ca), ..._token(accessToken) }),
+      checkMailbox(profile, { timeoutMs, tls: templateTls(tls, options.ca), ..._token(accessToken) }),
   };
 }
 

@@ -18,9 +18,7 @@ export type {
   VerifyLoginOptions,
   VerifyLoginResult,
 } from "./deps.ts";
-export { jsonLogger, type LogFields, type Logger } from "./logger.ts";
-export { imapSyncChecks, type MailChecksOptions, tlsOptions } from "./mail-checks.ts";
+export { imapSyncChecks, type MailChecksOptions } from "./mail-checks.ts";
 export { type AppMetrics, createMetrics } from "./metrics.ts";
-export { mirrorConfig } from "./mirror-config.ts";
 export { computeWindowState, type WindowMode, type WindowState } from "./windows/window-state.ts";
 export { readWindowState, setSchedule } from "./windows/window-store.ts";

@@ -190,7 +190,7 @@ describe("Sign in with an OAuth provider, in a real browser", () => {
       .toContain(`${owner}: the owner must grant permission again`);
     expect((await getGrantState(store(), mailbox!.id)).state).toBe("must-grant-again");
 
-    await page.getByRole("link", { name: "OAuth" }).click();
+    await page.getByRole("link", { name: "OAuth", exact: true }).click();
     const row = page.locator("#oauth-mailboxes tr", { hasText: owner });
     await expect.poll(() => row.textContent()).toContain("must grant again");
     expect(await row.textContent()).toContain("Token has been revoked.");

@@ -1,18 +1,23 @@
 /**
  * What both runtime adapters do before serving: open the store, mirror the config into it, load
- * the registry keys and build the app.
+ * the registry keys and build the app with the real mail checks, "sync now" as a request in the
+ * store (a worker in any process serves it) and SMTP resolution by `@mailreg/smtp-resolver`.
  *
  * @module
  */
 import type { Config } from "@mailreg/core";
 import { createKeyring, loadKeyring, loadPublicKey } from "@mailreg/crypto-registry";
-import { openStore, type Store } from "@mailreg/store";
+import { mirrorConfig, openStore, requestSync, type Store } from "@mailreg/store";
+import { storeSmtpResolver } from "./admin/smtp-resolution.ts";
 import { createApp, type RegistrationApp } from "./app.ts";
 import type { AppDeps } from "./deps.ts";
 import { imapSyncChecks } from "./mail-checks.ts";
-import { mirrorConfig } from "./mirror-config.ts";
 
-/** Options of {@link prepareApp}; `verifyLogin` and `checkMailbox` default to `@mailreg/imap-sync`'s. */
+/**
+ * Options of {@link prepareApp}. Defaults: `verifyLogin` and `checkMailbox` are `@mailreg/imap-sync`'s,
+ * `requestSync` records the request in the store (`requestSync` of `@mailreg/store`), `resolveSmtp`
+ * resolves with `@mailreg/smtp-resolver`.
+ */
 export interface PrepareOptions extends Partial<Omit<AppDeps, "config" | "store" | "keyring">> {
   /** The validated config (paths resolved, e.g. by `loadConfig`). */
   config: Config;
@@ -50,7 +55,12 @@ export async function prepareApp(options: PrepareOptions): Promise<PreparedApp> 
   });
   try {
     await mirrorConfig(store, config);
-    return { ...createApp({ ...imapSyncChecks(), ...deps, config, store, keyring }), store };
+    const defaults = {
+      ...imapSyncChecks(),
+      requestSync: (mailboxId: string, actor: string) => requestSync(store, mailboxId, { actor }),
+      resolveSmtp: storeSmtpResolver(store, config),
+    };
+    return { ...createApp({ ...defaults, ...deps, config, store, keyring }), store };
   } catch (error) {
     store.close();
     throw error;

@@ -4,15 +4,13 @@
  *
  * @module
  */
-import { type ConfigInput, hashPassword, hashToken } from "@mailreg/core";
+import { type ConfigInput, hashPassword, hashToken, jsonLogger } from "@mailreg/core";
 import { sampleConfig } from "@mailreg/core/testing";
 import { type TestKeyring, testKeyring } from "@mailreg/crypto-registry/testing";
-import type { Store } from "@mailreg/store";
+import { mirrorConfig, type Store } from "@mailreg/store";
 import { openMemoryStore } from "@mailreg/store/testing";
 import { createApp, type RegistrationApp } from "./app.ts";
 import type { AppDeps } from "./deps.ts";
-import { jsonLogger } from "./logger.ts";
-import { mirrorConfig } from "./mirror-config.ts";
 
 /** The admin of test apps. */
 export const TEST_ADMIN = {

@@ -3,14 +3,13 @@
  *
  * @module
  */
-import { newId } from "@mailreg/core";
+import { jsonLogger, type Logger, newId } from "@mailreg/core";
 import type { WorkerDeps } from "./deps.ts";
-import { jsonLogger, type WorkerLogger } from "./logger.ts";
 import { createWorkerMetrics, type WorkerMetrics } from "./metrics.ts";
 
 /** Everything the scheduler and a run use. */
 export interface WorkerContext extends WorkerDeps {
-  logger: WorkerLogger;
+  logger: Logger;
   metrics: WorkerMetrics;
   owner: string;
 }

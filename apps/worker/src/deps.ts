@@ -4,12 +4,11 @@
  *
  * @module
  */
-import type { Config, ConnectionProfile } from "@mailreg/core";
+import type { Config, ConnectionProfile, Logger } from "@mailreg/core";
 import type { Keyring } from "@mailreg/crypto-registry";
 import type { Sink } from "@mailreg/imap-sync";
 import type { Store } from "@mailreg/store";
 import type { Registry } from "prom-client";
-import type { WorkerLogger } from "./logger.ts";
 
 /** The dependencies of the worker. */
 export interface WorkerDeps {
@@ -20,7 +19,7 @@ export interface WorkerDeps {
   /** Must hold the registry private key: mailbox credentials are opened with it at connect time. */
   keyring: Keyring;
   /** Where log lines go; default JSON lines on the console. */
-  logger?: WorkerLogger;
+  logger?: Logger;
   /** The Prometheus registry the worker's metrics join (the app's, to serve both on one /metrics); default a new one. */
   registry?: Registry;
   /** This worker's name in leases and logs; unique per process. Default `worker-<uuid>`. */

@@ -99,14 +99,16 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   const { config } = await loadConfig(values.config === undefined ? {} : { path: values.config });
   const port = values["metrics-port"];
   const running = await startWorker({ config, ...(port === undefined ? {} : { metricsPort: Number(port) }) });
+  // exit once the log lines still queued for a slow reader of stdout are written, not before
+  const exit = (code: number) => process.stdout.write("", () => process.exit(code));
   const stop = () => {
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
     running.stop().then(
-      () => process.exit(0),
+      () => exit(0),
       (error: unknown) => {
         console.error(error);
-        process.exit(1);
+        exit(1);
       },
     );
   };

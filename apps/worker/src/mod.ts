@@ -10,7 +10,6 @@
 export { checkMailboxOf } from "./check.ts";
 export type { WorkerDeps } from "./deps.ts";
 export { type ClaimRefusal, syncMailboxOnce } from "./leased-sync.ts";
-export { jsonLogger, type LogFields, type WorkerLogger } from "./logger.ts";
 export { createWorkerMetrics, type WorkerMetrics } from "./metrics.ts";
 export {
   type ConfiguredSyncOptions,

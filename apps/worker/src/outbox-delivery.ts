@@ -11,6 +11,7 @@
  */
 import type { ConnectionProfile } from "@mailreg/core";
 import { open } from "@mailreg/crypto-registry";
+import { templateTls } from "@mailreg/imap-sync";
 import {
   type AccessTokenSource,
   configTargets,
@@ -22,7 +23,6 @@ import {
 } from "@mailreg/smtp-resolver";
 import { getMailbox, type Mailbox } from "@mailreg/store";
 import type { WorkerContext } from "./context.ts";
-import { connectOptionsFor } from "./sync-options.ts";
 
 /** The outbox loop of a worker. */
 export interface OutboxDelivery {
@@ -51,12 +51,13 @@ export function startOutboxDelivery(ctx: WorkerContext, intervalMs: number): Out
       ? undefined
       : async (m) => await accessToken(await profileOf(await getMailbox(ctx.store, m.id)));
   const tokens = getAccessToken === undefined ? {} : { getAccessToken };
+  const templateOf = (m: Mailbox) => ctx.config.servers.find((s) => s.id === m.template);
   const options = {
     targetFor: configTargets({ config: ctx.config, keyring: ctx.keyring, ...tokens }),
     sentFolder: imapSentFolder({
       profileFor: profileOf,
-      folderFor: (m) => ctx.config.servers.find((s) => s.id === m.template)?.sentFolder,
-      tlsFor: (m) => connectOptionsFor(ctx.config, m, ctx.ca === undefined ? {} : { ca: ctx.ca }).tls ?? {},
+      folderFor: (m) => templateOf(m)?.sentFolder,
+      tlsFor: (m) => templateTls(templateOf(m)?.tls, ctx.ca),
       ...tokens,
       ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
     }),

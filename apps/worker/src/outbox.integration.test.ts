@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
+import { jsonLogger } from "@mailreg/core";
 import { readSpool, waitForSpool } from "@mailreg/mailservers";
 import { enqueue } from "@mailreg/smtp-resolver";
 import { countOutbox, getOutboxMessage, type Store } from "@mailreg/store";
@@ -15,7 +16,6 @@ import {
   testFolder,
   until,
 } from "../test/world.ts";
-import { jsonLogger } from "./logger.ts";
 import { createWorker, type Worker } from "./worker.ts";
 
 const servers = inject("mailservers");
@@ -144,6 +144,13 @@ describe("the worker delivers the outbox", () => {
       `mailreg_worker_outbox_failed_total{mailbox="${mailbox.id}",code="SMTP_PERMANENT"} 1`,
     );
     expect(metrics).toMatch(/^mailreg_worker_outbox_queued 0$/m);
+
+    // once stopped, no delivery round runs any more (it would fail on the closed store and say so)
+    await worker.stop();
+    const stoppedAt = lines.length;
+    store.close();
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(lines.slice(stoppedAt)).toEqual([]);
   });
 
   it("a worker process told to stop (SIGTERM) mid-queue finishes the messages it holds and exits 0; the next worker sends the rest, each message once", {

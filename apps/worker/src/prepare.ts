@@ -1,13 +1,13 @@
 /**
  * What both runtime adapters do before the worker runs: load the registry keys (the private key is
- * required: it opens mailbox credentials), open the store, mirror the config's instances into it
- * (their schedules decide when mailboxes are due) and build the worker.
+ * required: it opens mailbox credentials), open the store, mirror the config's instances (their
+ * schedules decide when mailboxes are due) and server templates into it, and build the worker.
  *
  * @module
  */
 import { type Config, MailregError } from "@mailreg/core";
 import { loadKeyring } from "@mailreg/crypto-registry";
-import { openStore, type Store, upsertInstances } from "@mailreg/store";
+import { mirrorConfig, openStore, type Store } from "@mailreg/store";
 import type { WorkerDeps } from "./deps.ts";
 import { createWorker, type Worker } from "./worker.ts";
 
@@ -50,10 +50,7 @@ export async function prepareWorker(options: PrepareWorkerOptions): Promise<Prep
     ...(config.database.authToken === undefined ? {} : { authToken: config.database.authToken }),
   });
   try {
-    await upsertInstances(
-      store,
-      config.instances.map(({ id, label, ...settings }) => ({ id, label, settings })),
-    );
+    await mirrorConfig(store, config);
     return { worker: createWorker({ ...deps, config, store, keyring }), store };
   } catch (error) {
     store.close();

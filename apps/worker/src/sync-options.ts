@@ -7,7 +7,12 @@
  * @module
  */
 import type { Config } from "@mailreg/core";
-import type { ConnectOptions, SpecialUseOverrides, SyncMailboxOptions } from "@mailreg/imap-sync";
+import {
+  type ConnectOptions,
+  type SpecialUseOverrides,
+  type SyncMailboxOptions,
+  templateTls,
+} from "@mailreg/imap-sync";
 import type { Mailbox } from "@mailreg/store";
 
 /** The config-derived part of a mailbox's sync options. */
@@ -59,13 +64,8 @@ export function connectOptionsFor(
   mailbox: Pick<Mailbox, "template">,
   extra: { ca?: string | string[]; timeoutMs?: number } = {},
 ): Omit<ConnectOptions, "accessToken"> {
-  const policy = config.servers.find((s) => s.id === mailbox.template)?.tls ?? { verify: true };
   return {
-    tls: {
-      rejectUnauthorized: policy.verify,
-      ...(policy.servername === undefined ? {} : { servername: policy.servername }),
-      ...(extra.ca === undefined ? {} : { ca: extra.ca }),
-    },
+    tls: templateTls(config.servers.find((s) => s.id === mailbox.template)?.tls, extra.ca),
     ...(extra.timeoutMs === undefined ? {} : { timeoutMs: extra.timeoutMs }),
   };
 }

@@ -2,7 +2,7 @@
 // clear error and backoff, counts it in its metrics and stops with no lease left — under Deno.
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
-import { type ConnectionProfile, newId } from "@mailreg/core";
+import { type ConnectionProfile, jsonLogger, newId } from "@mailreg/core";
 import { sampleConfig } from "@mailreg/core/testing";
 import { seal } from "@mailreg/crypto-registry";
 import { testKeyring } from "@mailreg/crypto-registry/testing";
@@ -15,7 +15,7 @@ import {
   requestSync,
   upsertInstances,
 } from "@mailreg/store";
-import { createWorker, jsonLogger } from "./mod.ts";
+import { createWorker } from "./mod.ts";
 
 Deno.test("the worker collects on request and records a refused connection under Deno", async () => {
   // a port that accepts and closes at once: the IMAP greeting never comes

@@ -1,4 +1,5 @@
 import { rm } from "node:fs/promises";
+import { jsonLogger } from "@mailreg/core";
 import { generateMessages, seedMaildir } from "@mailreg/mailservers";
 import {
   countMessages,
@@ -21,7 +22,6 @@ import {
   testFolder,
   until,
 } from "../test/world.ts";
-import { jsonLogger } from "./logger.ts";
 import { createWorker, type Worker } from "./worker.ts";
 
 const dovecot = inject("mailservers").dovecot;
@@ -89,7 +89,10 @@ describe("worker", () => {
     expect(Date.parse(run!.startedAt) - asked).toBeLessThan(2000);
     expect(await storedMessages(store, off.mailbox.id)).toEqual(expectedMessages(off.messages));
 
-    const line = lines.find((l) => l.msg === "sync" && l.mailboxId === off.mailbox.id);
+    // the messages are committed before the run is recorded and logged
+    const line = await until("the run's log line", async () =>
+      lines.find((l) => l.msg === "sync" && l.mailboxId === off.mailbox.id),
+    );
     expect(line).toMatchObject({ level: "info", address: off.mailbox.address, status: "ok", fetched: 5 });
     expect(typeof line?.ms).toBe("number");
     const all = JSON.stringify(lines);

@@ -85,7 +85,6 @@ export function createWorker(deps: WorkerDeps): Worker {
     if (stopping.signal.aborted) return;
     timer = setTimeout(() => {
       ticking = tick();
-      outbox = startOutboxDelivery(ctx, deps.outboxMs ?? 1000);
     }, tickMs);
   };
 

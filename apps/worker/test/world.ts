@@ -28,11 +28,11 @@ import {
   applyRegistration,
   insertRegistration,
   type Mailbox,
+  mirrorConfig,
   openStore,
   type Store,
   schema,
   setMailboxSchedule,
-  upsertInstances,
 } from "@mailreg/store";
 import { eq } from "drizzle-orm";
 
@@ -84,13 +84,10 @@ export async function testFolder(info: DovecotInfo, overrides: ConfigInput = {})
   return { dir, configPath, config, keyring: await loadKeyring(keys) };
 }
 
-/** Opens the folder's store with its instance mirrored. */
+/** Opens the folder's store with its config mirrored, as the worker does at start. */
 export async function openTestStore(folder: TestFolder): Promise<Store> {
   const store = await openStore({ url: folder.config.database.url });
-  await upsertInstances(
-    store,
-    folder.config.instances.map(({ id, label, ...settings }) => ({ id, label, settings })),
-  );
+  await mirrorConfig(store, folder.config);
   return store;
 }
 

@@ -10,5 +10,6 @@ export * from "./config-loader.ts";
 export * from "./config-schema.ts";
 export * from "./errors.ts";
 export * from "./ids.ts";
+export * from "./logger.ts";
 export * from "./registration.ts";
 export * from "./registration-file.ts";

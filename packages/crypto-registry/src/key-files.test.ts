@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expectMailregError, expectNoSecret } from "@mailreg/core/testing";
 import { decodeProtectedHeader } from "jose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { expectNoSecret, rejection } from "../test/assert-error.ts";
 import { generateRegistryKey } from "./key.ts";
 import { loadKeyring, loadPublicKey, writeKeyPair } from "./key-files.ts";
 import { open } from "./open.ts";
@@ -41,7 +41,7 @@ describe("writeKeyPair()", () => {
   it("refuses to overwrite an existing key unless told to, and changes nothing", async () => {
     const first = await generateRegistryKey();
     await writeKeyPair(first, files);
-    const error = await rejection(writeKeyPair(await generateRegistryKey(), files), "KEY_EXISTS");
+    const error = await expectMailregError(writeKeyPair(await generateRegistryKey(), files), "KEY_EXISTS");
     expect(error.details).toEqual({ file: files.publicKeyFile });
     expect((await loadKeyring(files)).publicKey.kid).toBe(first.kid);
 
@@ -67,7 +67,7 @@ describe("writeKeyPair()", () => {
   });
 
   it("refuses an empty passphrase", async () => {
-    await rejection(
+    await expectMailregError(
       writeKeyPair(await generateRegistryKey(), { ...files, passphrase: "" }),
       "KEY_PASSPHRASE",
     );
@@ -93,10 +93,10 @@ describe("loadKeyring()", () => {
     const key = await generateRegistryKey();
     await writeKeyPair(key, { ...files, passphrase: PASSPHRASE });
     const wrong = "not-the-wombat-passphrase";
-    const error = await rejection(loadKeyring({ ...files, passphrase: wrong }), "KEY_PASSPHRASE");
+    const error = await expectMailregError(loadKeyring({ ...files, passphrase: wrong }), "KEY_PASSPHRASE");
     expect(error.message).toContain(`${key.kid}.jwk`);
     expectNoSecret(error, wrong, PASSPHRASE, key.privateJwk.d ?? "d");
-    expectNoSecret(await rejection(loadKeyring(files), "KEY_PASSPHRASE"), PASSPHRASE);
+    expectNoSecret(await expectMailregError(loadKeyring(files), "KEY_PASSPHRASE"), PASSPHRASE);
   });
 
   it("in a process with only the public key file, holds no private key and cannot open anything", async () => {
@@ -108,7 +108,7 @@ describe("loadKeyring()", () => {
     expect(siteKeyring.publicKey.kid).toBe(key.kid);
     expect(siteKeyring.privateKeys.size).toBe(0);
     const jwe = await seal(testProfile(), siteKeyring.publicKey, binding);
-    await rejection(open(jwe, siteKeyring, binding), "SEAL_NO_PRIVATE_KEY");
+    await expectMailregError(open(jwe, siteKeyring, binding), "SEAL_NO_PRIVATE_KEY");
     expect(await open(jwe, admin, binding)).toEqual(testProfile());
   });
 
@@ -117,7 +117,7 @@ describe("loadKeyring()", () => {
     const garbage = join(files.privateKeyDir, "broken.jwk");
     const contents = 'secret-material-9f3a {"d":';
     await writeFile(garbage, contents);
-    const error = await rejection(loadKeyring(files), "KEY_INVALID");
+    const error = await expectMailregError(loadKeyring(files), "KEY_INVALID");
     expect(error.message).toContain(garbage);
     expectNoSecret(error, "secret-material-9f3a");
   });
@@ -127,17 +127,17 @@ describe("loadKeyring()", () => {
     await writeKeyPair(key, files);
     const stray = join(files.privateKeyDir, "other.jwk");
     await writeFile(stray, JSON.stringify(key.publicJwk));
-    expect((await rejection(loadKeyring(files), "KEY_INVALID")).message).toContain(stray);
+    expect((await expectMailregError(loadKeyring(files), "KEY_INVALID")).message).toContain(stray);
     await writeFile(stray, JSON.stringify(key.privateJwk));
-    expect((await rejection(loadKeyring(files), "KEY_INVALID")).message).toMatch(
+    expect((await expectMailregError(loadKeyring(files), "KEY_INVALID")).message).toMatch(
       /not named after its key id/,
     );
   });
 
   it("names a garbage public key file (KEY_INVALID) and a missing one (KEY_NOT_FOUND)", async () => {
-    await rejection(loadKeyring(files), "KEY_NOT_FOUND");
+    await expectMailregError(loadKeyring(files), "KEY_NOT_FOUND");
     await writeFile(files.publicKeyFile, "x-secret-public-garbage");
-    const error = await rejection(loadKeyring(files), "KEY_INVALID");
+    const error = await expectMailregError(loadKeyring(files), "KEY_INVALID");
     expect(error.message).toContain(files.publicKeyFile);
     expectNoSecret(error, "x-secret-public-garbage");
   });

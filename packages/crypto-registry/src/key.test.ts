@@ -1,5 +1,5 @@
+import { expectMailregError } from "@mailreg/core/testing";
 import { describe, expect, it } from "vitest";
-import { rejection } from "../test/assert-error.ts";
 import { generateRegistryKey, importPrivateKey, importPublicKey } from "./key.ts";
 
 /** RFC 7638 thumbprint computed by hand: SHA-256 over the required members in lexical order. */
@@ -39,26 +39,29 @@ describe("importPublicKey() and importPrivateKey()", () => {
 
   it("refuse a JWK whose kid is not its thumbprint", async () => {
     const { publicJwk } = await generateRegistryKey();
-    const error = await rejection(importPublicKey({ ...publicJwk, kid: "someone-else" }), "KEY_INVALID");
+    const error = await expectMailregError(
+      importPublicKey({ ...publicJwk, kid: "someone-else" }),
+      "KEY_INVALID",
+    );
     expect(error.message).toMatch(/thumbprint/);
   });
 
   it("refuse keys of another curve, type or algorithm", async () => {
     const { publicJwk } = await generateRegistryKey();
-    await rejection(importPublicKey({ ...publicJwk, kid: undefined, crv: "P-384" }), "KEY_INVALID");
-    await rejection(importPublicKey({ kty: "oct", k: "AAAA" }), "KEY_INVALID");
-    await rejection(importPublicKey({ ...publicJwk, alg: "RSA-OAEP-256" }), "KEY_INVALID");
-    await rejection(importPublicKey("not a key"), "KEY_INVALID");
+    await expectMailregError(importPublicKey({ ...publicJwk, kid: undefined, crv: "P-384" }), "KEY_INVALID");
+    await expectMailregError(importPublicKey({ kty: "oct", k: "AAAA" }), "KEY_INVALID");
+    await expectMailregError(importPublicKey({ ...publicJwk, alg: "RSA-OAEP-256" }), "KEY_INVALID");
+    await expectMailregError(importPublicKey("not a key"), "KEY_INVALID");
   });
 
   it("refuse a point that is not on the curve", async () => {
     const { publicJwk } = await generateRegistryKey();
     const x = `${publicJwk.x?.startsWith("A") ? "B" : "A"}${publicJwk.x?.slice(1)}`;
-    await rejection(importPublicKey({ ...publicJwk, kid: undefined, x }), "KEY_INVALID");
+    await expectMailregError(importPublicKey({ ...publicJwk, kid: undefined, x }), "KEY_INVALID");
   });
 
   it("importPrivateKey() refuses a public JWK", async () => {
     const { publicJwk } = await generateRegistryKey();
-    await rejection(importPrivateKey(publicJwk), "KEY_INVALID");
+    await expectMailregError(importPrivateKey(publicJwk), "KEY_INVALID");
   });
 });

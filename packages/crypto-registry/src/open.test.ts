@@ -1,6 +1,6 @@
+import { expectMailregError, expectNoSecret } from "@mailreg/core/testing";
 import { CompactEncrypt } from "jose";
 import { describe, expect, it } from "vitest";
-import { expectNoSecret, rejection } from "../test/assert-error.ts";
 import { inspectSealed, open } from "./open.ts";
 import { seal } from "./seal.ts";
 import { type TestKeyring, testKeyring, testProfile } from "./testing.ts";
@@ -60,7 +60,7 @@ describe("open()", () => {
     const a = await testKeyring();
     const b = await testKeyring();
     const jwe = await seal(testProfile(), a.publicKey, binding);
-    const error = await rejection(open(jwe, b, binding), "KEY_NOT_FOUND");
+    const error = await expectMailregError(open(jwe, b, binding), "KEY_NOT_FOUND");
     expect(error.details).toEqual({ kid: a.publicKey.kid });
     expectNoSecret(error, PASSWORD);
   });
@@ -68,7 +68,7 @@ describe("open()", () => {
   it("refuses in a process that holds only the public key (SEAL_NO_PRIVATE_KEY)", async () => {
     const site = await testKeyring({ publicOnly: true });
     const jwe = await seal(testProfile(), site.publicKey, binding);
-    await rejection(open(jwe, site, binding), "SEAL_NO_PRIVATE_KEY");
+    await expectMailregError(open(jwe, site, binding), "SEAL_NO_PRIVATE_KEY");
   });
 
   it("refuses a value whose header was rewritten to claim another registration", async () => {
@@ -79,7 +79,7 @@ describe("open()", () => {
       h["mailreg.rid"] = other.registrationId;
     });
     expect(inspectSealed(moved).registrationId).toBe(other.registrationId);
-    expectNoSecret(await rejection(open(moved, keyring, other), "SEAL_TAMPERED"), PASSWORD);
+    expectNoSecret(await expectMailregError(open(moved, keyring, other), "SEAL_TAMPERED"), PASSWORD);
   });
 
   it("refuses a value with any character of its protected header changed", async () => {
@@ -92,7 +92,10 @@ describe("open()", () => {
       try {
         kidChanged = inspectSealed(altered).kid !== keyring.publicKey.kid;
       } catch {}
-      await rejection(open(altered, keyring, binding), kidChanged ? "KEY_NOT_FOUND" : "SEAL_TAMPERED");
+      await expectMailregError(
+        open(altered, keyring, binding),
+        kidChanged ? "KEY_NOT_FOUND" : "SEAL_TAMPERED",
+      );
     }
   });
 
@@ -106,7 +109,7 @@ describe("open()", () => {
     const jwe = await seal(testProfile(), keyring.publicKey, binding);
     for (const index of [0, 5]) {
       expectNoSecret(
-        await rejection(open(alter(jwe, part, index), keyring, binding), "SEAL_TAMPERED"),
+        await expectMailregError(open(alter(jwe, part, index), keyring, binding), "SEAL_TAMPERED"),
         PASSWORD,
       );
     }
@@ -116,7 +119,7 @@ describe("open()", () => {
     "refuses %j, which is not a sealed profile",
     async (text) => {
       const keyring = await testKeyring();
-      await rejection(open(text, keyring, binding), "SEAL_TAMPERED");
+      await expectMailregError(open(text, keyring, binding), "SEAL_TAMPERED");
     },
   );
 
@@ -124,7 +127,7 @@ describe("open()", () => {
     const keyring = await testKeyring();
     const jwe = await seal(testProfile(), keyring.publicKey, binding);
     const other = { ...binding, registrationId: "0193a4f2-7c1e-7000-8000-000000000002" };
-    const error = await rejection(open(jwe, keyring, other), "SEAL_BINDING_MISMATCH");
+    const error = await expectMailregError(open(jwe, keyring, other), "SEAL_BINDING_MISMATCH");
     expect(error.details).toMatchObject({ field: "registrationId" });
     expectNoSecret(error, PASSWORD);
   });
@@ -132,7 +135,7 @@ describe("open()", () => {
   it("refuses a value sealed for another address (SEAL_BINDING_MISMATCH)", async () => {
     const keyring = await testKeyring();
     const jwe = await seal(testProfile(), keyring.publicKey, binding);
-    const error = await rejection(
+    const error = await expectMailregError(
       open(jwe, keyring, { ...binding, address: "bob@example.org" }),
       "SEAL_BINDING_MISMATCH",
     );
@@ -143,23 +146,26 @@ describe("open()", () => {
   it("refuses a hand-made value whose plaintext profile names another address than its header", async () => {
     const keyring = await testKeyring();
     const jwe = await craft(keyring, JSON.stringify(testProfile({ address: "bob@example.org" })));
-    await rejection(open(jwe, keyring, binding), "SEAL_BINDING_MISMATCH");
+    await expectMailregError(open(jwe, keyring, binding), "SEAL_BINDING_MISMATCH");
   });
 
   it("refuses a plaintext that is not a connection profile, without quoting it (SEAL_PROFILE_INVALID)", async () => {
     const keyring = await testKeyring();
     const notProfile = await craft(keyring, JSON.stringify({ v: 1, password: PASSWORD }));
-    const error = await rejection(open(notProfile, keyring, binding), "SEAL_PROFILE_INVALID");
+    const error = await expectMailregError(open(notProfile, keyring, binding), "SEAL_PROFILE_INVALID");
     expect(error.details?.fields).toContain("host");
     expectNoSecret(error, PASSWORD);
     const notJson = await craft(keyring, `${PASSWORD} is not JSON`);
-    expectNoSecret(await rejection(open(notJson, keyring, binding), "SEAL_PROFILE_INVALID"), PASSWORD);
+    expectNoSecret(
+      await expectMailregError(open(notJson, keyring, binding), "SEAL_PROFILE_INVALID"),
+      PASSWORD,
+    );
   });
 
   it("refuses a value of another content type", async () => {
     const keyring = await testKeyring();
     const jwe = await craft(keyring, JSON.stringify(testProfile()), { cty: "text/plain" });
-    await rejection(open(jwe, keyring, binding), "SEAL_TAMPERED");
+    await expectMailregError(open(jwe, keyring, binding), "SEAL_TAMPERED");
   });
 });
 

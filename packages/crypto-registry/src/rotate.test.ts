@@ -1,8 +1,8 @@
 import { access, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expectMailregError, expectNoSecret } from "@mailreg/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { expectNoSecret, rejection } from "../test/assert-error.ts";
 import { generateRegistryKey } from "./key.ts";
 import { type KeyFilesOptions, loadKeyring, writeKeyPair } from "./key-files.ts";
 import { inspectSealed, open } from "./open.ts";
@@ -63,7 +63,7 @@ describe("reseal()", () => {
     const moved = await reseal(jwe, old, next.publicKey, binding);
     expect(inspectSealed(moved)).toEqual({ kid: next.publicKey.kid, ...binding });
     expect(await open(moved, next, binding)).toEqual(testProfile());
-    await rejection(
+    await expectMailregError(
       reseal(jwe, old, next.publicKey, { ...binding, registrationId: "r2" }),
       "SEAL_BINDING_MISMATCH",
     );
@@ -100,7 +100,7 @@ describe("rotateKeys()", () => {
     expect(await exists(join(files.privateKeyDir, `${oldKid}.jwk`))).toBe(false);
     const [registrationId, address] = ["0193a4f2-7c1e-7000-8000-000000000000", "ann@example.org"];
     const stale = before.get(registrationId) ?? "";
-    const error = await rejection(open(stale, after, { registrationId, address }), "KEY_NOT_FOUND");
+    const error = await expectMailregError(open(stale, after, { registrationId, address }), "KEY_NOT_FOUND");
     expect(error.details).toEqual({ kid: oldKid });
   });
 
@@ -143,14 +143,14 @@ describe("rotateKeys()", () => {
     const result = await rotateKeys({ ...files, passphrase: PASSPHRASE, reseal: async () => {} });
     const text = await readFile(join(files.privateKeyDir, `${result.newKid}.jwk`), "utf8");
     expect(JSON.parse(text)).toMatchObject({ format: "mailreg-private-key", kid: result.newKid });
-    expectNoSecret(await rejection(loadKeyring(files), "KEY_PASSPHRASE"), PASSPHRASE);
+    expectNoSecret(await expectMailregError(loadKeyring(files), "KEY_PASSPHRASE"), PASSPHRASE);
   });
 
   it("refuses to rotate where the current private key is not held, changing nothing", async () => {
     const site = { publicKeyFile: files.publicKeyFile, privateKeyDir: join(dir, "none") };
     const publicBefore = await readFile(files.publicKeyFile, "utf8");
     let called = false;
-    await rejection(
+    await expectMailregError(
       rotateKeys({
         ...site,
         reseal: async () => {

@@ -1,5 +1,5 @@
+import { expectMailregError, expectNoSecret } from "@mailreg/core/testing";
 import { describe, expect, it } from "vitest";
-import { expectNoSecret, rejection } from "../test/assert-error.ts";
 import { open } from "./open.ts";
 import { seal } from "./seal.ts";
 import { testKeyring, testProfile } from "./testing.ts";
@@ -42,7 +42,10 @@ describe("seal()", () => {
 
   it("refuses an invalid profile, naming the fields but not the password", async () => {
     const keyring = await testKeyring();
-    const error = await rejection(seal(testProfile({ port: 0 }), keyring.publicKey, binding), "VALIDATION");
+    const error = await expectMailregError(
+      seal(testProfile({ port: 0 }), keyring.publicKey, binding),
+      "VALIDATION",
+    );
     expect(error.details).toEqual({ fields: ["port"] });
     expectNoSecret(error, PASSWORD);
   });
@@ -50,13 +53,16 @@ describe("seal()", () => {
   it("refuses a profile for another address than the registration's", async () => {
     const keyring = await testKeyring();
     const profile = testProfile({ address: "bob@example.org" });
-    const error = await rejection(seal(profile, keyring.publicKey, binding), "SEAL_BINDING_MISMATCH");
+    const error = await expectMailregError(
+      seal(profile, keyring.publicKey, binding),
+      "SEAL_BINDING_MISMATCH",
+    );
     expectNoSecret(error, PASSWORD);
   });
 
   it("refuses an empty registration id", async () => {
     const keyring = await testKeyring();
-    const error = await rejection(
+    const error = await expectMailregError(
       seal(testProfile(), keyring.publicKey, { ...binding, registrationId: "" }),
       "VALIDATION",
     );

@@ -8,7 +8,7 @@ import { type ConnectionProfile, newId, type Protocol, type Security } from "@ma
 import { seal } from "@mailreg/crypto-registry";
 import { type TestKeyring, testKeyring } from "@mailreg/crypto-registry/testing";
 import { attachDovecot, type DovecotInfo, type SeedTarget } from "@mailreg/mailservers";
-import { type Mailbox, type Store, schema, upsertInstances } from "@mailreg/store";
+import { type Mailbox, openStore, type Store, schema, upsertInstances } from "@mailreg/store";
 import { openMemoryStore } from "@mailreg/store/testing";
 import { eq } from "drizzle-orm";
 import type { ConnectOptions } from "./connect-options.ts";
@@ -53,13 +53,16 @@ export function trustTest(info: DovecotInfo): ConnectOptions {
   return { tls: { ca: info.caPem, servername: info.servername }, timeoutMs: 5_000 };
 }
 
-/** A store in memory with one instance, and a way to add mailboxes whose profiles are really sealed. */
-export async function testWorld(): Promise<{
+/**
+ * A store (in memory, or at `url`) with one instance, and a way to add mailboxes whose profiles are
+ * really sealed.
+ */
+export async function testWorld(url?: string): Promise<{
   store: Store;
   keyring: TestKeyring;
   addMailbox(profile: ConnectionProfile, options?: { deleteAfterFetch?: boolean }): Promise<Mailbox>;
 }> {
-  const store = await openMemoryStore();
+  const store = url === undefined ? await openMemoryStore() : await openStore({ url });
   const keyring = await testKeyring();
   await upsertInstances(store, [{ id: "test", label: "Test" }]);
   return {

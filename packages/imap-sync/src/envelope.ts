@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { envelopeParser } from "./_envelope-parser.ts";
 
 /** One address of an address header. */
 export interface EnvelopeAddress {
@@ -29,7 +28,7 @@ export interface Envelope {
   bcc: EnvelopeAddress[];
 }
 
-const _parser = envelopeParser();
+const _MAX_HEADER = 256 * 1024;
 
 /**
  * The header block of a raw message (up to the first empty line, at most 256 KiB), as text.
@@ -38,7 +37,20 @@ const _parser = envelopeParser();
  * @returns the header text (latin1 bytes above 0x7f are read as UTF-8 where valid)
  */
 export function headerBlock(raw: Uint8Array): string {
-  return _parser.headerBlock(raw);
+  const limit = Math.min(raw.length, _MAX_HEADER);
+  let end = limit;
+  // from line end to line end (a native scan): the block ends at the first empty line
+  for (let nl = raw.indexOf(10); nl !== -1 && nl < limit; nl = raw.indexOf(10, nl + 1)) {
+    if (raw[nl + 1] === 10) {
+      end = nl;
+      break;
+    }
+    if (raw[nl + 1] === 13 && raw[nl + 2] === 10) {
+      end = nl > 0 && raw[nl - 1] === 13 ? nl - 1 : nl;
+      break;
+    }
+  }
+  return _decoder("utf-8").decode(raw.subarray(0, end));
 }
 
 /**
@@ -55,8 +67,62 @@ export function headerBlock(raw: Uint8Array): string {
  * ```
  */
 export function parseEnvelope(raw: Uint8Array): Envelope {
-  return _parser.parseEnvelope(raw);
+  const env: Envelope = { from: [], sender: [], replyTo: [], to: [], cc: [], bcc: [] };
+  let date: string | undefined;
+  let subject: string | undefined;
+  let messageId: string | undefined;
+  let inReplyTo: string | undefined;
+  _eachHeader(headerBlock(raw), _WANTED, (name, value) => {
+    switch (name) {
+      case "date":
+        date ??= value;
+        break;
+      case "subject":
+        subject ??= value;
+        break;
+      case "message-id":
+        messageId ??= value;
+        break;
+      case "in-reply-to":
+        inReplyTo ??= value;
+        break;
+      default:
+        env[_ADDRESS_FIELDS[name]!].push(...parseAddressList(value));
+    }
+  });
+  if (date !== undefined) {
+    const parsed = Date.parse(date.endsWith(")") ? date.replace(/\s*\([^)]*\)\s*$/, "") : date);
+    if (!Number.isNaN(parsed)) env.date = new Date(parsed).toISOString();
+  }
+  if (subject !== undefined) env.subject = decodeWords(subject);
+  const id = _msgId(messageId);
+  if (id !== undefined) env.messageId = id;
+  const replyId = _msgId(inReplyTo);
+  if (replyId !== undefined) env.inReplyTo = replyId;
+  return env;
 }
+
+const _ADDRESS_FIELDS: Readonly<Record<string, "from" | "sender" | "replyTo" | "to" | "cc" | "bcc">> = {
+  from: "from",
+  sender: "sender",
+  "reply-to": "replyTo",
+  to: "to",
+  cc: "cc",
+  bcc: "bcc",
+};
+
+const _WANTED: ReadonlySet<string> = new Set([
+  "date",
+  "subject",
+  "message-id",
+  "in-reply-to",
+  "from",
+  "sender",
+  "reply-to",
+  "to",
+  "cc",
+  "bcc",
+]);
 
 /**
  * Unfolds a header block into lower-case names and their values, in order.
@@ -66,7 +132,61 @@ export function parseEnvelope(raw: Uint8Array): Envelope {
  * @returns name → values
  */
 export function parseHeaders(block: string, only?: ReadonlySet<string>): Map<string, string[]> {
-  return _parser.parseHeaders(block, only);
+  const out = new Map<string, string[]>();
+  _eachHeader(block, only, (name, value) => {
+    const list = out.get(name);
+    if (list === undefined) out.set(name, [value]);
+    else list.push(value);
+  });
+  return out;
+}
+
+/** Lower-case first letters of the names in `only` (a header whose name starts otherwise is skipped unread). */
+const _initials = new WeakMap<ReadonlySet<string>, Set<number>>();
+
+/**
+ * Calls `fn` with each header's lower-case name and unfolded, trimmed value, in order; with `only`,
+ * just for those names. One pass over the block: this runs for every collected message.
+ */
+function _eachHeader(
+  block: string,
+  only: ReadonlySet<string> | undefined,
+  fn: (name: string, value: string) => void,
+): void {
+  let initials: Set<number> | undefined;
+  if (only !== undefined) {
+    initials = _initials.get(only);
+    if (initials === undefined) {
+      initials = new Set([...only].map((name) => name.charCodeAt(0)));
+      _initials.set(only, initials);
+    }
+  }
+  const length = block.length;
+  let start = 0;
+  while (start < length) {
+    let end = block.indexOf("\n", start);
+    if (end === -1) end = length;
+    // a line starting with a space or tab continues the header before it
+    let stop = end;
+    while (stop + 1 < length && (block.charCodeAt(stop + 1) === 32 || block.charCodeAt(stop + 1) === 9)) {
+      stop = block.indexOf("\n", stop + 1);
+      if (stop === -1) stop = length;
+    }
+    const next = stop + 1;
+    if (initials !== undefined && !initials.has(block.charCodeAt(start) | 0x20)) {
+      start = next;
+      continue;
+    }
+    const colon = block.indexOf(":", start);
+    if (colon > start && colon < end) {
+      const name = block.slice(start, colon).trim().toLowerCase();
+      if (only === undefined || only.has(name)) {
+        const value = block.slice(colon + 1, stop);
+        fn(name, (stop > end ? value.replace(/\r?\n[ \t]+/g, " ") : value).trim());
+      }
+    }
+    start = next;
+  }
 }
 
 /**
@@ -77,7 +197,23 @@ export function parseHeaders(block: string, only?: ReadonlySet<string>): Map<str
  * @returns the decoded text
  */
 export function decodeWords(value: string): string {
-  return _parser.decodeWords(value);
+  const first = value.indexOf("=?");
+  if (first === -1) return value;
+  const joined =
+    value.indexOf("=?", first + 2) === -1
+      ? value
+      : value.replace(/(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)\s+(?==\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)/g, "$1");
+  return joined.replace(
+    /=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g,
+    (word, charset: string, encoding: string, text: string) => {
+      try {
+        const bytes = encoding.toUpperCase() === "B" ? _base64(text) : _quoted(text);
+        return _decoder(charset.split("*")[0]!.toLowerCase()).decode(bytes);
+      } catch {
+        return word;
+      }
+    },
+  );
 }
 
 /**
@@ -87,5 +223,96 @@ export function decodeWords(value: string): string {
  * @returns the addresses
  */
 export function parseAddressList(value: string): EnvelopeAddress[] {
-  return _parser.parseAddressList(value);
+  const out: EnvelopeAddress[] = [];
+  // a group ("Team: a@b, c@d;") lists its members; its name is not an address
+  const group = value.includes(":") ? /^[^"<@,:]*:/.exec(value) : null;
+  const list = group === null ? value : value.slice(group[0].length).replace(/;\s*$/, "");
+  for (const part of _splitTopLevel(list)) {
+    const item = part.trim();
+    if (item === "") continue;
+    const angle = /^(.*?)<([^>]*)>\s*(?:\(.*\))?$/.exec(item);
+    if (angle !== null) {
+      const name = decodeWords(_unquote(angle[1]!.trim()));
+      const address = angle[2]!.trim();
+      out.push(name === "" ? { address } : { name, address });
+    } else {
+      const comment = /^(\S+@\S+)\s*\((.*)\)$/.exec(item);
+      if (comment !== null) out.push({ name: decodeWords(comment[2]!), address: comment[1]! });
+      else out.push({ address: item });
+    }
+  }
+  return out;
+}
+
+const _decoders = new Map<string, TextDecoder>();
+
+/** A decoder per charset, made once (making one costs more than decoding a header). */
+function _decoder(charset: string): TextDecoder {
+  let decoder = _decoders.get(charset);
+  if (decoder === undefined) {
+    decoder = new TextDecoder(charset);
+    _decoders.set(charset, decoder);
+  }
+  return decoder;
+}
+
+function _msgId(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const match = /<([^>]+)>/.exec(value);
+  const id = (match?.[1] ?? value).trim();
+  return id === "" ? undefined : id;
+}
+
+function _splitTopLevel(value: string): string[] {
+  if (!value.includes(",")) return [value];
+  const parts: string[] = [];
+  let depthAngle = 0;
+  let depthParen = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === "\\" && quoted) {
+      i++;
+    } else if (c === '"') {
+      quoted = !quoted;
+    } else if (!quoted) {
+      if (c === "<") depthAngle++;
+      else if (c === ">") depthAngle = Math.max(0, depthAngle - 1);
+      else if (c === "(") depthParen++;
+      else if (c === ")") depthParen = Math.max(0, depthParen - 1);
+      else if (c === "," && depthAngle === 0 && depthParen === 0) {
+        parts.push(value.slice(start, i));
+        start = i + 1;
+      }
+    }
+  }
+  parts.push(value.slice(start));
+  return parts;
+}
+
+function _unquote(value: string): string {
+  return value.startsWith('"') && value.endsWith('"') && value.length >= 2
+    ? value.slice(1, -1).replace(/\\(.)/g, "$1")
+    : value;
+}
+
+function _base64(text: string): Uint8Array {
+  const bin = atob(text.replace(/[^A-Za-z0-9+/]/g, ""));
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function _quoted(text: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "_") out.push(0x20);
+    else if (c === "=" && /^[0-9A-Fa-f]{2}$/.test(text.slice(i + 1, i + 3))) {
+      out.push(Number.parseInt(text.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else out.push(c.charCodeAt(0) & 0xff);
+  }
+  return Uint8Array.from(out);
 }

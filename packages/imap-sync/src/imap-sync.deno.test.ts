@@ -1,9 +1,16 @@
-// Deno smoke tests: parsing, folder policy, hashing, the store sink and the IMAP/POP3 clients'
-// error paths run under Deno as they are.
+// Deno smoke tests: parsing, folder policy, hashing, the store sink, the store's writer thread and
+// the IMAP/POP3 clients' error paths run under Deno as they are.
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { newId } from "@mailreg/core";
-import { schema, upsertInstances } from "@mailreg/store";
+import {
+  countMessages,
+  openChunkWriter,
+  openStore,
+  type Store,
+  schema,
+  upsertInstances,
+} from "@mailreg/store";
 import { openMemoryStore } from "@mailreg/store/testing";
 import { contentHash, createStoreSink, parseEnvelope, selectFolders, verifyLogin } from "./mod.ts";
 
@@ -30,32 +37,66 @@ Deno.test("parseEnvelope(), selectFolders() and contentHash() under Deno", () =>
   );
 });
 
+/** A mailbox row in `store`, for messages to belong to. */
+async function addMailbox(store: Store): Promise<string> {
+  await upsertInstances(store, [{ id: "i", label: "I" }]);
+  const mailboxId = newId();
+  const now = new Date().toISOString();
+  await store.db
+    .insert(schema.mailboxes)
+    .values({
+      id: mailboxId,
+      instanceId: "i",
+      address: "a@example.org",
+      protocol: "imap",
+      host: "h",
+      port: 993,
+      security: "tls",
+      login: "a",
+      authMethod: "password",
+      keyId: "k",
+      sealed: "s",
+      registrationId: newId(),
+      createdAt: now,
+      updatedAt: now,
+      credentialsUpdatedAt: now,
+    })
+    .run();
+  return mailboxId;
+}
+
+Deno.test("the store's writer thread commits chunks under Deno", async () => {
+  const dir = await Deno.makeTempDir();
+  const store = await openStore({ url: `file:${dir}/store.db` });
+  try {
+    const mailboxId = await addMailbox(store);
+    const writer = openChunkWriter(store);
+    const row = (uid: number) => ({
+      id: newId(),
+      mailboxId,
+      folder: "INBOX",
+      uidvalidity: 1,
+      uid,
+      contentHash: contentHash(raw),
+      size: raw.length,
+      flags: [],
+      raw,
+      storedAt: new Date().toISOString(),
+    });
+    await Promise.all([writer.commit({ inserts: [row(1)] }), writer.commit({ inserts: [row(2)] })]);
+    assert.equal(await writer.threaded, true);
+    await writer.close();
+    assert.equal(await countMessages(store, mailboxId), 2);
+  } finally {
+    store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("the store sink stores a message once under Deno", async () => {
   const store = await openMemoryStore();
   try {
-    await upsertInstances(store, [{ id: "i", label: "I" }]);
-    const mailboxId = newId();
-    const now = new Date().toISOString();
-    await store.db
-      .insert(schema.mailboxes)
-      .values({
-        id: mailboxId,
-        instanceId: "i",
-        address: "a@example.org",
-        protocol: "imap",
-        host: "h",
-        port: 993,
-        security: "tls",
-        login: "a",
-        authMethod: "password",
-        keyId: "k",
-        sealed: "s",
-        registrationId: newId(),
-        createdAt: now,
-        updatedAt: now,
-        credentialsUpdatedAt: now,
-      })
-      .run();
+    const mailboxId = await addMailbox(store);
     const sink = createStoreSink(store);
     const key = { mailboxId, folder: "INBOX", uidValidity: 1, uid: 1 };
     const message = {

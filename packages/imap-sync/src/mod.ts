@@ -29,5 +29,6 @@ export type * from "./source.ts";
 export * from "./sources.ts";
 export * from "./store-sink.ts";
 export * from "./sync-mailbox.ts";
+export * from "./template-tls.ts";
 export * from "./verify-login.ts";
 export * from "./webhook-sink.ts";

@@ -33,10 +33,6 @@ import type { SavedFolderState } from "./source.ts";
 export interface PreparedMessage extends SinkMessage {
   key: MessageKey;
   contentHash: string;
-  /** The envelope as JSON text when it is at hand already (the store keeps it as is). */
-  envelopeJson?: string;
-  /** The envelope's Message-ID, with `envelopeJson` (so storing need not parse the JSON). */
-  messageId?: string;
 }
 
 /** What committing a chunk will do. */
@@ -285,7 +281,7 @@ async function _planMessages(
       (c) =>
         !used.has(c.id) &&
         c.contentHash === message.contentHash &&
-        (c.messageId ?? undefined) === _messageId(message),
+        (c.messageId ?? undefined) === message.envelope.messageId,
     );
     if (match === undefined) {
       plan.inserts.push(message);
@@ -325,20 +321,15 @@ function _row(m: PreparedMessage, storedAt: string): NewMessageRow & { id: strin
     uidvalidity: "uid" in k ? k.uidValidity : null,
     uid: "uid" in k ? k.uid : null,
     uidl: "uidl" in k ? k.uidl : null,
-    messageId: _messageId(m) ?? null,
+    messageId: m.envelope.messageId ?? null,
     contentHash: m.contentHash,
     size: m.size,
     internalDate: m.internalDate?.toISOString() ?? null,
     flags: m.flags,
-    envelope: m.envelopeJson ?? { ...m.envelope },
+    envelope: { ...m.envelope },
     raw: m.raw,
     storedAt,
   };
-}
-
-/** The Message-ID, without parsing the envelope's JSON when it came as JSON. */
-function _messageId(m: PreparedMessage): string | undefined {
-  return m.envelopeJson === undefined ? m.envelope.messageId : m.messageId;
 }
 
 function _sameFlags(a: readonly string[], b: readonly string[]): boolean {

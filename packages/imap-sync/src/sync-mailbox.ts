@@ -10,6 +10,11 @@
  * that covers them. An interrupted run resumes after the last committed chunk; a sink may see the
  * last chunk twice (at-least-once), the store never.
  *
+ * A chunk is committed while the next one is fetched: for a folder of more than one chunk in a
+ * `file:` database, on the store's writer thread (`openChunkWriter`), so SQLite writes while this
+ * thread reads the connection. Chunks still commit one after the other, in order, and deleting on
+ * the server waits for the last one.
+ *
  * @module
  */
 import {
@@ -29,9 +34,8 @@ import {
   startSyncRun,
 } from "@mailreg/store";
 import type { ConnectOptions } from "./connect-options.ts";
-import { type PreparedParts, type Preparer, prepareHere, startPrepareThread } from "./_prepare-thread.ts";
-import { readAll } from "./content-hash.ts";
-import type { Envelope } from "./envelope.ts";
+import { contentHash, readAll } from "./content-hash.ts";
+import { parseEnvelope } from "./envelope.ts";
 import {
   applySpecialUseOverrides,
   type FolderPolicyInput,
@@ -184,7 +188,6 @@ export async function syncMailbox(mailbox: Mailbox, options: SyncMailboxOptions)
   } catch (error) {
     fail(error);
   }
-  (globalThis as any).__mark?.("run done"); // TEMP-DEBUG
   summary.aborted = options.signal?.aborted === true;
   summary.durationMs = Math.round(performance.now() - started);
   await finishSyncRun(options.store, runId, {
@@ -203,9 +206,6 @@ interface _Context {
   options: SyncMailboxOptions;
   source: Source;
   storeSink: StoreSink;
-  /** Hashes messages and parses their envelopes: here, or on a thread for bulk runs. */
-  preparer: Preparer;
-  threads: boolean;
   summary: SyncSummary;
   deleteAfterFetch: boolean;
   trash: string | undefined;
@@ -227,11 +227,8 @@ async function _run(
   if (profile.auth.method === "oauth2" && options.accessToken !== undefined) {
     connect.accessToken = await options.accessToken(profile);
   }
-  (globalThis as any).__mark?.("opened"); // TEMP-DEBUG
   const source = await factory(profile, connect);
-  (globalThis as any).__mark?.("connected"); // TEMP-DEBUG
   let storeSink: StoreSink | undefined;
-  let context: _Context | undefined;
   try {
     const policy = options.folderPolicy ?? (await _instancePolicy(options.store, mailbox.instanceId));
     const folders = applySpecialUseOverrides(await source.listFolders(), options.specialUse ?? {});
@@ -255,13 +252,11 @@ async function _run(
     if (trash !== undefined) chosen = chosen.filter((f) => f.path !== trash);
     const states = new Map((await listFolderStates(options.store, mailbox.id)).map((s) => [s.folder, s]));
     storeSink = createStoreSink(options.store);
-    context = {
+    const context: _Context = {
       mailbox,
       options,
       source,
       storeSink,
-      preparer: prepareHere(),
-      threads: false,
       summary,
       deleteAfterFetch: deleteAfterFetch && (options.deleteMode !== "trash" || trash !== undefined),
       trash,
@@ -283,8 +278,6 @@ async function _run(
     }
   } finally {
     await storeSink?.close().catch(fail);
-    await context?.preparer.close();
-    (globalThis as any).__mark?.("writer closed"); // TEMP-DEBUG
     try {
       await source.close();
     } catch (error) {
@@ -337,29 +330,27 @@ async function _syncFolder(
       totalBytes: summary.bytes,
     });
 
-  /** Prepares, plans, hands to the other sinks and commits one chunk; see {@link flush}. */
-  const store = async (chunk: {
+  /** Plans, hands to the other sinks and commits one chunk; see {@link flush}. */
+  const storeChunk = async (chunk: {
     messages: _Fetched[];
-    parts: Promise<PreparedParts[]>;
     flags: { key: MessageKey; flags: string[] }[];
     vanished: MessageKey[];
     state: SavedFolderState | undefined;
   }) => {
-    const _d = ((globalThis as any).__stage ??= { prep: 0, plan: 0, commit: 0, n: 0 }); let _t = performance.now(); // TEMP-DEBUG
-    const parts = await chunk.parts;
-    _d.prep += performance.now() - _t; _t = performance.now(); // TEMP-DEBUG
-    const messages = chunk.messages.map((m, i) => _prepared(m, parts[i]!, folder.delimiter));
+    // hashing and parsing a whole chunk at once, not between reads of the connection
+    const messages = chunk.messages.map((m) => _prepared(m, folder.delimiter));
     const plan = await storeSink.plan(messages, chunk.flags);
-    _d.plan += performance.now() - _t; _t = performance.now(); // TEMP-DEBUG
     const deadLetters: (DeadLetter & { mailboxId: string; messageRowId?: string })[] = [];
     for (const message of plan.inserts) {
       for (const sink of sinks) {
         const dead = await _deliver(sink, message);
-        if (dead !== undefined) deadLetters.push({ ...dead, mailboxId: mailbox.id, messageRowId: message.id });
+        if (dead !== undefined)
+          deadLetters.push({ ...dead, mailboxId: mailbox.id, messageRowId: message.id });
       }
     }
     for (const sink of sinks) {
-      for (const update of plan.flagUpdates) await sink.flagsChanged?.(update.key, update.flags).catch(() => {});
+      for (const update of plan.flagUpdates)
+        await sink.flagsChanged?.(update.key, update.flags).catch(() => {});
       if (chunk.vanished.length > 0) await sink.vanished?.(chunk.vanished).catch(() => {});
     }
     const state = chunk.state;
@@ -377,7 +368,6 @@ async function _syncFolder(
             },
           }),
     });
-    _d.commit += performance.now() - _t; _d.n++; // TEMP-DEBUG
     for (const m of chunk.messages) stored.push(m.sourceKey);
     let bytes = 0;
     for (const m of plan.inserts) bytes += m.size;
@@ -396,32 +386,24 @@ async function _syncFolder(
   };
 
   /**
-   * Hands the chunk gathered so far to {@link store} without waiting for it, so the next chunk is
-   * fetched meanwhile (its hashing and envelope parsing start at once, on the prepare thread). The
-   * chunk before is awaited first: chunks commit in order, a plan (which messages are new, which
-   * are found again after a UIDVALIDITY change) sees every earlier chunk stored, and no more than
-   * two chunks are held in memory.
+   * Hands the chunk gathered so far to {@link storeChunk} without waiting for its commit, so the
+   * next chunk is fetched meanwhile (for a bulk of chunks the commit runs on the store's writer
+   * thread). The chunk before is awaited first: chunks commit in order, a plan (which messages are
+   * new, which are found again after a UIDVALIDITY change) sees every earlier chunk stored, and no
+   * more than two chunks are held in memory.
    */
   const flush = async () => {
-    const _w0 = performance.now(); // TEMP-DEBUG
     await previous;
-    (globalThis as any).__waitMs = ((globalThis as any).__waitMs ?? 0) + performance.now() - _w0; // TEMP-DEBUG
     if (failed !== undefined) return;
     const stateMoved = checkpoint !== undefined && !_sameState(checkpoint, issued);
     if (pending.length === 0 && flags.length === 0 && vanished.length === 0 && !stateMoved) return;
-    const chunk = {
-      messages: pending,
-      parts: context.preparer.prepare(pending.map((m) => m.raw)),
-      flags,
-      vanished,
-      state: checkpoint,
-    };
+    const chunk = { messages: pending, flags, vanished, state: checkpoint };
     issued = checkpoint ?? issued;
     pending = [];
     pendingBytes = 0;
     flags = [];
     vanished = [];
-    previous = store(chunk).catch((error: unknown) => {
+    previous = storeChunk(chunk).catch((error: unknown) => {
       failed = { error };
     });
   };
@@ -435,11 +417,10 @@ async function _syncFolder(
     for await (const event of events) {
       switch (event.type) {
         case "status":
-          (globalThis as any).__mark?.("status"); // TEMP-DEBUG
           expected = event.expected;
           out.uidValidityChanged = saved !== undefined && saved.uidValidity !== event.status.uidValidity;
-          // more than one chunk: hash, parse and commit on threads while the reading goes on
-          if (expected > chunkMessages) _useThreads(context);
+          // more than one chunk: commit on the store's writer thread while the reading goes on
+          if (expected > chunkMessages) storeSink.useWriterThread();
           progress();
           break;
         case "message": {
@@ -450,6 +431,7 @@ async function _syncFolder(
             key: keyOf(m.key),
             sourceKey: m.key,
             raw,
+            size: m.size > 0 ? m.size : raw.length,
             flags: m.flags,
             ...(m.internalDate === undefined ? {} : { internalDate: m.internalDate }),
           });
@@ -478,13 +460,11 @@ async function _syncFolder(
       }
       if (failed !== undefined || options.signal?.aborted === true) break;
     }
-    (globalThis as any).__mark?.("fetched"); // TEMP-DEBUG
     await flush();
   } catch (error) {
     out.error = _errorInfo(error);
   } finally {
     await previous;
-    (globalThis as any).__mark?.("committed"); // TEMP-DEBUG
   }
   if (failed !== undefined) out.error ??= _errorInfo(failed.error);
 
@@ -510,37 +490,24 @@ interface _Fetched {
   key: MessageKey;
   sourceKey: SourceKey;
   raw: Uint8Array;
+  size: number;
   flags: string[];
   internalDate?: Date;
 }
 
-/** A fetched message with its prepared parts; the envelope is parsed from its JSON only if read. */
-function _prepared(m: _Fetched, parts: PreparedParts, delimiter: string | null): PreparedMessage {
-  let envelope: Envelope | undefined;
+/** A fetched message with its content hash and envelope. */
+function _prepared(m: _Fetched, delimiter: string | null): PreparedMessage {
   return {
     id: m.id,
     key: m.key,
     raw: m.raw,
-    size: m.raw.length,
+    size: m.size,
     flags: m.flags,
     ...(m.internalDate === undefined ? {} : { internalDate: m.internalDate }),
+    envelope: parseEnvelope(m.raw),
     delimiter,
-    contentHash: parts.contentHash,
-    envelopeJson: parts.envelopeJson,
-    ...(parts.messageId === undefined ? {} : { messageId: parts.messageId }),
-    get envelope(): Envelope {
-      envelope ??= JSON.parse(parts.envelopeJson) as Envelope;
-      return envelope;
-    },
+    contentHash: contentHash(m.raw),
   };
-}
-
-/** From now on, prepare and commit chunks on threads of their own (for runs of more than one chunk). */
-function _useThreads(context: _Context): void {
-  if (context.threads) return;
-  context.threads = true;
-  context.preparer = startPrepareThread();
-  context.storeSink.useWriterThread();
 }
 
 /** Delivers one new message to a sink; a throw or a give-up becomes a dead letter. */

@@ -1,8 +1,8 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { expectMailregError } from "@mailreg/core/testing";
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, SignJWT, UnsecuredJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { rejection } from "../test/assert-error.ts";
 import { makeSigner, type Signer } from "../test/signer.ts";
 import { verifyIdToken } from "./id-token.ts";
 
@@ -36,7 +36,7 @@ describe("verifyIdToken()", () => {
       [{ iss: "https://id.example.org.evil" }, "iss"],
     ];
     for (const [change, claim] of cases) {
-      const error = await rejection(
+      const error = await expectMailregError(
         verifyIdToken(await signer.sign({ ...base, ...change }), options),
         "OAUTH_ID_TOKEN_INVALID",
       );
@@ -48,7 +48,7 @@ describe("verifyIdToken()", () => {
     const token = await signer.sign(base);
     const inOneHour = Date.now() + 3600_000;
     await expect(verifyIdToken(token, { ...options, now: () => inOneHour + 30_000 })).resolves.toBeDefined();
-    const error = await rejection(
+    const error = await expectMailregError(
       verifyIdToken(token, { ...options, now: () => inOneHour + 61_000 }),
       "OAUTH_ID_TOKEN_INVALID",
     );
@@ -57,13 +57,13 @@ describe("verifyIdToken()", () => {
 
   it("refuses unsigned and HMAC-signed tokens", async () => {
     const unsigned = new UnsecuredJWT({ ...base }).setIssuedAt().setExpirationTime("1h").encode();
-    await rejection(verifyIdToken(unsigned, options), "OAUTH_ID_TOKEN_INVALID");
+    await expectMailregError(verifyIdToken(unsigned, options), "OAUTH_ID_TOKEN_INVALID");
     const hmac = await new SignJWT({ ...base })
       .setProtectedHeader({ alg: "HS256", kid: "test-key" })
       .setIssuedAt()
       .setExpirationTime("1h")
       .sign(new TextEncoder().encode("a shared secret anyone could guess"));
-    await rejection(verifyIdToken(hmac, options), "OAUTH_ID_TOKEN_INVALID");
+    await expectMailregError(verifyIdToken(hmac, options), "OAUTH_ID_TOKEN_INVALID");
   });
 
   it("fills {tenantid} from the token's tid, which must be a GUID", async () => {
@@ -72,9 +72,9 @@ describe("verifyIdToken()", () => {
     const ok = await signer.sign({ ...base, iss: `https://login.example/${tid}/v2.0`, tid });
     expect((await verifyIdToken(ok, template)).tenantId).toBe(tid);
     const notGuid = await signer.sign({ ...base, iss: "https://login.example/evil/v2.0", tid: "evil" });
-    await rejection(verifyIdToken(notGuid, template), "OAUTH_ID_TOKEN_INVALID");
+    await expectMailregError(verifyIdToken(notGuid, template), "OAUTH_ID_TOKEN_INVALID");
     const noTid = await signer.sign({ ...base, iss: "https://login.example/{tenantid}/v2.0" });
-    await rejection(verifyIdToken(noTid, template), "OAUTH_ID_TOKEN_INVALID");
+    await expectMailregError(verifyIdToken(noTid, template), "OAUTH_ID_TOKEN_INVALID");
   });
 
   it("reports keys that cannot be fetched as the server's fault, not the token's", async () => {
@@ -84,11 +84,14 @@ describe("verifyIdToken()", () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
     const unreachable = createRemoteJWKSet(new URL(`http://127.0.0.1:${port}/jwks`));
-    await rejection(verifyIdToken(token, { ...options, keys: unreachable }), "OAUTH_UNREACHABLE");
+    await expectMailregError(verifyIdToken(token, { ...options, keys: unreachable }), "OAUTH_UNREACHABLE");
 
     const failing = createRemoteJWKSet(new URL("https://id.example.org/jwks"), {
       [customFetch]: async () => new Response("oops", { status: 500 }),
     });
-    await rejection(verifyIdToken(token, { ...options, keys: failing }), "OAUTH_UNEXPECTED_RESPONSE");
+    await expectMailregError(
+      verifyIdToken(token, { ...options, keys: failing }),
+      "OAUTH_UNEXPECTED_RESPONSE",
+    );
   });
 });

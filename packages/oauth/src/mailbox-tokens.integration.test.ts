@@ -1,8 +1,8 @@
 // mailboxAccessToken() against a real OpenID provider (oauth2-mock-server): the profile picks the
 // provider, the token manager caches, a rotated refresh token is saved before the token is used.
 import type { ConnectionProfile } from "@mailreg/core";
+import { expectMailregError, expectNoSecret } from "@mailreg/core/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { expectNoSecret, rejection } from "../test/assert-error.ts";
 import { type MockIssuer, startMockIssuer } from "../test/mock-issuer.ts";
 import { mailboxAccessToken } from "./mailbox-tokens.ts";
 import { createOAuthProviders } from "./registry.ts";
@@ -71,12 +71,12 @@ describe("mailboxAccessToken()", () => {
       mailboxKey: "m",
       saveRefreshToken: () => {},
     };
-    const password = await rejection(
+    const password = await expectMailregError(
       mailboxAccessToken({ ...common, profile: profile({ method: "password", password: "pw-9f2c" }) }),
       "VALIDATION",
     );
     expectNoSecret(password, "pw-9f2c");
-    const gone = await rejection(
+    const gone = await expectMailregError(
       mailboxAccessToken({
         ...common,
         profile: profile({ method: "oauth2", provider: "google", refreshToken: "rt-0b7e" }),
@@ -93,7 +93,7 @@ describe("mailboxAccessToken()", () => {
       response.statusCode = 400;
       response.body = { error: "invalid_grant", error_description: "Token has been revoked." };
     });
-    const error = await rejection(
+    const error = await expectMailregError(
       mailboxAccessToken({
         profile: profile({ method: "oauth2", provider: "corp", refreshToken: "rt-revoked-41" }),
         providers,

@@ -1,7 +1,8 @@
 // How answers of a token endpoint become errors (through the Google provider, whose endpoint is
 // out of reach here, so the answers are prepared).
+
+import { expectMailregError, expectNoSecret } from "@mailreg/core/testing";
 import { describe, expect, it } from "vitest";
-import { expectNoSecret, rejection } from "../test/assert-error.ts";
 import { recordingFetch } from "../test/recording-fetch.ts";
 import { google } from "./providers/google.ts";
 
@@ -28,7 +29,7 @@ function watched(status: number, contentType: string, text: string) {
 describe("token endpoint answers", () => {
   it("an unexpected status with an HTML page is reported with its status, and the body is cancelled", async () => {
     const { response, state } = watched(502, "text/html", "<html>Bad gateway</html>");
-    const error = await rejection(
+    const error = await expectMailregError(
       google(settings, { fetch: recordingFetch(response).fetch }).refreshAccessToken("rt"),
       "OAUTH_UNEXPECTED_RESPONSE",
     );
@@ -38,7 +39,7 @@ describe("token endpoint answers", () => {
 
   it("a 200 that is not JSON (a captive portal, a proxy page) is refused and its body cancelled", async () => {
     const { response, state } = watched(200, "text/html; charset=utf-8", "<html>Sign in to the Wi-Fi</html>");
-    await rejection(
+    await expectMailregError(
       google(settings, { fetch: recordingFetch(response).fetch }).refreshAccessToken("rt"),
       "OAUTH_UNEXPECTED_RESPONSE",
     );
@@ -50,7 +51,7 @@ describe("token endpoint answers", () => {
       { error: "invalid_client", error_description: "The OAuth client was not found." },
       { status: 401 },
     );
-    const error = await rejection(
+    const error = await expectMailregError(
       google(settings, { fetch: recordingFetch(answer).fetch }).refreshAccessToken("rt-1"),
       "OAUTH_REQUEST",
     );
@@ -67,7 +68,7 @@ describe("token endpoint answers", () => {
     const answer = new Response('{"access_token":"ya29.leaked-token","expires_in":', {
       headers: { "content-type": "application/json" },
     });
-    const error = await rejection(
+    const error = await expectMailregError(
       google(settings, { fetch: recordingFetch(answer).fetch }).refreshAccessToken("rt"),
       "OAUTH_UNEXPECTED_RESPONSE",
     );
@@ -76,7 +77,7 @@ describe("token endpoint answers", () => {
 
   it("a token answer without an access token names the missing field only", async () => {
     const answer = Response.json({ token_type: "Bearer", refresh_token: "1//lonely-refresh-token" });
-    const error = await rejection(
+    const error = await expectMailregError(
       google(settings, { fetch: recordingFetch(answer).fetch }).refreshAccessToken("rt"),
       "OAUTH_UNEXPECTED_RESPONSE",
     );
@@ -88,7 +89,7 @@ describe("token endpoint answers", () => {
     const recorder = recordingFetch(
       new Response(null, { status: 302, headers: { location: "https://evil.example/" } }),
     );
-    const error = await rejection(
+    const error = await expectMailregError(
       google(settings, { fetch: recorder.fetch }).refreshAccessToken("rt"),
       "OAUTH_UNEXPECTED_RESPONSE",
     );

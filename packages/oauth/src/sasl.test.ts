@@ -1,5 +1,5 @@
+import { expectNoSecret } from "@mailreg/core/testing";
 import { describe, expect, it } from "vitest";
-import { expectNoSecret } from "../test/assert-error.ts";
 import { oauthbearerString, xoauth2String } from "./sasl.ts";
 
 describe("SASL strings", () => {

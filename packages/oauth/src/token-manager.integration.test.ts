@@ -1,6 +1,7 @@
 // TokenManager against a real OpenID provider (oauth2-mock-server), refresh requests counted there.
+
+import { expectMailregError } from "@mailreg/core/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { rejection } from "../test/assert-error.ts";
 import { type MockIssuer, startMockIssuer } from "../test/mock-issuer.ts";
 import type { OAuthProvider } from "./provider.ts";
 import { oidc } from "./providers/oidc.ts";
@@ -118,7 +119,7 @@ describe("TokenManager", () => {
       response.body = { error: "invalid_grant" };
     });
     const calls = Array.from({ length: 3 }, () => manager.getAccessToken("mb-1", mailbox()));
-    for (const call of calls) await rejection(call, "OAUTH_INVALID_GRANT");
+    for (const call of calls) await expectMailregError(call, "OAUTH_INVALID_GRANT");
     expect(mock.count("refresh_token")).toBe(2);
 
     // with the clock turned back, a token still cached would be served; it must be gone

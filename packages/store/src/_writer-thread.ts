@@ -30,6 +30,8 @@ export interface WriterThread {
 
 interface _Reply {
   id: number;
+  /** The job's blob buffer, given back for the next job. */
+  buffer?: ArrayBuffer;
   error?: { message: string; code?: string; extendedCode?: string };
 }
 
@@ -51,6 +53,8 @@ export function startWriterThread(path: string, busyTimeoutMs: number): WriterTh
   const waiting = new Map<number, { resolve: () => void; reject: (error: unknown) => void }>();
   let next = 1;
   let failure: unknown;
+  /** A buffer the thread gave back: reused, so a run does not allocate one per chunk. */
+  let spare: ArrayBuffer | undefined;
   const failAll = (error: unknown) => {
     failure ??= error;
     for (const job of waiting.values()) job.reject(failure);
@@ -62,6 +66,7 @@ export function startWriterThread(path: string, busyTimeoutMs: number): WriterTh
     if (job === undefined) return;
     waiting.delete(reply.id);
     if (waiting.size === 0) worker.unref();
+    if (reply.buffer !== undefined) spare = reply.buffer;
     if (reply.error === undefined) job.resolve();
     else job.reject(Object.assign(new Error(reply.error.message), reply.error));
   });
@@ -72,9 +77,10 @@ export function startWriterThread(path: string, busyTimeoutMs: number): WriterTh
       if (failure !== undefined) return reject(failure);
       waiting.set(message.id, { resolve, reject });
       worker.ref(); // a pending transaction keeps the process alive
-      const packed = message.statements === undefined ? undefined : _packBlobs(message.statements);
+      const packed = message.statements === undefined ? undefined : _packBlobs(message.statements, spare);
+      if (packed !== undefined) spare = undefined;
       worker.postMessage(
-        packed === undefined ? message : { ...message, statements: packed.statements },
+        packed === undefined ? message : { ...message, ...packed },
         packed === undefined ? [] : [packed.buffer],
       );
     });
@@ -91,18 +97,24 @@ export function startWriterThread(path: string, busyTimeoutMs: number): WriterTh
 }
 
 /**
- * The statements with every byte-array argument copied into one buffer, which is then moved to the
- * thread instead of copied: cloning thousands of small arrays (each pinning its whole pooled
- * `ArrayBuffer`) costs more than one copy into a fresh buffer. Undefined when there is no blob.
+ * The statements with every byte-array argument copied into one buffer (`spare` when it is large
+ * enough), which is then moved to the thread instead of copied: cloning thousands of small arrays
+ * (each pinning its whole pooled `ArrayBuffer`) costs more than one copy. Undefined when there is
+ * no blob.
  */
-function _packBlobs(statements: InStatement[]): { statements: InStatement[]; buffer: ArrayBuffer } | undefined {
+function _packBlobs(
+  statements: InStatement[],
+  spare: ArrayBuffer | undefined,
+): { statements: InStatement[]; buffer: ArrayBuffer } | undefined {
   let total = 0;
   for (const statement of statements) {
     if (typeof statement === "string" || !Array.isArray(statement.args)) continue;
     for (const arg of statement.args) if (arg instanceof Uint8Array) total += arg.byteLength;
   }
   if (total === 0) return undefined;
-  const buffer = new ArrayBuffer(total);
+  // a quarter more than needed: the next chunk, a little larger, fits too
+  const buffer =
+    spare !== undefined && spare.byteLength >= total ? spare : new ArrayBuffer(total + (total >> 2));
   const bytes = new Uint8Array(buffer);
   let offset = 0;
   const packed = statements.map((statement) => {
@@ -130,7 +142,10 @@ function _threadMain(load: (id: string) => unknown): void {
     close(): void;
   };
   const { parentPort, workerData } = load("node:worker_threads") as {
-    parentPort: { on(event: "message", fn: (job: never) => void): void; postMessage(reply: unknown): void };
+    parentPort: {
+      on(event: "message", fn: (job: never) => void): void;
+      postMessage(reply: unknown, transfer?: ArrayBuffer[]): void;
+    };
     workerData: { clientPath: string; url: string; busyTimeoutMs: number };
   };
   const { createClient } = load(workerData.clientPath) as {
@@ -139,33 +154,43 @@ function _threadMain(load: (id: string) => unknown): void {
   let client: Client | undefined;
   let queue: Promise<void> = Promise.resolve().then(async () => {
     client = createClient({ url: workerData.url, timeout: workerData.busyTimeoutMs, concurrency: 1 });
-    await client.executeMultiple(`PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; ${(globalThis as any).process?.env?.MR_CKPT ? `PRAGMA wal_autocheckpoint=${(globalThis as any).process.env.MR_CKPT};` : ""}`); // TEMP-DEBUG
+    await client.executeMultiple("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
   });
-  parentPort.on("message", (job: { id: number; statements?: unknown[]; close?: true }) => {
-    queue = queue.then(
-      async () => {
-        try {
-          if (job.statements !== undefined && job.statements.length > 0)
-            await client!.batch(job.statements, "write");
-          if (job.close === true) client!.close();
-          parentPort.postMessage({ id: job.id });
-        } catch (error) {
-          const e = error as { message?: unknown; code?: unknown; extendedCode?: unknown };
+  parentPort.on(
+    "message",
+    (job: { id: number; statements?: unknown[]; buffer?: ArrayBuffer; close?: true }) => {
+      queue = queue.then(
+        async () => {
+          try {
+            if (job.statements !== undefined && job.statements.length > 0)
+              await client!.batch(job.statements, "write");
+            if (job.close === true) client!.close();
+            // the blobs' buffer goes back, to carry the next job's blobs
+            parentPort.postMessage(
+              job.buffer === undefined ? { id: job.id } : { id: job.id, buffer: job.buffer },
+              job.buffer === undefined ? [] : [job.buffer],
+            );
+          } catch (error) {
+            const e = error as { message?: unknown; code?: unknown; extendedCode?: unknown };
+            parentPort.postMessage({
+              id: job.id,
+              error: {
+                message: String(e?.message ?? error),
+                ...(typeof e?.code === "string" ? { code: e.code } : {}),
+                ...(typeof e?.extendedCode === "string" ? { extendedCode: e.extendedCode } : {}),
+              },
+            });
+          }
+        },
+        (error: unknown) => {
+          // the connection never opened: every job fails with that reason
           parentPort.postMessage({
             id: job.id,
-            error: {
-              message: String(e?.message ?? error),
-              ...(typeof e?.code === "string" ? { code: e.code } : {}),
-              ...(typeof e?.extendedCode === "string" ? { extendedCode: e.extendedCode } : {}),
-            },
+            error: { message: String((error as Error)?.message ?? error) },
           });
-        }
-      },
-      (error: unknown) => {
-        // the connection never opened: every job fails with that reason
-        parentPort.postMessage({ id: job.id, error: { message: String((error as Error)?.message ?? error) } });
-        return Promise.reject(error);
-      },
-    );
-  });
+          return Promise.reject(error);
+        },
+      );
+    },
+  );
 }

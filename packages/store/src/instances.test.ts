@@ -1,4 +1,6 @@
+import { sampleConfig } from "@mailreg/core/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { mirrorConfig } from "./config-mirror.ts";
 import { listInstances, listServerTemplates, upsertInstances, upsertServerTemplates } from "./instances.ts";
 import type { Store } from "./store.ts";
 import { openMemoryStore } from "./testing.ts";
@@ -38,6 +40,39 @@ describe("mirroring the config", () => {
     ]);
     expect(await listServerTemplates(store)).toMatchObject([
       { id: "corp", port: 143, security: "starttls", extras: { authMethods: ["password"] } },
+    ]);
+  });
+
+  it("copies the config's instances with their settings and its templates with their extras; a later start updates them", async () => {
+    const config = sampleConfig({
+      instances: [
+        { id: "main", label: "Main", schedule: { intervalSeconds: 900 } },
+        { id: "archive", label: "Archive" },
+      ],
+    });
+    await mirrorConfig(store, config);
+    const [archive, main] = await listInstances(store);
+    expect(main).toMatchObject({
+      id: "main",
+      label: "Main",
+      settings: { schedule: { intervalSeconds: 900 } },
+    });
+    expect(archive).toMatchObject({ id: "archive", label: "Archive" });
+    expect(await listServerTemplates(store)).toMatchObject([
+      {
+        id: "example-imap",
+        protocol: "imap",
+        host: "imap.example.com",
+        port: 993,
+        security: "tls",
+        extras: { smtp: { host: "smtp.example.com", port: 587 }, tls: { verify: true } },
+      },
+    ]);
+
+    await mirrorConfig(store, sampleConfig({ instances: [{ id: "main", label: "Main office" }] }));
+    expect((await listInstances(store)).map((i) => [i.id, i.label])).toEqual([
+      ["archive", "Archive"],
+      ["main", "Main office"],
     ]);
   });
 });

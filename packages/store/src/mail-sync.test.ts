@@ -177,8 +177,14 @@ describe("openChunkWriter()", () => {
         where === "file" ? `file:${join(dir, "w.db")}` : undefined,
       );
       const writer = openChunkWriter(store);
-      const chunks = [1, 2, 3].map((n) => [row(mailboxId, n * 2 - 1), row(mailboxId, n * 2, { raw: bigRaw(n) })]);
-      const commits = chunks.map((inserts, i) => writer.commit({ inserts, folderState: state(mailboxId, i * 2 + 2) }));
+      expect(await writer.threaded).toBe(where === "file");
+      const chunks = [1, 2, 3].map((n) => [
+        row(mailboxId, n * 2 - 1),
+        row(mailboxId, n * 2, { raw: bigRaw(n) }),
+      ]);
+      const commits = chunks.map((inserts, i) =>
+        writer.commit({ inserts, folderState: state(mailboxId, i * 2 + 2) }),
+      );
       // a write of the store itself queues behind them instead of waiting on a lock
       const run = startSyncRun(store, mailboxId);
       await Promise.all([...commits, run]);
@@ -193,6 +199,18 @@ describe("openChunkWriter()", () => {
     });
   }
 
+  it("commits on the calling thread when its thread cannot open the database", async () => {
+    const { store, mailboxId } = await withMailbox();
+    // the same store, as if it lived at a path no other connection can open
+    const elsewhere: Store = { ...store, url: "file:/no/such/folder/mailreg.db" };
+    const writer = openChunkWriter(elsewhere);
+    await writer.commit({ inserts: [row(mailboxId, 1)], folderState: state(mailboxId, 1) });
+    expect(await writer.threaded).toBe(false);
+    await writer.close();
+    expect(await countMessages(store, mailboxId)).toBe(1);
+    store.close();
+  });
+
   it("commits nothing of a failing chunk, says why, and goes on with the next", async () => {
     const dir = await mkdtemp(join(tmpdir(), "mailreg-chunk-writer-"));
     const { store, mailboxId } = await withMailbox(`file:${join(dir, "w.db")}`);
@@ -206,12 +224,20 @@ describe("openChunkWriter()", () => {
       attempts: 1,
       lastError: "x",
     };
-    const failing = writer.commit({ inserts: [row(mailboxId, 1)], deadLetters: [bad], folderState: state(mailboxId, 1) });
+    const failing = writer.commit({
+      inserts: [row(mailboxId, 1)],
+      deadLetters: [bad],
+      folderState: state(mailboxId, 1),
+    });
     const next = writer.commit({ inserts: [row(mailboxId, 2)], folderState: state(mailboxId, 2) });
     await expect(failing).rejects.toThrow(/FOREIGN KEY/);
     await next;
     await writer.close();
-    expect((await findMessagesByUid(store, { mailboxId, folder: "INBOX", uidvalidity: 7 }, [1, 2])).map((m) => m.uid)).toEqual([2]);
+    expect(
+      (await findMessagesByUid(store, { mailboxId, folder: "INBOX", uidvalidity: 7 }, [1, 2])).map(
+        (m) => m.uid,
+      ),
+    ).toEqual([2]);
     store.close();
     await rm(dir, { recursive: true, force: true });
   });

@@ -20,11 +20,8 @@ import { runExclusive, writeTransaction } from "./write-lock.ts";
 
 /** A folder's saved sync state. */
 export type FolderStateRow = typeof folderState.$inferSelect;
-/** A message row to insert (`id` is generated when absent; `envelope` may be given as JSON text). */
-export type NewMessageRow = Omit<typeof messages.$inferInsert, "id" | "envelope"> & {
-  id?: string;
-  envelope?: Record<string, unknown> | string | null;
-};
+/** A message row to insert (`id` is generated when absent). */
+export type NewMessageRow = Omit<typeof messages.$inferInsert, "id"> & { id?: string };
 /** A sync run as stored. */
 export type SyncRunRow = typeof syncRuns.$inferSelect;
 /** A dead letter as stored. */
@@ -77,20 +74,22 @@ const _MESSAGE_ROW = `(${Array(14).fill("?").join(", ")})`;
  */
 export async function commitMessageChunk(store: Store, chunk: MessageChunk): Promise<void> {
   const statements = _chunkStatements(chunk);
-  if (statements.length === 0) return;
-  await runExclusive(store, async () => {
-    let tx: Transaction | undefined;
-    try {
-      tx = await store.client.transaction("write");
-      for (const statement of statements) await tx.execute(statement);
-      await tx.commit();
-    } catch (error) {
-      if (tx !== undefined && !tx.closed) await tx.rollback().catch(() => {});
-      throw toStoreError(error);
-    } finally {
-      tx?.close();
-    }
-  });
+  if (statements.length > 0) await runExclusive(store, () => _commitHere(store, statements));
+}
+
+/** Runs `statements` in one write transaction on the store's own connection (inside the write queue). */
+async function _commitHere(store: Store, statements: InStatement[]): Promise<void> {
+  let tx: Transaction | undefined;
+  try {
+    tx = await store.client.transaction("write");
+    for (const statement of statements) await tx.execute(statement);
+    await tx.commit();
+  } catch (error) {
+    if (tx !== undefined && !tx.closed) await tx.rollback().catch(() => {});
+    throw toStoreError(error);
+  } finally {
+    tx?.close();
+  }
 }
 
 /** Commits chunks of collected mail in the order given; see {@link openChunkWriter}. */
@@ -102,6 +101,8 @@ export interface ChunkWriter {
    * @throws {MailregError} STORE_UNAVAILABLE when the database is locked or unreachable
    */
   commit(chunk: MessageChunk): Promise<void>;
+  /** Whether the chunks are committed on a thread of their own (false: on the calling thread). */
+  readonly threaded: Promise<boolean>;
   /** Waits for the chunks given so far and releases the thread. */
   close(): Promise<void>;
 }
@@ -125,6 +126,7 @@ export interface ChunkWriter {
  * const writer = openChunkWriter(store);
  * const first = writer.commit({}); // queued; commit the next chunk without waiting for it
  * await first;
+ * console.log(await writer.threaded); // false: an in-memory database lives on this thread
  * await writer.close();
  * store.close();
  * ```
@@ -132,24 +134,29 @@ export interface ChunkWriter {
 export function openChunkWriter(store: Store): ChunkWriter {
   const path = filePathOf(store.url);
   let thread: WriterThread | undefined;
-  if (path !== undefined) {
-    try {
-      thread = startWriterThread(path, BUSY_TIMEOUT_MS);
-    } catch {
-      thread = undefined; // no worker threads here: commit on this thread
-    }
+  try {
+    if (path !== undefined) thread = startWriterThread(path, BUSY_TIMEOUT_MS);
+  } catch {
+    thread = undefined; // no worker threads here
   }
   const started = thread;
-  if (started === undefined) return { commit: (chunk) => commitMessageChunk(store, chunk), close: async () => {} };
-  let usable = true;
+  const here: ChunkWriter = {
+    commit: (chunk) => commitMessageChunk(store, chunk),
+    threaded: Promise.resolve(false),
+    close: async () => {},
+  };
+  if (started === undefined) return here;
+  // a thread that could not start has run nothing: commit here instead
+  const threaded = started.ready.then(
+    () => true,
+    () => false,
+  );
   return {
     commit(chunk) {
       const statements = _chunkStatements(chunk);
       if (statements.length === 0) return Promise.resolve();
       return runExclusive(store, async () => {
-        // a thread that could not start has run nothing: commit here instead
-        if (usable) usable = await started.ready.then(() => true, () => false);
-        if (!usable) return await commitMessageChunk(store, chunk);
+        if (!(await threaded)) return await _commitHere(store, statements);
         try {
           await started.run(statements);
         } catch (error) {
@@ -157,6 +164,7 @@ export function openChunkWriter(store: Store): ChunkWriter {
         }
       });
     },
+    threaded,
     close: () => runExclusive(store, () => started.close()),
   };
 }
@@ -182,11 +190,7 @@ function _chunkStatements(chunk: MessageChunk): InStatement[] {
         r.size,
         r.internalDate ?? null,
         JSON.stringify(r.flags ?? []),
-        r.envelope === undefined || r.envelope === null
-          ? null
-          : typeof r.envelope === "string"
-            ? r.envelope
-            : JSON.stringify(r.envelope),
+        r.envelope === undefined || r.envelope === null ? null : JSON.stringify(r.envelope),
         r.raw,
         r.storedAt,
       );
@@ -231,7 +235,16 @@ function _chunkStatements(chunk: MessageChunk): InStatement[] {
         "values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (mailbox_id, folder) do update set delimiter = excluded.delimiter, " +
         "uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid, highest_modseq = excluded.highest_modseq, " +
         "special_use = excluded.special_use, updated_at = excluded.updated_at",
-      args: [fs.mailboxId, fs.folder, fs.delimiter, fs.uidvalidity, fs.lastUid, fs.highestModseq, fs.specialUse, now],
+      args: [
+        fs.mailboxId,
+        fs.folder,
+        fs.delimiter,
+        fs.uidvalidity,
+        fs.lastUid,
+        fs.highestModseq,
+        fs.specialUse,
+        now,
+      ],
     });
   }
   return statements;

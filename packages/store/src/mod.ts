@@ -15,6 +15,7 @@
  */
 export * from "./admin-queries.ts";
 export * from "./audit.ts";
+export * from "./config-mirror.ts";
 export * from "./decisions.ts";
 export * from "./instances.ts";
 export * from "./mail-sync.ts";

@@ -81,7 +81,12 @@ describe("mailreg start / serve", () => {
         seen.sync = res.status;
         await waitFor(manual.mailbox.id, 6);
         seen.waitedMs = Date.now() - asked;
-        seen.metrics = await (await fetch(`${base}/metrics`)).text();
+        // the messages are committed before the run is counted
+        for (let i = 0; i < 50; i++) {
+          seen.metrics = await (await fetch(`${base}/metrics`)).text();
+          if (seen.metrics.includes(`mailreg_worker_messages_total{mailbox="${manual.mailbox.id}"}`)) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
         return "SIGTERM";
       },
     });

@@ -1,19 +1,21 @@
 /**
- * The mailboxes page, and its "check" and "sync now" buttons.
+ * The mailboxes page, one mailbox's page (collection state and SMTP resolution), and their "check"
+ * and "sync now" buttons.
  *
  * @module
  */
 import { isMailregError } from "@mailreg/core";
-import { listMailboxes } from "@mailreg/store";
+import { getMailbox, listMailboxes, type Mailbox } from "@mailreg/store";
 import type { Hono } from "hono";
 import { checkMailbox, requestMailboxSync } from "../admin/mailbox-actions.ts";
-import { mailboxViews } from "../admin/mailbox-view.ts";
+import { mailboxDetail, mailboxViews } from "../admin/mailbox-view.ts";
 import type { AppContext } from "../app-context.ts";
 import type { AppEnv } from "../http/env.ts";
 import { type Flash, setFlash } from "../http/flash.ts";
 import { renderPage } from "../http/render.ts";
+import { MailboxPage, type SmtpShown } from "../views/admin/mailbox-page.tsx";
 import { MailboxesPage } from "../views/admin/mailboxes-page.tsx";
-import { pageBase } from "./page-base.ts";
+import { formOf, pageBase, safeBack, textOf } from "./page-base.ts";
 
 /**
  * Adds /admin/mailboxes and its actions (behind the page guard).
@@ -25,6 +27,18 @@ export function mailboxRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   app.get("/admin/mailboxes", async (c) => {
     const mailboxes = await mailboxViews(ctx.store, await listMailboxes(ctx.store));
     return renderPage(c, <MailboxesPage {...pageBase(c)} mailboxes={mailboxes} timeZone={ctx.timeZone} />);
+  });
+  app.get("/admin/mailboxes/:id", async (c) => {
+    const mailbox = await getMailbox(ctx.store, c.req.param("id"));
+    const options = { defaultIntervalSeconds: ctx.config.worker.intervalSeconds, now: ctx.clock() };
+    const [detail, smtp] = await Promise.all([
+      mailboxDetail(ctx.store, mailbox, options),
+      _smtpOf(ctx, mailbox),
+    ]);
+    return renderPage(
+      c,
+      <MailboxPage {...pageBase(c)} mailbox={detail} smtp={smtp} timeZone={ctx.timeZone} />,
+    );
   });
   app.post("/admin/mailboxes/:id/:action{check|sync}", async (c) => {
     const t = c.get("t");
@@ -55,8 +69,19 @@ export function mailboxRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       flash = { kind: "error", text: error.message };
     }
     setFlash(c, [flash]);
-    return c.redirect("/admin/mailboxes", 303);
+    return c.redirect(safeBack(textOf(await formOf(c), "back"), "/admin/mailboxes"), 303);
   });
+}
+
+/** The mailbox's SMTP resolution, or why there is none (a resolver's refusal is shown, not thrown). */
+async function _smtpOf(ctx: AppContext, mailbox: Mailbox): Promise<SmtpShown> {
+  if (ctx.resolveSmtp === undefined) return undefined;
+  try {
+    return await ctx.resolveSmtp(mailbox.address, { instanceId: mailbox.instanceId });
+  } catch (error) {
+    if (!isMailregError(error)) throw error;
+    return { error: error.message };
+  }
 }
 
 const _FIELD = {

@@ -1,5 +1,6 @@
 /**
- * Admin mailbox routes: list and show (with sync state), check (log in), sync now.
+ * Admin mailbox routes: list (with sync state), show (also with how its collection stands: last
+ * run, status, fetched, last error, next due and why), check (log in), sync now.
  *
  * @module
  */
@@ -7,10 +8,10 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { getMailbox, listMailboxes } from "@mailreg/store";
 import { z } from "zod";
 import { checkMailbox, requestMailboxSync } from "../admin/mailbox-actions.ts";
-import { mailboxViews } from "../admin/mailbox-view.ts";
+import { mailboxDetail, mailboxViews } from "../admin/mailbox-view.ts";
 import type { AppContext } from "../app-context.ts";
 import type { AppEnv } from "../http/env.ts";
-import { errorResponses, MailboxCheckSchema, MailboxSchema } from "./schemas.ts";
+import { errorResponses, MailboxCheckSchema, MailboxDetailSchema, MailboxSchema } from "./schemas.ts";
 
 const _security = [{ bearer: [] }, { session: [] }];
 const _json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
@@ -53,18 +54,18 @@ export function adminMailboxesApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): vo
       method: "get",
       path: `${base}/{id}`,
       tags: ["admin"],
-      summary: "One mailbox with its sync state",
+      summary: "One mailbox with its sync state and when it is collected next",
       security: _security,
       request: { params: _IdParam },
       responses: {
-        200: { description: "The mailbox", ..._json(MailboxSchema) },
+        200: { description: "The mailbox", ..._json(MailboxDetailSchema) },
         ...errorResponses(401, 404),
       },
     }),
     async (c) => {
       const mailbox = await getMailbox(ctx.store, c.req.valid("param").id);
-      const [view] = await mailboxViews(ctx.store, [mailbox]);
-      return c.json(view!, 200);
+      const options = { defaultIntervalSeconds: ctx.config.worker.intervalSeconds, now: ctx.clock() };
+      return c.json(await mailboxDetail(ctx.store, mailbox, options), 200);
     },
   );
   app.openapi(

@@ -9,7 +9,7 @@ import { listRecentAudit } from "@mailreg/store";
 import { z } from "zod";
 import type { AppContext } from "../app-context.ts";
 import type { AppEnv } from "../http/env.ts";
-import { AuditEntrySchema, errorResponses } from "./schemas.ts";
+import { AuditEntrySchema, errorResponses, SmtpResolutionSchema } from "./schemas.ts";
 
 const _security = [{ bearer: [] }, { session: [] }];
 
@@ -62,22 +62,37 @@ export function adminMiscApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): void {
       path: "/api/v1/admin/smtp/resolve",
       tags: ["admin"],
       summary: "Which SMTP settings an address sends with, and why",
+      description:
+        "The precedence chain mailbox → company → instance → default for the mailbox of the address: the level that won, why each earlier one was passed over, and the warnings (`danger` ones expose the mail or the password).",
       security: _security,
-      request: { query: z.object({ address: z.string().min(1).max(320) }) },
+      request: {
+        query: z.object({
+          address: z.string().min(1).max(320),
+          instance: z
+            .string()
+            .max(64)
+            .optional()
+            .meta({ description: "Needed when the address has mailboxes in several instances" }),
+        }),
+      },
       responses: {
         200: {
-          description: "The resolution (see @mailreg/smtp-resolver)",
-          content: { "application/json": { schema: z.unknown() } },
+          description: "The resolution",
+          content: { "application/json": { schema: SmtpResolutionSchema } },
         },
-        ...errorResponses(400, 401, 503),
+        ...errorResponses(400, 401, 404, 409, 503),
       },
     }),
     async (c) => {
+      const { instance } = c.req.valid("query");
       const address = normalizeAddress(c.req.valid("query").address);
       if (ctx.resolveSmtp === undefined) {
         throw new MailregError("DEPENDENCY_MISSING", "SMTP resolution is not available on this server");
       }
-      return c.json((await ctx.resolveSmtp(address)) as Record<string, unknown>, 200);
+      return c.json(
+        await ctx.resolveSmtp(address, instance === undefined ? {} : { instanceId: instance }),
+        200,
+      );
     },
   );
 }

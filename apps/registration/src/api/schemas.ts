@@ -8,7 +8,9 @@ import {
   REGISTRATION_STATUSES,
   RegistrationRecordSchema,
   RegistrationWindowSchema,
+  SMTP_AUTH_METHODS,
 } from "@mailreg/core";
+import { SMTP_LEVELS } from "@mailreg/smtp-resolver";
 import { z } from "zod";
 
 /** An error answer. */
@@ -102,6 +104,85 @@ export const MailboxSchema = z
     }),
   })
   .meta({ id: "Mailbox" });
+
+/** How a mailbox's collection stands (`mailboxSyncState` of `@mailreg/store`). */
+const SyncStateSchema = z.object({
+  status: z.enum(["never", "running", "ok", "failed"]).meta({ description: "The latest run's status" }),
+  fetched: z.number().meta({ description: "New messages the latest run stored" }),
+  lastRun: z
+    .object({
+      id: z.string(),
+      status: z.enum(["running", "ok", "failed"]),
+      startedAt: z.string(),
+      finishedAt: z.string().nullable(),
+      fetched: z.number(),
+      errorCode: z.string().nullable(),
+      errorMessage: z.string().nullable(),
+    })
+    .optional(),
+  lastOkAt: z.string().optional(),
+  lastError: z
+    .object({ code: z.string(), message: z.string(), at: z.string() })
+    .optional()
+    .meta({ description: "The latest failed run's error (it may be older than the latest run)" }),
+  consecutiveFailures: z.number(),
+  autoFetch: z.boolean().meta({ description: "Effective: the mailbox's switch and its instance's schedule" }),
+  intervalSeconds: z
+    .number()
+    .meta({ description: "Effective: mailbox → instance schedule → worker default" }),
+  requestedAt: z.string().optional().meta({ description: "A pending sync-now request" }),
+  next: z.object({
+    at: z
+      .string()
+      .nullable()
+      .meta({ description: "Null: nothing will collect it (auto-fetch off, or running)" }),
+    reason: z.enum(["running", "requested", "off", "new", "interrupted", "interval", "backoff"]),
+  }),
+  runningOn: z.string().optional().meta({ description: "The worker collecting it right now" }),
+});
+
+/** One mailbox with its collection state (its sealed credentials are left out). */
+export const MailboxDetailSchema = MailboxSchema.extend({ state: SyncStateSchema }).meta({
+  id: "MailboxDetail",
+});
+
+/** Which SMTP server an address sends through, and why (never a level's password). */
+export const SmtpResolutionSchema = z
+  .object({
+    address: z.string(),
+    mailbox: z.string().meta({ description: "The mailbox's id" }),
+    instance: z.string(),
+    resolved: z.boolean().meta({ description: "False: no level of the chain is usable" }),
+    level: z.enum(SMTP_LEVELS).optional().meta({ description: "The level that won" }),
+    source: z
+      .string()
+      .optional()
+      .meta({ description: "`mailbox`, `template:<id>`, `company`, `instance:<id>` or `default`" }),
+    effective: z
+      .object({
+        host: z.string(),
+        port: z.number(),
+        security: z.enum(["tls", "starttls", "opportunistic", "none"]),
+        securitySource: z.enum(["explicit", "port"]),
+        tls: z.object({ verify: z.boolean(), servername: z.string().optional() }),
+        auth: z.object({
+          method: z.enum(SMTP_AUTH_METHODS),
+          user: z.string().optional(),
+          credentials: z.enum(["level", "mailbox", "none"]),
+        }),
+        from: z.string().optional(),
+      })
+      .optional(),
+    passedOver: z
+      .array(
+        z.object({ level: z.enum(SMTP_LEVELS), source: z.string(), reason: z.string(), detail: z.string() }),
+      )
+      .meta({ description: "Each level tried before the winner, and why it was passed over" }),
+    warnings: z.array(
+      z.object({ code: z.string(), severity: z.enum(["warning", "danger"]), message: z.string() }),
+    ),
+  })
+  .meta({ id: "SmtpResolution" });
 
 /** The result of applying a registration. */
 export const AppliedSchema = z

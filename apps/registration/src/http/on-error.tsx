@@ -5,12 +5,11 @@
  *
  * @module
  */
-import { type ErrorCode, isMailregError, MailregError } from "@mailreg/core";
+import { type ErrorCode, isMailregError, type Logger, MailregError } from "@mailreg/core";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { MessageKey } from "../i18n/en.ts";
 import { translator } from "../i18n/i18n.ts";
-import type { Logger } from "../logger.ts";
 import { ErrorPage } from "../views/error-page.tsx";
 import type { AppEnv } from "./env.ts";
 import { fieldErrorsOf, fieldMessage } from "./field-errors.ts";

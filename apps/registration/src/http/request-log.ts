@@ -4,9 +4,10 @@
  *
  * @module
  */
+
+import type { Logger } from "@mailreg/core";
 import { createMiddleware } from "hono/factory";
 import { routePath } from "hono/route";
-import type { Logger } from "../logger.ts";
 import type { AppMetrics } from "../metrics.ts";
 import type { AppEnv } from "./env.ts";
 

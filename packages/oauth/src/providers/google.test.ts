@@ -1,7 +1,8 @@
 // The Google provider's URLs and requests, checked against the shapes in Google's documentation
 // ("Using OAuth 2.0 for Web Server Applications"); Google's real endpoints are out of reach here.
+
+import { expectMailregError, expectNoSecret } from "@mailreg/core/testing";
 import { describe, expect, it } from "vitest";
-import { expectNoSecret, rejection } from "../../test/assert-error.ts";
 import { recordingFetch } from "../../test/recording-fetch.ts";
 import { makeSigner } from "../../test/signer.ts";
 import { createS256CodeChallenge, generateCodeVerifier } from "../pkce.ts";
@@ -124,7 +125,7 @@ describe("google provider", () => {
         { status: 400 },
       ),
     );
-    const error = await rejection(
+    const error = await expectMailregError(
       google(settings, { fetch: recorder.fetch }).refreshAccessToken("1//revoked"),
       "OAUTH_INVALID_GRANT",
     );
@@ -156,7 +157,7 @@ describe("google provider", () => {
     }
     const recorder = recordingFetch(Response.json(signer.jwks));
     const foreign = await signer.sign({ ...claims, iss: "https://evil.example" });
-    await rejection(
+    await expectMailregError(
       google(settings, { fetch: recorder.fetch }).verifyIdToken(foreign, { nonce: "n1" }),
       "OAUTH_ID_TOKEN_INVALID",
     );

@@ -1,8 +1,9 @@
 // The Microsoft provider's URLs and requests, checked against the shapes in the Microsoft identity
 // platform documentation ("OAuth 2.0 authorization code flow", "Authenticate an IMAP, POP or SMTP
 // connection using OAuth"); Microsoft's real endpoints are out of reach here.
+
+import { expectMailregError } from "@mailreg/core/testing";
 import { describe, expect, it } from "vitest";
-import { rejection } from "../../test/assert-error.ts";
 import { recordingFetch } from "../../test/recording-fetch.ts";
 import { makeSigner, type Signer } from "../../test/signer.ts";
 import { createS256CodeChallenge, generateCodeVerifier } from "../pkce.ts";
@@ -137,7 +138,7 @@ describe("microsoft provider", () => {
 
     it("refuses on common a token whose issuer names another tenant than its tid", async () => {
       const { result } = await verify(undefined, (sign) => sign(claims(CONTOSO, FABRIKAM)));
-      expect((await rejection(result, "OAUTH_ID_TOKEN_INVALID")).details).toEqual({
+      expect((await expectMailregError(result, "OAUTH_ID_TOKEN_INVALID")).details).toEqual({
         reason: "claim",
         claim: "iss",
       });
@@ -145,7 +146,7 @@ describe("microsoft provider", () => {
 
     it("refuses a personal account's token on organizations", async () => {
       const { result } = await verify("organizations", (sign) => sign(claims(CONSUMERS)));
-      expect((await rejection(result, "OAUTH_ID_TOKEN_INVALID")).details).toEqual({
+      expect((await expectMailregError(result, "OAUTH_ID_TOKEN_INVALID")).details).toEqual({
         reason: "claim",
         claim: "tid",
       });
@@ -155,14 +156,14 @@ describe("microsoft provider", () => {
       const own = await verify(CONTOSO, (sign) => sign(claims(CONTOSO)));
       expect(await own.result).toMatchObject({ tenantId: CONTOSO });
       const other = await verify(CONTOSO, (sign) => sign(claims(FABRIKAM)));
-      await rejection(other.result, "OAUTH_ID_TOKEN_INVALID");
+      await expectMailregError(other.result, "OAUTH_ID_TOKEN_INVALID");
     });
 
     it("accepts only personal accounts on consumers", async () => {
       expect(await (await verify("consumers", (sign) => sign(claims(CONSUMERS)))).result).toMatchObject({
         tenantId: CONSUMERS,
       });
-      await rejection(
+      await expectMailregError(
         (await verify("consumers", (sign) => sign(claims(CONTOSO)))).result,
         "OAUTH_ID_TOKEN_INVALID",
       );

@@ -1,8 +1,8 @@
 // The generic OIDC provider against a real OpenID provider (oauth2-mock-server): the whole
 // authorization-code flow with PKCE, ID token checks, refresh, rotation, revocation and errors.
 import { isMailregError } from "@mailreg/core";
+import { expectMailregError, expectNoSecret } from "@mailreg/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectNoSecret, rejection } from "../../test/assert-error.ts";
 import { type MockIssuer, startMockIssuer } from "../../test/mock-issuer.ts";
 import { readAuthorizationCode } from "../callback.ts";
 import { generateCodeVerifier, generateNonce, generateState } from "../pkce.ts";
@@ -74,7 +74,7 @@ describe("oidc provider against oauth2-mock-server", () => {
 
   it("refuses a code exchanged with another PKCE verifier", async () => {
     const { code } = await signIn();
-    const error = await rejection(
+    const error = await expectMailregError(
       provider.validateAuthorizationCode(code, generateCodeVerifier()),
       "OAUTH_REQUEST",
     );
@@ -85,7 +85,7 @@ describe("oidc provider against oauth2-mock-server", () => {
   it("refuses a replayed authorization code", async () => {
     const { code, codeVerifier } = await signIn();
     await provider.validateAuthorizationCode(code, codeVerifier);
-    await rejection(provider.validateAuthorizationCode(code, codeVerifier), "OAUTH_REQUEST");
+    await expectMailregError(provider.validateAuthorizationCode(code, codeVerifier), "OAUTH_REQUEST");
   });
 
   it("refuses a callback whose state was tampered with", async () => {
@@ -101,7 +101,7 @@ describe("oidc provider against oauth2-mock-server", () => {
     it("refuses one with another nonce", async () => {
       const { code, codeVerifier } = await signIn();
       const tokens = await provider.validateAuthorizationCode(code, codeVerifier);
-      const error = await rejection(
+      const error = await expectMailregError(
         provider.verifyIdToken(tokens.idToken!, { nonce: generateNonce() }),
         "OAUTH_ID_TOKEN_INVALID",
       );
@@ -112,7 +112,7 @@ describe("oidc provider against oauth2-mock-server", () => {
       const { code, codeVerifier, nonce } = await signIn();
       const tokens = await provider.validateAuthorizationCode(code, codeVerifier);
       const other = oidc({ ...settings, clientId: "another-app" });
-      const error = await rejection(
+      const error = await expectMailregError(
         other.verifyIdToken(tokens.idToken!, { nonce }),
         "OAUTH_ID_TOKEN_INVALID",
       );
@@ -126,7 +126,10 @@ describe("oidc provider against oauth2-mock-server", () => {
       const claims = JSON.parse(Buffer.from(payload, "base64url").toString());
       claims.email = "mallory@example.org";
       const forged = [header, Buffer.from(JSON.stringify(claims)).toString("base64url"), signature].join(".");
-      const error = await rejection(provider.verifyIdToken(forged, { nonce }), "OAUTH_ID_TOKEN_INVALID");
+      const error = await expectMailregError(
+        provider.verifyIdToken(forged, { nonce }),
+        "OAUTH_ID_TOKEN_INVALID",
+      );
       expect(error.details).toEqual({ reason: "ERR_JWS_SIGNATURE_VERIFICATION_FAILED" });
     });
 
@@ -147,7 +150,7 @@ describe("oidc provider against oauth2-mock-server", () => {
           readAuthorizationCode(callback, state),
           codeVerifier,
         );
-        const error = await rejection(
+        const error = await expectMailregError(
           provider.verifyIdToken(tokens.idToken!, { nonce }),
           "OAUTH_ID_TOKEN_INVALID",
         );
@@ -171,7 +174,10 @@ describe("oidc provider against oauth2-mock-server", () => {
           return { code: readAuthorizationCode(callback, state), codeVerifier, nonce };
         })();
         const tokens = await foreign.validateAuthorizationCode(code, codeVerifier);
-        await rejection(provider.verifyIdToken(tokens.idToken!, { nonce }), "OAUTH_ID_TOKEN_INVALID");
+        await expectMailregError(
+          provider.verifyIdToken(tokens.idToken!, { nonce }),
+          "OAUTH_ID_TOKEN_INVALID",
+        );
       } finally {
         await stranger.stop();
       }
@@ -199,7 +205,7 @@ describe("oidc provider against oauth2-mock-server", () => {
       response.statusCode = 400;
       response.body = { error: "invalid_grant", error_description: "Token has been expired or revoked." };
     });
-    const error = await rejection(provider.refreshAccessToken(refreshToken), "OAUTH_INVALID_GRANT");
+    const error = await expectMailregError(provider.refreshAccessToken(refreshToken), "OAUTH_INVALID_GRANT");
     expect(error.message).toContain("grant permission again");
     expect(error.details).toEqual({
       status: 400,
@@ -219,7 +225,10 @@ describe("oidc provider against oauth2-mock-server", () => {
     mock.server.service.once("beforeRevoke", (response: { statusCode: number }) => {
       response.statusCode = 503;
     });
-    const error = await rejection(provider.revokeToken!("rt-to-revoke"), "OAUTH_UNEXPECTED_RESPONSE");
+    const error = await expectMailregError(
+      provider.revokeToken!("rt-to-revoke"),
+      "OAUTH_UNEXPECTED_RESPONSE",
+    );
     expect(error.details?.status).toBe(503);
   });
 
@@ -246,7 +255,7 @@ describe("oidc provider against oauth2-mock-server", () => {
     const elsewhere: typeof fetch = (input, init) =>
       fetch(_url(input).replace("/tenant-b/.well-known", "/.well-known"), init);
     const p = oidc({ ...settings, issuer: `${mock.issuer}/tenant-b` }, { fetch: elsewhere });
-    const error = await rejection(
+    const error = await expectMailregError(
       p.createAuthorizationURL({ state: "s", codeVerifier: generateCodeVerifier(), nonce: "n" }),
       "OAUTH_UNEXPECTED_RESPONSE",
     );
@@ -258,7 +267,7 @@ describe("oidc provider against oauth2-mock-server", () => {
     const url = down.issuer;
     await down.stop();
     const p = oidc({ ...settings, issuer: url });
-    const error = await rejection(
+    const error = await expectMailregError(
       p.createAuthorizationURL({ state: "s", codeVerifier: generateCodeVerifier(), nonce: "n" }),
       "OAUTH_UNREACHABLE",
     );

@@ -41,7 +41,7 @@ export function MailboxesPage(p: AdminPageBase & { mailboxes: MailboxView[]; tim
               {p.mailboxes.map((m) => (
                 <tr>
                   <td>
-                    {m.address}
+                    <a href={`/admin/mailboxes/${m.id}`}>{m.address}</a>
                     {m.displayName === null ? null : <div class="muted">{m.displayName}</div>}
                   </td>
                   <td>{m.instanceId}</td>

@@ -1,5 +1,7 @@
 /**
- * Structured logs: one JSON object per line. Callers pass fields, never a secret.
+ * Structured logs, as the registration app and the worker write them: one JSON object per line,
+ * `{"time","level","msg",...fields}`, handed to an injected write function (the console by
+ * default). Callers pass fields, never a request body, message content or a secret.
  *
  * @module
  */
@@ -7,8 +9,8 @@
 /** Fields of one log line. */
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 
-/** Where the worker logs (the same shape as the registration app's logger, so one can serve both). */
-export interface WorkerLogger {
+/** Where a process logs. */
+export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
@@ -17,20 +19,24 @@ export interface WorkerLogger {
 /**
  * A logger writing one JSON line per entry: `{"time","level","msg",...fields}`.
  *
- * @param write where each line goes; default `console.log`
+ * @param write where each line goes (without a newline); default `console.log`
+ * @param clock the time; default now
  * @returns the logger
  * @example
  * ```ts
- * import { jsonLogger } from "@mailreg/worker";
+ * import { jsonLogger } from "@mailreg/core";
  * const lines: string[] = [];
  * jsonLogger((line) => lines.push(line)).info("sync", { mailboxId: "0193…", fetched: 3 });
  * console.log(JSON.parse(lines[0]!).fetched); // 3
  * ```
  */
-export function jsonLogger(write: (line: string) => void = (line) => console.log(line)): WorkerLogger {
+export function jsonLogger(
+  write: (line: string) => void = (line) => console.log(line),
+  clock: () => Date = () => new Date(),
+): Logger {
   const log =
     (level: string) =>
     (msg: string, fields: LogFields = {}) =>
-      write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
+      write(JSON.stringify({ time: clock().toISOString(), level, msg, ...fields }));
   return { info: log("info"), warn: log("warn"), error: log("error") };
 }
