@@ -22,6 +22,7 @@ import { configContext, keyringFor, withStore } from "../context.ts";
 import type { Io } from "../io.ts";
 import { block, emit, table } from "../output.ts";
 import { type Progress, startProgress } from "../progress.ts";
+import { checkMailboxSending } from "../sending-check.ts";
 import { UsageError } from "../usage-error.ts";
 
 /** The mailbox named by `ref` (an id, or an address in one instance). */
@@ -126,16 +127,25 @@ export const mailboxesListCommand: Command = {
 
 export const mailboxesCheckCommand: Command = {
   words: ["mailboxes", "check"],
-  summary: "Check a mailbox: reach its server, log in, list its folders (each step timed)",
-  usage: "mailboxes check ADDRESS|ID [--instance X] [--json]",
+  summary:
+    "Check a mailbox: reach its server, log in, list its folders; with --to, also send a test mail (each step timed)",
+  usage: "mailboxes check ADDRESS|ID [--to RECIPIENT] [--instance X] [--json]",
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { instance: { type: "string" } });
+    const { values, positionals } = parse(argv, { instance: { type: "string" }, to: { type: "string" } });
+    const to = values.to === undefined ? undefined : normalizeAddress(values.to);
     const ref = _one(positionals);
     const { config } = await configContext(io, values.config);
     const keyring = await keyringFor(config);
     const mailbox = await withStore(config, (store) => _find(store, ref, values.instance));
     const result = await checkMailboxOf({ config, keyring }, mailbox);
-    emit(io, values.json, { mailboxId: mailbox.id, address: mailbox.address, ...result }, () => {
+    const sending = to === undefined ? undefined : await checkMailboxSending(config, keyring, mailbox, to);
+    const out = {
+      mailboxId: mailbox.id,
+      address: mailbox.address,
+      ...result,
+      ...(sending === undefined ? {} : { sending }),
+    };
+    emit(io, values.json, out, () => {
       const steps = result.steps.map((s) =>
         `${s.ok ? "ok  " : "FAIL"} ${s.step.padEnd(7)} ${String(s.ms).padStart(5)} ms  ${
           s.ok ? (s.detail ?? "") : `${s.reason}: ${s.message ?? ""}`
@@ -144,11 +154,21 @@ export const mailboxesCheckCommand: Command = {
       const folders = result.folders.map(
         (f) => `  ${f.path}${f.specialUse === undefined ? "" : `  ${f.specialUse}`}`,
       );
+      const sent =
+        sending === undefined
+          ? ""
+          : `sending to ${to}:\n${sending.steps
+              .map((s) =>
+                `${s.ok ? "ok  " : "FAIL"} ${s.step.padEnd(7)} ${String(s.ms).padStart(5)} ms  ${
+                  s.ok ? s.detail : `${s.error?.code ?? ""}: ${s.error?.message ?? s.detail}`
+                }`.trimEnd(),
+              )
+              .join("\n")}\n`;
       return `${mailbox.address} (${mailbox.host}:${mailbox.port})\n${steps.join("\n")}\n${
         folders.length > 0 ? `folders:\n${folders.join("\n")}\n` : ""
-      }`;
+      }${sent}`;
     });
-    return result.ok ? 0 : 1;
+    return result.ok && (sending === undefined || sending.ok) ? 0 : 1;
   },
 };
 
