@@ -11,6 +11,7 @@ import { csrf } from "hono/csrf";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { adminPages } from "./admin-pages/admin-pages.ts";
+import { adminDeadLettersApi } from "./api/admin-dead-letters-api.ts";
 import { adminMailboxesApi } from "./api/admin-mailboxes-api.ts";
 import { adminMiscApi } from "./api/admin-misc-api.ts";
 import { adminRegistrationsApi } from "./api/admin-registrations-api.ts";
@@ -110,6 +111,7 @@ export function createApp(deps: AppDeps): RegistrationApp {
   adminWindowApi(app, ctx);
   adminRegistrationsApi(app, ctx);
   adminMailboxesApi(app, ctx);
+  adminDeadLettersApi(app, ctx);
   adminMiscApi(app, ctx);
   metaApi(app, ctx);
   registerPages(app, ctx);

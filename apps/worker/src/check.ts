@@ -35,7 +35,7 @@ export async function checkMailboxOf(
     ...connect,
     specialUse: specialUseFor(deps.config, mailbox),
     ...(profile.auth.method === "oauth2" && deps.accessToken !== undefined
-      ? { accessToken: await deps.accessToken(profile) }
+      ? { accessToken: await deps.accessToken(profile, mailbox) }
       : {}),
   });
 }

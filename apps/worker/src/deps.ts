@@ -7,7 +7,7 @@
 import type { Config, ConnectionProfile, Logger } from "@mailreg/core";
 import type { Keyring } from "@mailreg/crypto-registry";
 import type { Sink } from "@mailreg/imap-sync";
-import type { Store } from "@mailreg/store";
+import type { Mailbox, Store } from "@mailreg/store";
 import type { Registry } from "prom-client";
 
 /** The dependencies of the worker. */
@@ -28,8 +28,12 @@ export interface WorkerDeps {
   ca?: string | string[];
   /** Sinks besides the store (Maildir, webhook, in-process events). */
   sinks?: readonly Sink[];
-  /** For OAuth 2.0 profiles: a fresh access token for the profile (from `@mailreg/oauth`), for collecting and sending. */
-  accessToken?: (profile: ConnectionProfile) => Promise<string>;
+  /**
+   * For OAuth 2.0 profiles: a fresh access token for the mailbox (from `@mailreg/oauth`), for
+   * collecting and sending. `prepareWorker` defaults it to `oauthAccessTokens` (oauth-tokens.ts),
+   * which needs the mailbox (to keep a rotated refresh token and the grant state).
+   */
+  accessToken?: (profile: ConnectionProfile, mailbox: Mailbox) => Promise<string>;
   /** Messages per committed chunk. Default imap-sync's (500). */
   chunkMessages?: number;
   /** How often the worker looks for "sync now" requests, in ms. Default 1,000. */

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { ConnectionProfile } from "@mailreg/core";
 import { type SyncProgress, type SyncSummary, syncMailbox } from "@mailreg/imap-sync";
 import {
   acquireLease,
@@ -103,7 +104,7 @@ export async function runClaim(
   claim: Claim,
   options: { signal?: AbortSignal; onProgress?: (progress: SyncProgress) => void } = {},
 ): Promise<SyncSummary> {
-  const { store, owner, metrics, config } = ctx;
+  const { store, owner, metrics, config, accessToken } = ctx;
   const { mailbox } = claim;
   const mailboxId = mailbox.id;
   const seconds = config.worker.leaseSeconds;
@@ -139,7 +140,9 @@ export async function runClaim(
       keyring: ctx.keyring,
       signal: stop.signal,
       ...(ctx.sinks === undefined ? {} : { sinks: ctx.sinks }),
-      ...(ctx.accessToken === undefined ? {} : { accessToken: ctx.accessToken }),
+      ...(accessToken === undefined
+        ? {}
+        : { accessToken: (p: ConnectionProfile) => accessToken(p, mailbox) }),
       ...(ctx.chunkMessages === undefined ? {} : { chunkMessages: ctx.chunkMessages }),
       ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
     });

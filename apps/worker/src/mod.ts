@@ -11,6 +11,7 @@ export { checkMailboxOf } from "./check.ts";
 export type { WorkerDeps } from "./deps.ts";
 export { type ClaimRefusal, syncMailboxOnce } from "./leased-sync.ts";
 export { createWorkerMetrics, type WorkerMetrics } from "./metrics.ts";
+export { type OAuthTokensOptions, oauthAccessTokens } from "./oauth-tokens.ts";
 export {
   type ConfiguredSyncOptions,
   connectOptionsFor,

@@ -49,7 +49,10 @@ export function startOutboxDelivery(ctx: WorkerContext, intervalMs: number): Out
   const getAccessToken: AccessTokenSource | undefined =
     accessToken === undefined
       ? undefined
-      : async (m) => await accessToken(await profileOf(await getMailbox(ctx.store, m.id)));
+      : async (m) => {
+          const mailbox = await getMailbox(ctx.store, m.id);
+          return await accessToken(await profileOf(mailbox), mailbox);
+        };
   const tokens = getAccessToken === undefined ? {} : { getAccessToken };
   const templateOf = (m: Mailbox) => ctx.config.servers.find((s) => s.id === m.template);
   const options = {

@@ -9,6 +9,7 @@ import { type Config, MailregError } from "@mailreg/core";
 import { loadKeyring } from "@mailreg/crypto-registry";
 import { mirrorConfig, openStore, type Store } from "@mailreg/store";
 import type { WorkerDeps } from "./deps.ts";
+import { oauthAccessTokens } from "./oauth-tokens.ts";
 import { createWorker, type Worker } from "./worker.ts";
 
 /** Options of {@link prepareWorker}: the config and the worker's optional dependencies. */
@@ -51,7 +52,8 @@ export async function prepareWorker(options: PrepareWorkerOptions): Promise<Prep
   });
   try {
     await mirrorConfig(store, config);
-    return { worker: createWorker({ ...deps, config, store, keyring }), store };
+    const accessToken = deps.accessToken ?? oauthAccessTokens({ config, store, keyring });
+    return { worker: createWorker({ ...deps, accessToken, config, store, keyring }), store };
   } catch (error) {
     store.close();
     throw error;

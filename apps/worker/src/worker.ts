@@ -5,7 +5,8 @@
  * `config.worker.concurrency` at a time, each under its database lease so that several worker
  * processes share the mailboxes. Beside that it delivers the outbox (see `outbox-delivery.ts`).
  * `stop()` aborts the runs (each finishes its current chunk), waits for them and releases their
- * leases, and lets the outbox finish the messages it holds.
+ * leases, and lets the outbox finish the messages it holds. Mailboxes whose instance opts in to
+ * IMAP IDLE are also watched (see `idle-watch.ts`): new mail there requests a sync at once.
  *
  * @module
  */
@@ -19,6 +20,7 @@ import {
 } from "@mailreg/store";
 import { workerContext } from "./context.ts";
 import type { WorkerDeps } from "./deps.ts";
+import { type IdleWatch, startIdleWatch } from "./idle-watch.ts";
 import { claimMailbox, runClaim } from "./leased-sync.ts";
 import type { WorkerMetrics } from "./metrics.ts";
 import { type OutboxDelivery, startOutboxDelivery } from "./outbox-delivery.ts";
@@ -71,6 +73,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   const active = new Map<string, Promise<void>>();
   let started = false;
   let outbox: OutboxDelivery | undefined;
+  let idle: IdleWatch | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let ticking: Promise<void> = Promise.resolve();
   let lastScan = Number.NEGATIVE_INFINITY;
@@ -152,12 +155,20 @@ export function createWorker(deps: WorkerDeps): Worker {
       });
       ticking = tick();
       outbox = startOutboxDelivery(ctx, deps.outboxMs ?? 1000);
+      idle = startIdleWatch(ctx, {
+        scanMs,
+        onNewMail: () => {
+          wake = true;
+        },
+        isRunning: (id) => active.has(id),
+      });
     },
     async stop() {
       if (stopping.signal.aborted) return;
       stopping.abort();
       clearTimeout(timer);
       await Promise.all([ticking.then(() => Promise.allSettled(active.values())), outbox?.stop()]);
+      await idle?.stop();
       if (started) ctx.logger.info("worker stopped", { worker: ctx.owner });
     },
     async requestSync(mailboxId, actor) {

@@ -188,3 +188,40 @@ export async function until<T>(
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/**
+ * Applies an OAuth mailbox for Dovecot user `login` (an address) like {@link applyMailbox}: its
+ * sealed profile holds `refreshToken` of config provider `provider`.
+ */
+export async function applyOAuthMailbox(
+  store: Store,
+  publicKey: RegistryPublicKey,
+  info: DovecotInfo,
+  grant: { login: string; provider: string; refreshToken: string },
+): Promise<Mailbox> {
+  const id = newId();
+  const fields = {
+    address: grant.login,
+    protocol: "imap",
+    template: TEMPLATE,
+    host: info.host,
+    port: info.imapPort,
+    security: "starttls",
+    login: grant.login,
+  } as const;
+  const profile: ConnectionProfile = {
+    v: 1,
+    ...fields,
+    auth: { method: "oauth2", provider: grant.provider, refreshToken: grant.refreshToken },
+  };
+  await insertRegistration(store, {
+    id,
+    receivedAt: new Date().toISOString(),
+    ...fields,
+    authMethod: "oauth2",
+    status: "pending",
+    keyId: publicKey.kid,
+    sealed: await seal(profile, publicKey, { registrationId: id, address: fields.address }),
+  });
+  return (await applyRegistration(store, { id, instanceId: INSTANCE, actor: "test", profile })).mailbox;
+}

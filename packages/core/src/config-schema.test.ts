@@ -81,13 +81,13 @@ describe("ConfigSchema defaults", () => {
     expect(validateConfig({ servers: [{ ...imap, port: 1993 }] }).servers[0]!.port).toBe(1993);
   });
 
-  it("an instance gets INBOX-only, auto-fetch every 300 s and no delete-after-fetch by default", () => {
+  it("an instance gets INBOX-only, auto-fetch every 300 s without IDLE and no delete-after-fetch by default", () => {
     const i = validateConfig({ instances: [{ id: "main", label: "Main" }] }).instances[0]!;
     expect(i).toEqual({
       id: "main",
       label: "Main",
       folderPolicy: { mode: "inbox", folders: [], includeSubfolders: true, exclude: [] },
-      schedule: { autoFetch: true, intervalSeconds: 300 },
+      schedule: { autoFetch: true, intervalSeconds: 300, idle: false },
       deleteAfterFetch: false,
     });
   });

@@ -136,6 +136,8 @@ export const ScheduleSchema = z
   .strictObject({
     autoFetch: z.boolean().default(true),
     intervalSeconds: z.number().int().min(30).default(300),
+    /** Keep an IMAP IDLE connection on INBOX and sync as soon as new mail arrives. */
+    idle: z.boolean().default(false),
   })
   .prefault({});
 export type Schedule = z.infer<typeof ScheduleSchema>;

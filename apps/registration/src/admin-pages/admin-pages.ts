@@ -7,6 +7,7 @@ import type { Hono } from "hono";
 import type { AppContext } from "../app-context.ts";
 import { pageGuard } from "../auth/admin-guard.ts";
 import type { AppEnv } from "../http/env.ts";
+import { deadLetterRoutes } from "./dead-letter-routes.tsx";
 import { infoRoutes } from "./info-routes.tsx";
 import { loginRoutes } from "./login-routes.tsx";
 import { mailboxRoutes } from "./mailbox-routes.tsx";
@@ -29,6 +30,7 @@ export function adminPages(app: Hono<AppEnv>, ctx: AppContext): void {
   registrationsRoutes(app, ctx);
   windowRoutes(app, ctx);
   mailboxRoutes(app, ctx);
+  deadLetterRoutes(app, ctx);
   oauthAdminRoutes(app, ctx);
   infoRoutes(app, ctx);
 }

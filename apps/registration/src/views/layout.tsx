@@ -13,6 +13,7 @@ const _ADMIN_NAV = [
   ["/admin/registrations", "admin.nav.registrations"],
   ["/admin/window", "admin.nav.window"],
   ["/admin/mailboxes", "admin.nav.mailboxes"],
+  ["/admin/dead-letters", "admin.nav.deadLetters"],
   ["/admin/oauth", "admin.nav.oauth"],
   ["/admin/config", "admin.nav.config"],
   ["/admin/audit", "admin.nav.audit"],

@@ -1,0 +1,59 @@
+/**
+ * The dead-letters page: the events a sink gave up on, newest first (read-only).
+ *
+ * @module
+ */
+import type { DeadLetterView } from "../../admin/dead-letter-view.ts";
+import { formatTime } from "../format-time.ts";
+import { AdminFrame, type AdminPageBase } from "./admin-frame.tsx";
+
+/**
+ * The dead-letters page.
+ *
+ * @param p the dead letters
+ * @returns the page
+ */
+export function DeadLettersPage(p: AdminPageBase & { letters: DeadLetterView[]; timeZone: string }) {
+  const { t } = p;
+  return (
+    <AdminFrame {...p} heading={t("admin.nav.deadLetters")}>
+      <p class="muted">{t("admin.dl.intro")}</p>
+      {p.letters.length === 0 ? (
+        <p class="card muted">{t("admin.dl.none")}</p>
+      ) : (
+        <div class="card" style="padding:0;overflow-x:auto">
+          <table id="dead-letters">
+            <thead>
+              <tr>
+                <th scope="col">{t("admin.mb.address")}</th>
+                <th scope="col">{t("admin.dl.sink")}</th>
+                <th scope="col">{t("admin.dl.event")}</th>
+                <th scope="col">{t("admin.dl.attempts")}</th>
+                <th scope="col">{t("admin.mb.lastError")}</th>
+                <th scope="col">{t("admin.dl.created")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {p.letters.map((d) => (
+                <tr>
+                  <td>
+                    {d.address === null ? (
+                      d.mailboxId
+                    ) : (
+                      <a href={`/admin/mailboxes/${d.mailboxId}`}>{d.address}</a>
+                    )}
+                  </td>
+                  <td>{d.sink}</td>
+                  <td>{d.event}</td>
+                  <td class="num">{d.attempts}</td>
+                  <td>{d.lastError}</td>
+                  <td>{formatTime(d.createdAt, p.locale, p.timeZone)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </AdminFrame>
+  );
+}
