@@ -3,15 +3,8 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { newId } from "@mailreg/core";
-import {
-  countMessages,
-  openChunkWriter,
-  openStore,
-  type Store,
-  schema,
-  upsertInstances,
-} from "@mailreg/store";
-import { openMemoryStore } from "@mailreg/store/testing";
+import { countMessages, openChunkWriter, openStore, type Store } from "@mailreg/store";
+import { insertTestMailbox, openMemoryStore } from "@mailreg/store/testing";
 import { contentHash, createStoreSink, parseEnvelope, selectFolders, verifyLogin } from "./mod.ts";
 
 const raw = new TextEncoder().encode(
@@ -38,31 +31,8 @@ Deno.test("parseEnvelope(), selectFolders() and contentHash() under Deno", () =>
 });
 
 /** A mailbox row in `store`, for messages to belong to. */
-async function addMailbox(store: Store): Promise<string> {
-  await upsertInstances(store, [{ id: "i", label: "I" }]);
-  const mailboxId = newId();
-  const now = new Date().toISOString();
-  await store.db
-    .insert(schema.mailboxes)
-    .values({
-      id: mailboxId,
-      instanceId: "i",
-      address: "a@example.org",
-      protocol: "imap",
-      host: "h",
-      port: 993,
-      security: "tls",
-      login: "a",
-      authMethod: "password",
-      keyId: "k",
-      sealed: "s",
-      registrationId: newId(),
-      createdAt: now,
-      updatedAt: now,
-      credentialsUpdatedAt: now,
-    })
-    .run();
-  return mailboxId;
+function addMailbox(store: Store): Promise<string> {
+  return insertTestMailbox(store);
 }
 
 Deno.test("the store's writer thread commits chunks under Deno", async () => {

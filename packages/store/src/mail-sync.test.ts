@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newId } from "@mailreg/core";
 import { describe, expect, it } from "vitest";
-import { upsertInstances } from "./instances.ts";
 import {
   commitMessageChunk,
   countMessages,
@@ -19,36 +18,13 @@ import {
   openChunkWriter,
   startSyncRun,
 } from "./mail-sync.ts";
-import { getMessage, schema } from "./mod.ts";
+import { getMessage } from "./mod.ts";
 import { openStore, type Store } from "./store.ts";
-import { openMemoryStore } from "./testing.ts";
+import { insertTestMailbox, openMemoryStore } from "./testing.ts";
 
 async function withMailbox(url?: string): Promise<{ store: Store; mailboxId: string }> {
   const store = url === undefined ? await openMemoryStore() : await openStore({ url });
-  await upsertInstances(store, [{ id: "i", label: "I" }]);
-  const mailboxId = newId();
-  const now = new Date().toISOString();
-  await store.db
-    .insert(schema.mailboxes)
-    .values({
-      id: mailboxId,
-      instanceId: "i",
-      address: "a@example.org",
-      protocol: "imap",
-      host: "h",
-      port: 993,
-      security: "tls",
-      login: "a",
-      authMethod: "password",
-      keyId: "k",
-      sealed: "s",
-      registrationId: newId(),
-      createdAt: now,
-      updatedAt: now,
-      credentialsUpdatedAt: now,
-    })
-    .run();
-  return { store, mailboxId };
+  return { store, mailboxId: await insertTestMailbox(store) };
 }
 
 const row = (mailboxId: string, uid: number, extra: Record<string, unknown> = {}) => ({

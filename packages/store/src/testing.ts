@@ -5,6 +5,8 @@
  * @module
  */
 import { type ConnectionProfile, newId, type RegistrationRecord } from "@mailreg/core";
+import { upsertInstances } from "./instances.ts";
+import * as schema from "./schema.ts";
 import { openStore, type Store } from "./store.ts";
 
 /**
@@ -77,4 +79,45 @@ export function makeProfile(
   };
   if (record.template !== undefined) profile.template = record.template;
   return { ...profile, ...overrides };
+}
+
+/**
+ * A bare mailbox row (IMAP over TLS, a dummy sealed value) in instance `instanceId`, created with the
+ * instance if needed, for messages, leases and runs to belong to.
+ *
+ * @param store the open store
+ * @param options the instance (default "i", with `instanceSettings`) and the creation time (default now)
+ * @returns the new mailbox's id
+ */
+export async function insertTestMailbox(
+  store: Store,
+  options: { instanceId?: string; instanceSettings?: Record<string, unknown>; now?: Date } = {},
+): Promise<string> {
+  const instanceId = options.instanceId ?? "i";
+  await upsertInstances(store, [
+    { id: instanceId, label: instanceId, settings: options.instanceSettings ?? {} },
+  ]);
+  const id = newId();
+  const now = (options.now ?? new Date()).toISOString();
+  await store.db
+    .insert(schema.mailboxes)
+    .values({
+      id,
+      instanceId,
+      address: "a@example.org",
+      protocol: "imap",
+      host: "h",
+      port: 993,
+      security: "tls",
+      login: "a",
+      authMethod: "password",
+      keyId: "k",
+      sealed: "s",
+      registrationId: newId(),
+      createdAt: now,
+      updatedAt: now,
+      credentialsUpdatedAt: now,
+    })
+    .run();
+  return id;
 }

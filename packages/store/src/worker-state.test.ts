@@ -1,10 +1,8 @@
 import { newId } from "@mailreg/core";
 import { describe, expect, it } from "vitest";
-import { upsertInstances } from "./instances.ts";
 import { finishSyncRun, startSyncRun } from "./mail-sync.ts";
-import { schema } from "./mod.ts";
 import type { Store } from "./store.ts";
-import { openMemoryStore } from "./testing.ts";
+import { insertTestMailbox, openMemoryStore } from "./testing.ts";
 import {
   acquireLease,
   backoffSeconds,
@@ -30,30 +28,7 @@ async function world(
   instanceSettings: Record<string, unknown> = {},
 ): Promise<{ store: Store; mailboxId: string }> {
   const store = await openMemoryStore();
-  await upsertInstances(store, [{ id: "i", label: "I", settings: instanceSettings }]);
-  const mailboxId = newId();
-  const now = T0.toISOString();
-  await store.db
-    .insert(schema.mailboxes)
-    .values({
-      id: mailboxId,
-      instanceId: "i",
-      address: "a@example.org",
-      protocol: "imap",
-      host: "h",
-      port: 993,
-      security: "tls",
-      login: "a",
-      authMethod: "password",
-      keyId: "k",
-      sealed: "s",
-      registrationId: newId(),
-      createdAt: now,
-      updatedAt: now,
-      credentialsUpdatedAt: now,
-    })
-    .run();
-  return { store, mailboxId };
+  return { store, mailboxId: await insertTestMailbox(store, { instanceSettings, now: T0 }) };
 }
 
 async function schedule(store: Store, mailboxId: string, defaultIntervalSeconds?: number) {
