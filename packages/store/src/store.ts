@@ -77,9 +77,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
   try {
     if (path !== undefined) {
       lockKey = await ensureParentFolder(path);
-      client = createClient({ url, timeout: BUSY_TIMEOUT_MS, concurrency: _FILE_CONNECTIONS });
-      await client.execute("PRAGMA journal_mode=WAL");
-      await _configureConnections(client, _FILE_CONNECTIONS);
+      client = await _openFile(url);
     } else {
       client = createClient(
         options.authToken === undefined ? { url } : { url, authToken: options.authToken },
@@ -108,6 +106,36 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
     throw error;
   }
   return store;
+}
+
+/**
+ * Opens a file database in WAL mode with every pooled connection configured. Switching a new file to
+ * WAL takes an exclusive lock that SQLite's busy handler does not wait for, so several processes
+ * opening the same new file at once can get SQLITE_BUSY here: that is retried, with a random pause,
+ * for up to {@link BUSY_TIMEOUT_MS}.
+ */
+async function _openFile(url: string): Promise<Client> {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    const client = createClient({ url, timeout: BUSY_TIMEOUT_MS, concurrency: _FILE_CONNECTIONS });
+    try {
+      await client.execute("PRAGMA journal_mode=WAL");
+      await _configureConnections(client, _FILE_CONNECTIONS);
+      return client;
+    } catch (error) {
+      client.close();
+      if (!_isBusy(error) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80));
+    }
+  }
+}
+
+function _isBusy(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (/SQLITE_BUSY|database is locked/.test(`${(e as { code?: unknown }).code ?? ""} ${e.message}`))
+      return true;
+  }
+  return false;
 }
 
 /**
