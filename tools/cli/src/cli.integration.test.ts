@@ -1,8 +1,9 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ConnectionProfile, newId, type RegistrationRecord, writeRegistrationFile } from "@mailreg/core";
+import { type RegistrationRecord, writeRegistrationFile } from "@mailreg/core";
 import { loadPublicKey, seal } from "@mailreg/crypto-registry";
+import { makeProfile, makeRegistration } from "@mailreg/store/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { runCli } from "./testing.ts";
 
@@ -17,31 +18,9 @@ afterEach(async () => {
 /** A registration for `address`, sealed to the folder's registry public key, as a registration site makes it. */
 async function register(address: string, password: string): Promise<RegistrationRecord> {
   const publicKey = await loadPublicKey(join(dir, "keys/registry.public.jwk"));
-  const id = newId();
-  const profile: ConnectionProfile = {
-    v: 1,
-    address,
-    protocol: "imap",
-    host: "imap.example.com",
-    port: 993,
-    security: "tls",
-    login: address,
-    auth: { method: "password", password },
-  };
-  return {
-    id,
-    receivedAt: new Date().toISOString(),
-    address,
-    protocol: "imap",
-    host: "imap.example.com",
-    port: 993,
-    security: "tls",
-    login: address,
-    authMethod: "password",
-    status: "pending",
-    keyId: publicKey.kid,
-    sealed: await seal(profile, publicKey, { registrationId: id, address }),
-  };
+  const draft = makeRegistration({ address, keyId: publicKey.kid });
+  const profile = makeProfile(draft, { auth: { method: "password", password } });
+  return { ...draft, sealed: await seal(profile, publicKey, { registrationId: draft.id, address }) };
 }
 
 async function writeFile_(name: string, records: RegistrationRecord[], keyId: string): Promise<string> {

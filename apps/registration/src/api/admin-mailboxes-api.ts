@@ -4,6 +4,7 @@
  *
  * @module
  */
+
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { getMailbox, listMailboxes } from "@mailreg/store";
 import { z } from "zod";
@@ -11,16 +12,8 @@ import { checkMailbox, requestMailboxSync } from "../admin/mailbox-actions.ts";
 import { mailboxDetail, mailboxViews } from "../admin/mailbox-view.ts";
 import type { AppContext } from "../app-context.ts";
 import type { AppEnv } from "../http/env.ts";
+import { adminSecurity, IdParam, jsonContent } from "./route-parts.ts";
 import { errorResponses, MailboxCheckSchema, MailboxDetailSchema, MailboxSchema } from "./schemas.ts";
-
-const _security = [{ bearer: [] }, { session: [] }];
-const _json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
-const _IdParam = z.object({
-  id: z
-    .string()
-    .max(64)
-    .meta({ param: { name: "id", in: "path" } }),
-});
 
 /**
  * Adds the admin mailbox routes.
@@ -36,10 +29,13 @@ export function adminMailboxesApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): vo
       path: base,
       tags: ["admin"],
       summary: "Mailboxes with their sync state",
-      security: _security,
+      security: adminSecurity,
       request: { query: z.object({ instance: z.string().max(64).optional() }) },
       responses: {
-        200: { description: "The mailboxes", ..._json(z.object({ mailboxes: z.array(MailboxSchema) })) },
+        200: {
+          description: "The mailboxes",
+          ...jsonContent(z.object({ mailboxes: z.array(MailboxSchema) })),
+        },
         ...errorResponses(401),
       },
     }),
@@ -55,10 +51,10 @@ export function adminMailboxesApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): vo
       path: `${base}/{id}`,
       tags: ["admin"],
       summary: "One mailbox with its sync state and when it is collected next",
-      security: _security,
-      request: { params: _IdParam },
+      security: adminSecurity,
+      request: { params: IdParam },
       responses: {
-        200: { description: "The mailbox", ..._json(MailboxDetailSchema) },
+        200: { description: "The mailbox", ...jsonContent(MailboxDetailSchema) },
         ...errorResponses(401, 404),
       },
     }),
@@ -74,10 +70,10 @@ export function adminMailboxesApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): vo
       path: `${base}/{id}/check`,
       tags: ["admin"],
       summary: "Check a mailbox: log in with its credentials",
-      security: _security,
-      request: { params: _IdParam },
+      security: adminSecurity,
+      request: { params: IdParam },
       responses: {
-        200: { description: "Each step and whether it worked", ..._json(MailboxCheckSchema) },
+        200: { description: "Each step and whether it worked", ...jsonContent(MailboxCheckSchema) },
         ...errorResponses(401, 404, 503),
       },
     }),
@@ -89,12 +85,14 @@ export function adminMailboxesApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): vo
       path: `${base}/{id}/sync`,
       tags: ["admin"],
       summary: "Collect a mailbox now",
-      security: _security,
-      request: { params: _IdParam },
+      security: adminSecurity,
+      request: { params: IdParam },
       responses: {
         202: {
           description: "The worker was asked to collect it",
-          ..._json(z.object({ mailboxId: z.string(), address: z.string(), requested: z.literal(true) })),
+          ...jsonContent(
+            z.object({ mailboxId: z.string(), address: z.string(), requested: z.literal(true) }),
+          ),
         },
         ...errorResponses(401, 404, 503),
       },

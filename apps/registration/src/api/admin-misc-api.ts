@@ -3,15 +3,15 @@
  *
  * @module
  */
+
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { MailregError, normalizeAddress } from "@mailreg/core";
 import { listRecentAudit } from "@mailreg/store";
 import { z } from "zod";
 import type { AppContext } from "../app-context.ts";
 import type { AppEnv } from "../http/env.ts";
+import { adminSecurity } from "./route-parts.ts";
 import { AuditEntrySchema, errorResponses, SmtpResolutionSchema } from "./schemas.ts";
-
-const _security = [{ bearer: [] }, { session: [] }];
 
 /**
  * Adds the audit and SMTP routes.
@@ -26,7 +26,7 @@ export function adminMiscApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): void {
       path: "/api/v1/admin/audit",
       tags: ["admin"],
       summary: "The audit log, newest first",
-      security: _security,
+      security: adminSecurity,
       request: {
         query: z.object({
           limit: z.coerce.number().int().min(1).max(1000).optional(),
@@ -64,7 +64,7 @@ export function adminMiscApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): void {
       summary: "Which SMTP settings an address sends with, and why",
       description:
         "The precedence chain mailbox → company → instance → default for the mailbox of the address: the level that won, why each earlier one was passed over, and the warnings (`danger` ones expose the mail or the password).",
-      security: _security,
+      security: adminSecurity,
       request: {
         query: z.object({
           address: z.string().min(1).max(320),

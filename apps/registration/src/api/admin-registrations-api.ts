@@ -3,6 +3,7 @@
  *
  * @module
  */
+
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { getRegistration, searchRegistrations } from "@mailreg/store";
 import { z } from "zod";
@@ -10,16 +11,8 @@ import { applyOne, rejectOne } from "../admin/decide.ts";
 import { mailboxFields } from "../admin/mailbox-view.ts";
 import type { AppContext } from "../app-context.ts";
 import type { AppEnv } from "../http/env.ts";
+import { adminSecurity, IdParam, jsonContent } from "./route-parts.ts";
 import { AppliedSchema, errorResponses, RegistrationSchema, StatusSchema } from "./schemas.ts";
-
-const _security = [{ bearer: [] }, { session: [] }];
-const _json = <T extends z.ZodType>(schema: T) => ({ content: { "application/json": { schema } } });
-const _IdParam = z.object({
-  id: z
-    .string()
-    .max(64)
-    .meta({ param: { name: "id", in: "path" } }),
-});
 
 /**
  * Adds the admin registration routes.
@@ -35,7 +28,7 @@ export function adminRegistrationsApi(app: OpenAPIHono<AppEnv>, ctx: AppContext)
       path: base,
       tags: ["admin"],
       summary: "Registrations, newest first",
-      security: _security,
+      security: adminSecurity,
       request: {
         query: z.object({
           status: StatusSchema.optional(),
@@ -51,7 +44,9 @@ export function adminRegistrationsApi(app: OpenAPIHono<AppEnv>, ctx: AppContext)
       responses: {
         200: {
           description: "One page",
-          ..._json(z.object({ registrations: z.array(RegistrationSchema), next: z.string().nullable() })),
+          ...jsonContent(
+            z.object({ registrations: z.array(RegistrationSchema), next: z.string().nullable() }),
+          ),
         },
         ...errorResponses(400, 401),
       },
@@ -74,10 +69,10 @@ export function adminRegistrationsApi(app: OpenAPIHono<AppEnv>, ctx: AppContext)
       path: `${base}/{id}`,
       tags: ["admin"],
       summary: "One registration",
-      security: _security,
-      request: { params: _IdParam },
+      security: adminSecurity,
+      request: { params: IdParam },
       responses: {
-        200: { description: "The registration", ..._json(RegistrationSchema) },
+        200: { description: "The registration", ...jsonContent(RegistrationSchema) },
         ...errorResponses(401, 404),
       },
     }),
@@ -93,13 +88,16 @@ export function adminRegistrationsApi(app: OpenAPIHono<AppEnv>, ctx: AppContext)
         "Opens the sealed profile (the server needs a registry private key) and creates the instance's " +
         "mailbox of that address, or updates its credentials when it exists. `instance` may be left out " +
         "when only one instance is configured.",
-      security: _security,
+      security: adminSecurity,
       request: {
-        params: _IdParam,
-        body: { ..._json(z.strictObject({ instance: z.string().max(64).optional() })), required: false },
+        params: IdParam,
+        body: {
+          ...jsonContent(z.strictObject({ instance: z.string().max(64).optional() })),
+          required: false,
+        },
       },
       responses: {
-        200: { description: "Applied", ..._json(AppliedSchema) },
+        200: { description: "Applied", ...jsonContent(AppliedSchema) },
         ...errorResponses(400, 401, 404, 409, 422, 503),
       },
     }),
@@ -124,13 +122,16 @@ export function adminRegistrationsApi(app: OpenAPIHono<AppEnv>, ctx: AppContext)
       path: `${base}/{id}/reject`,
       tags: ["admin"],
       summary: "Reject a pending registration",
-      security: _security,
+      security: adminSecurity,
       request: {
-        params: _IdParam,
-        body: { ..._json(z.strictObject({ reason: z.string().max(1000).optional() })), required: false },
+        params: IdParam,
+        body: {
+          ...jsonContent(z.strictObject({ reason: z.string().max(1000).optional() })),
+          required: false,
+        },
       },
       responses: {
-        200: { description: "Rejected", ..._json(RegistrationSchema) },
+        200: { description: "Rejected", ...jsonContent(RegistrationSchema) },
         ...errorResponses(400, 401, 404, 409),
       },
     }),

@@ -4,14 +4,15 @@
  *
  * @module
  */
+
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { setOpenNow } from "@mailreg/store";
 import type { AppContext } from "../app-context.ts";
 import type { AppEnv } from "../http/env.ts";
 import { readWindowState, setSchedule } from "../windows/window-store.ts";
+import { adminSecurity } from "./route-parts.ts";
 import { errorResponses, WindowChangeSchema, WindowStateSchema } from "./schemas.ts";
 
-const _security = [{ bearer: [] }, { session: [] }];
 const _state = { content: { "application/json": { schema: WindowStateSchema } } };
 
 /**
@@ -28,7 +29,7 @@ export function adminWindowApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): void 
       path,
       tags: ["admin"],
       summary: "Where registration stands",
-      security: _security,
+      security: adminSecurity,
       responses: { 200: { description: "The state", ..._state }, ...errorResponses(401) },
     }),
     async (c) => c.json(await readWindowState(ctx.store, ctx.config, ctx.clock()), 200),
@@ -39,7 +40,7 @@ export function adminWindowApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): void 
       path,
       tags: ["admin"],
       summary: "Open or close registration, or set its schedule",
-      security: _security,
+      security: adminSecurity,
       request: { body: { content: { "application/json": { schema: WindowChangeSchema } }, required: true } },
       responses: { 200: { description: "The new state", ..._state }, ...errorResponses(400, 401) },
     }),
