@@ -10,6 +10,7 @@ const packages = [
   "packages/core",
   "packages/crypto-registry",
   "packages/imap-sync",
+  "packages/message",
   "packages/oauth",
   "packages/smtp-resolver",
   "packages/store",

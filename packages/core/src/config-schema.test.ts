@@ -235,6 +235,36 @@ describe("ConfigSchema problems", () => {
     ]);
   });
 
+  it("an instance's app-only OAuth access must name a microsoft or oidc provider of oauth.providers", () => {
+    const common = { clientId: "app", clientSecret: "s", redirectUri: "https://reg.example.org/cb" };
+    const providers = {
+      m365: { kind: "microsoft", tenant: "contoso.onmicrosoft.com", ...common },
+      gmail: { kind: "google", ...common },
+    };
+    const c = validateConfig({
+      oauth: { providers },
+      instances: [{ id: "contoso", label: "Contoso", oauthAppOnly: { provider: "m365" } }],
+    });
+    expect(c.instances[0]?.oauthAppOnly).toEqual({ provider: "m365" });
+    expect(
+      issuesOf({
+        oauth: { providers },
+        instances: [
+          { id: "a", label: "A", oauthAppOnly: { provider: "missing" } },
+          { id: "b", label: "B", oauthAppOnly: { provider: "gmail" } },
+          { id: "c", label: "C", oauthAppOnly: { provider: "m365", scopes: [] } },
+        ],
+      }),
+    ).toEqual([
+      { path: "instances[2].oauthAppOnly.scopes", message: expect.stringContaining(">=1") },
+      { path: "instances[0].oauthAppOnly.provider", message: 'no provider "missing" in oauth.providers' },
+      {
+        path: "instances[1].oauthAppOnly.provider",
+        message: expect.stringContaining("Google offers no app-only (client-credentials) access"),
+      },
+    ]);
+  });
+
   it("takes admin password and token hashes and refuses a clear password without echoing it", async () => {
     const ok = validateConfig({
       admin: {

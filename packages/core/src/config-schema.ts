@@ -19,6 +19,7 @@ import {
   SECURITIES,
   type Security,
 } from "./registration.ts";
+import { RetentionSchema, RoutingSchema, SinkConfigSchema, unknownSinkReferences } from "./routing-config.ts";
 
 export type { ValidationIssue } from "./_zod.ts";
 
@@ -142,6 +143,28 @@ export const ScheduleSchema = z
   .prefault({});
 export type Schedule = z.infer<typeof ScheduleSchema>;
 
+/**
+ * App-only (client-credentials) OAuth access for every mailbox of an instance: the worker logs in
+ * with the app's own access token (XOAUTH2, the mailbox's address as user), no owner grant needed.
+ */
+export const AppOnlyOAuthSchema = z
+  .strictObject({
+    provider: SlugSchema.describe(
+      "Id in oauth.providers (microsoft or oidc) whose app holds the tenant's permission",
+    ),
+    scopes: z
+      .array(_safeString(512).min(1))
+      .min(1)
+      .optional()
+      .describe(
+        "Scopes of the client-credentials request; omitted: https://outlook.office365.com/.default for microsoft, none for oidc",
+      ),
+  })
+  .describe(
+    "App-only (client-credentials) access: mailboxes with auth method oauth2 log in with the app's token, without an owner grant",
+  );
+export type AppOnlyOAuth = z.infer<typeof AppOnlyOAuthSchema>;
+
 /** A group of mailboxes with shared defaults (folder policy, schedule, SMTP at instance level). */
 export const InstanceSchema = z.strictObject({
   id: SlugSchema,
@@ -150,6 +173,9 @@ export const InstanceSchema = z.strictObject({
   schedule: ScheduleSchema,
   deleteAfterFetch: z.boolean().default(false),
   smtp: SmtpSettingsSchema.optional(),
+  routing: RoutingSchema.optional().describe("Which sinks a collected message goes to; omitted: every sink"),
+  retention: RetentionSchema.optional(),
+  oauthAppOnly: AppOnlyOAuthSchema.optional(),
 });
 export type Instance = z.infer<typeof InstanceSchema>;
 
@@ -278,6 +304,10 @@ export const ConfigSchema = z
     registration: RegistrationSettingsSchema,
     servers: z.array(ServerTemplateSchema).default([]),
     instances: z.array(InstanceSchema).default([]),
+    sinks: z
+      .record(SlugSchema, SinkConfigSchema)
+      .default({})
+      .describe("Where collected mail goes besides the store, by id (instances route to them)"),
     smtp: z
       .strictObject({ company: SmtpSettingsSchema.optional(), default: SmtpSettingsSchema.optional() })
       .prefault({}),
@@ -378,6 +408,7 @@ function _crossReferences(config: Config, ctx: z.RefinementCtx<Config>): void {
       });
     }
   }
+  for (const issue of unknownSinkReferences(raw)) ctx.addIssue({ code: "custom", ...issue });
   const providers = raw.oauth?.providers;
   const servers = raw.servers;
   if (Array.isArray(servers)) {
@@ -393,6 +424,24 @@ function _crossReferences(config: Config, ctx: z.RefinementCtx<Config>): void {
       }
     });
   }
+  _appOnlyProviders(raw.instances, providers, ctx);
+}
+
+// instances[].oauthAppOnly.provider must name a provider that offers client credentials
+function _appOnlyProviders(instances: unknown, providers: unknown, ctx: z.RefinementCtx<Config>): void {
+  if (!Array.isArray(instances)) return;
+  const known = typeof providers === "object" && providers !== null ? providers : {};
+  instances.forEach((instance: unknown, i) => {
+    const provider = (instance as { oauthAppOnly?: { provider?: unknown } } | null)?.oauthAppOnly?.provider;
+    if (typeof provider !== "string") return;
+    const path = ["instances", i, "oauthAppOnly", "provider"];
+    if (!Object.hasOwn(known, provider)) {
+      ctx.addIssue({ code: "custom", message: `no provider "${provider}" in oauth.providers`, path });
+    } else if ((known as Record<string, { kind?: unknown } | undefined>)[provider]?.kind === "google") {
+      const message = `provider "${provider}" is a google provider: Google offers no app-only (client-credentials) access to IMAP or SMTP; use a microsoft or oidc provider`;
+      ctx.addIssue({ code: "custom", message, path });
+    }
+  });
 }
 
 /** The outcome of {@link checkConfig}: a config, or every problem found. */

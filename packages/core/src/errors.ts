@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   KEY_INVALID: "The key file is not a valid registry key",
   KEY_PASSPHRASE: "The private key's passphrase is missing or wrong",
   KEY_EXISTS: "A key file already exists and would be overwritten",
+  KEY_FILE_PERMISSIONS: "A private key file is readable by group or others (it must be mode 0600)",
   SEAL_NO_PRIVATE_KEY: "Opening a sealed profile needs the registry private key",
   SEAL_TAMPERED: "The sealed profile was altered or is not a valid JWE",
   SEAL_BINDING_MISMATCH: "The sealed profile belongs to another registration or address",
@@ -63,6 +64,8 @@ export const ERROR_CODES = {
   OAUTH_UNREACHABLE: "The OAuth server could not be reached",
   OAUTH_ID_TOKEN_INVALID: "The ID token is not valid for this sign-in",
   OAUTH_STATE_MISMATCH: "The sign-in answer does not belong to this sign-in",
+  OAUTH_INVALID_CLIENT:
+    "The OAuth server refused the app's own credentials (client id, secret or the tenant's permission): the administrator must fix them",
   // environment
   DEPENDENCY_MISSING: "A program this needs is not installed",
   INTERNAL: "An unexpected internal error",

@@ -13,3 +13,4 @@ export * from "./ids.ts";
 export * from "./logger.ts";
 export * from "./registration.ts";
 export * from "./registration-file.ts";
+export * from "./routing-config.ts";

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expectMailregError, expectNoSecret } from "@mailreg/core/testing";
@@ -116,7 +116,7 @@ describe("loadKeyring()", () => {
     await writeKeyPair(await generateRegistryKey(), files);
     const garbage = join(files.privateKeyDir, "broken.jwk");
     const contents = 'secret-material-9f3a {"d":';
-    await writeFile(garbage, contents);
+    await writeFile(garbage, contents, { mode: 0o600 });
     const error = await expectMailregError(loadKeyring(files), "KEY_INVALID");
     expect(error.message).toContain(garbage);
     expectNoSecret(error, "secret-material-9f3a");
@@ -126,12 +126,31 @@ describe("loadKeyring()", () => {
     const key = await generateRegistryKey();
     await writeKeyPair(key, files);
     const stray = join(files.privateKeyDir, "other.jwk");
-    await writeFile(stray, JSON.stringify(key.publicJwk));
+    await writeFile(stray, JSON.stringify(key.publicJwk), { mode: 0o600 });
     expect((await expectMailregError(loadKeyring(files), "KEY_INVALID")).message).toContain(stray);
     await writeFile(stray, JSON.stringify(key.privateJwk));
     expect((await expectMailregError(loadKeyring(files), "KEY_INVALID")).message).toMatch(
       /not named after its key id/,
     );
+  });
+
+  it("refuses to load a private key file that group or others may read, before reading it", async () => {
+    const key = await generateRegistryKey();
+    const file = await writeKeyPair(key, files);
+    for (const loose of [0o644, 0o640, 0o604, 0o660, 0o601]) {
+      await chmod(file, loose);
+      const error = await expectMailregError(loadKeyring(files), "KEY_FILE_PERMISSIONS");
+      expect(error.message).toContain(file);
+      expect(error.details).toEqual({ file, mode: `0${loose.toString(8)}` });
+    }
+    for (const tight of [0o600, 0o400]) {
+      await chmod(file, tight);
+      expect([...(await loadKeyring(files)).privateKeys.keys()]).toEqual([key.kid]);
+    }
+    // a garbage file with loose permissions is refused for its mode: its contents were never parsed
+    await writeFile(join(files.privateKeyDir, "zz-loose.jwk"), "not json at all", { mode: 0o644 });
+    await chmod(join(files.privateKeyDir, "zz-loose.jwk"), 0o644);
+    await expectMailregError(loadKeyring(files), "KEY_FILE_PERMISSIONS");
   });
 
   it("names a garbage public key file (KEY_INVALID) and a missing one (KEY_NOT_FOUND)", async () => {

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { access, chmod, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { access, chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
+import { platform } from "node:process";
 import { MailregError } from "@mailreg/core";
 import { _parseJson } from "./_parse-json.ts";
 import { importPublicKey, type RegistryKeyPair, type RegistryPublicKey } from "./key.ts";
@@ -107,8 +108,9 @@ export async function loadPublicKey(file: string): Promise<RegistryPublicKey> {
  * @param options file locations and passphrase
  * @returns the keyring
  * @throws {MailregError} KEY_NOT_FOUND / KEY_INVALID for the public key file (see
- *   {@link loadPublicKey}); KEY_INVALID naming a private file that is not a key; KEY_PASSPHRASE
- *   when a protected private file's passphrase is missing or wrong
+ *   {@link loadPublicKey}); KEY_FILE_PERMISSIONS when a private key file grants group or others any
+ *   access (checked before it is read; not on Windows); KEY_INVALID naming a private file that is
+ *   not a key; KEY_PASSPHRASE when a protected private file's passphrase is missing or wrong
  * @example
  * ```ts
  * import { loadKeyring } from "@mailreg/crypto-registry";
@@ -121,6 +123,7 @@ export async function loadKeyring(options: KeyFilesOptions): Promise<Keyring> {
   const files = await listPrivateKeyFiles(options.privateKeyDir);
   const privateKeys = [];
   for (const file of files) {
+    await assertPrivateFileMode(file);
     const key = await decodePrivateKeyFile(await readFile(file, "utf8"), file, options.passphrase);
     if (basename(file) !== `${key.kid}${_KEY_SUFFIX}`) {
       throw new MailregError("KEY_INVALID", `Private key file ${file} is not named after its key id`, {
@@ -153,6 +156,26 @@ export async function listPrivateKeyFiles(privateKeyDir: string): Promise<string
     .filter((n) => n.endsWith(_KEY_SUFFIX))
     .sort()
     .map((n) => join(privateKeyDir, n));
+}
+
+/**
+ * Refuses a private key file that grants its group or others any access (mode bits 0o077): a key
+ * others can read is as good as published. Skipped on Windows, where modes mean nothing.
+ *
+ * @param file the private key file
+ * @throws {MailregError} KEY_FILE_PERMISSIONS (`details.file`, `details.mode` in octal)
+ */
+export async function assertPrivateFileMode(file: string): Promise<void> {
+  if (platform === "win32") return;
+  const mode = (await stat(file)).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    const octal = mode.toString(8).padStart(4, "0");
+    throw new MailregError(
+      "KEY_FILE_PERMISSIONS",
+      `Private key file ${file} has mode ${octal}: group or others may access it (run chmod 600 on it)`,
+      { details: { file, mode: octal } },
+    );
+  }
 }
 
 /**

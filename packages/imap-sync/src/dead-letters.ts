@@ -3,9 +3,97 @@
  *
  * @module
  */
-import { deleteDeadLetter, getMessage, listDeadLetters, type Store } from "@mailreg/store";
+import { MailregError } from "@mailreg/core";
+import {
+  deleteDeadLetter,
+  getDeadLetter,
+  getMessage,
+  listDeadLetters,
+  recordDeadLetterAttempt,
+  recordSinkResult,
+  type Store,
+} from "@mailreg/store";
 import { parseEnvelope } from "./envelope.ts";
 import type { MessageKey, Sink } from "./sink.ts";
+import { deliverToSink, sinkName } from "./sink-dispatch.ts";
+
+/** What {@link retryDeadLetter} did. */
+export type RetryResult =
+  | { outcome: "delivered" }
+  | { outcome: "failed"; lastError: string }
+  | {
+      outcome: "skipped";
+      /**
+       * no-sink: no configured sink has its name; message-gone: its message was deleted;
+       * raw-purged: retention purged the raw source (never sent again); not-a-message-event: only
+       * stored-message events are delivered again.
+       */
+      reason: "no-sink" | "message-gone" | "raw-purged" | "not-a-message-event";
+    };
+
+/**
+ * Delivers one dead letter again (the admin's "retry"): on success it is removed and the message
+ * counts as delivered to that sink; on failure it stays, with its attempts and last error updated.
+ *
+ * @param store the open store
+ * @param sinks the configured sinks, matched by `id ?? kind`
+ * @param id the dead letter
+ * @returns what happened
+ * @throws {MailregError} NOT_FOUND when there is no such dead letter
+ * @example
+ * ```ts
+ * import { createSink, retryDeadLetter } from "@mailreg/imap-sync";
+ * import { openStore } from "@mailreg/store";
+ * const store = await openStore({ url: "file:./data/mailreg.db" });
+ * const hook = createSink({ kind: "webhook", url: "https://hooks.example.org/mail", secret: "s3cret" }, "crm");
+ * console.log(await retryDeadLetter(store, [hook], "0193…"));
+ * store.close();
+ * ```
+ */
+export async function retryDeadLetter(
+  store: Store,
+  sinks: readonly Sink[],
+  id: string,
+): Promise<RetryResult> {
+  const letter = await getDeadLetter(store, id);
+  if (letter === undefined) {
+    throw new MailregError("NOT_FOUND", `No dead letter has the id ${id}`, { details: { id } });
+  }
+  if (letter.event !== "message.stored") return { outcome: "skipped", reason: "not-a-message-event" };
+  const sink = sinks.find((s) => sinkName(s) === letter.sink);
+  if (sink === undefined) return { outcome: "skipped", reason: "no-sink" };
+  const row = letter.messageRowId === null ? undefined : await getMessage(store, letter.messageRowId);
+  if (row === undefined) return { outcome: "skipped", reason: "message-gone" };
+  if (row.rawPurgedAt !== null) return { outcome: "skipped", reason: "raw-purged" };
+  const key: MessageKey =
+    row.uidl !== null
+      ? { mailboxId: row.mailboxId, folder: row.folder, uidl: row.uidl }
+      : {
+          mailboxId: row.mailboxId,
+          folder: row.folder,
+          uidValidity: row.uidvalidity ?? 0,
+          uid: row.uid ?? 0,
+        };
+  const { result } = await deliverToSink(sink, {
+    id: row.id,
+    key,
+    raw: row.raw,
+    size: row.size,
+    flags: row.flags,
+    envelope: parseEnvelope(row.raw),
+    delimiter: null,
+    contentHash: row.contentHash,
+    ...(row.internalDate === null ? {} : { internalDate: new Date(row.internalDate) }),
+  });
+  await recordSinkResult(store, result);
+  if (result.state === "delivered") {
+    await deleteDeadLetter(store, letter.id);
+    return { outcome: "delivered" };
+  }
+  const lastError = result.lastError ?? "failed";
+  await recordDeadLetterAttempt(store, letter.id, { attempts: result.attempts ?? 1, lastError });
+  return { outcome: "failed", lastError };
+}
 
 /** What {@link redeliverDeadLetters} did. */
 export interface RedeliveryResult {
@@ -13,7 +101,7 @@ export interface RedeliveryResult {
   delivered: number;
   /** Failed again (kept). */
   failed: number;
-  /** No sink given for them, or their message is gone (kept). */
+  /** No sink given for them, their message is gone or its raw source purged (kept). */
   skipped: number;
 }
 
@@ -44,45 +132,10 @@ export async function redeliverDeadLetters(
   const result: RedeliveryResult = { delivered: 0, failed: 0, skipped: 0 };
   const letters = await listDeadLetters(store, options);
   for (const letter of letters.reverse()) {
-    const sink = sinks.find((s) => (s.id ?? s.kind) === letter.sink);
-    const row = letter.messageRowId === null ? undefined : await getMessage(store, letter.messageRowId);
-    if (sink === undefined || row === undefined || letter.event !== "message.stored") {
-      result.skipped++;
-      continue;
-    }
-    const key: MessageKey =
-      row.uidl !== null
-        ? { mailboxId: row.mailboxId, folder: row.folder, uidl: row.uidl }
-        : {
-            mailboxId: row.mailboxId,
-            folder: row.folder,
-            uidValidity: row.uidvalidity ?? 0,
-            uid: row.uid ?? 0,
-          };
-    try {
-      const dead = await sink.store(
-        {
-          id: row.id,
-          raw: row.raw,
-          size: row.size,
-          flags: row.flags,
-          envelope: parseEnvelope(row.raw),
-          delimiter: null,
-          ...(row.internalDate === null ? {} : { internalDate: new Date(row.internalDate) }),
-        },
-        key,
-        row.contentHash,
-      );
-      if (dead !== undefined) {
-        result.failed++;
-        continue;
-      }
-    } catch {
-      result.failed++;
-      continue;
-    }
-    await deleteDeadLetter(store, letter.id);
-    result.delivered++;
+    const retried = await retryDeadLetter(store, sinks, letter.id);
+    if (retried.outcome === "delivered") result.delivered++;
+    else if (retried.outcome === "failed") result.failed++;
+    else result.skipped++;
   }
   return result;
 }

@@ -91,15 +91,35 @@ export function parseEnvelope(raw: Uint8Array): Envelope {
     }
   });
   if (date !== undefined) {
-    const parsed = Date.parse(date.endsWith(")") ? date.replace(/\s*\([^)]*\)\s*$/, "") : date);
+    const parsed = Date.parse(_withoutTrailingComment(date));
     if (!Number.isNaN(parsed)) env.date = new Date(parsed).toISOString();
   }
-  if (subject !== undefined) env.subject = decodeWords(subject);
+  if (subject !== undefined) env.subject = _clean(decodeWords(subject));
   const id = _msgId(messageId);
   if (id !== undefined) env.messageId = id;
   const replyId = _msgId(inReplyTo);
   if (replyId !== undefined) env.inReplyTo = replyId;
   return env;
+}
+
+// Line breaks, NUL and other control characters (raw, or decoded from an encoded word) never leave
+// the parser: an envelope value ends up in log lines, webhook bodies and mail headers we write.
+const _CONTROLS = /[\p{Cc}\u2028\u2029]/gu;
+
+/** `text` with every control character and line break replaced by a space. */
+function _clean(text: string): string {
+  _CONTROLS.lastIndex = 0;
+  return _CONTROLS.test(text) ? text.replace(_CONTROLS, " ") : text;
+}
+
+/** A Date value without a trailing "(comment)" such as "(CET)"; linear in the value's length. */
+function _withoutTrailingComment(value: string): string {
+  const trimmed = value.trimEnd();
+  if (!trimmed.endsWith(")")) return value;
+  const close = trimmed.length - 1;
+  const previous = trimmed.lastIndexOf(")", close - 1);
+  const open = trimmed.indexOf("(", previous + 1);
+  return open === -1 || open >= close ? value : trimmed.slice(0, open).trimEnd();
 }
 
 const _ADDRESS_FIELDS: Readonly<Record<string, "from" | "sender" | "replyTo" | "to" | "cc" | "bcc">> = {
@@ -177,7 +197,9 @@ function _eachHeader(
       start = next;
       continue;
     }
-    const colon = block.indexOf(":", start);
+    // the colon is looked for in this line only: a block of many colon-less lines stays linear
+    let colon = start;
+    while (colon < end && block.charCodeAt(colon) !== 58) colon++;
     if (colon > start && colon < end) {
       const name = block.slice(start, colon).trim().toLowerCase();
       if (only === undefined || only.has(name)) {
@@ -230,18 +252,55 @@ export function parseAddressList(value: string): EnvelopeAddress[] {
   for (const part of _splitTopLevel(list)) {
     const item = part.trim();
     if (item === "") continue;
-    const angle = /^(.*?)<([^>]*)>\s*(?:\(.*\))?$/.exec(item);
-    if (angle !== null) {
-      const name = decodeWords(_unquote(angle[1]!.trim()));
-      const address = angle[2]!.trim();
+    const angle = _angleAddr(item);
+    if (angle !== undefined) {
+      const name = _clean(decodeWords(_unquote(angle.name)));
+      const address = _clean(angle.address);
       out.push(name === "" ? { address } : { name, address });
     } else {
-      const comment = /^(\S+@\S+)\s*\((.*)\)$/.exec(item);
-      if (comment !== null) out.push({ name: decodeWords(comment[2]!), address: comment[1]! });
-      else out.push({ address: item });
+      const comment = _commentAddr(item);
+      if (comment !== undefined)
+        out.push({ name: _clean(decodeWords(comment.name)), address: comment.address });
+      else out.push({ address: _clean(item) });
     }
   }
   return out;
+}
+
+/**
+ * `Name <addr>` (optionally followed by a comment): the first `<` outside quotes and the `>` after
+ * it. Index scans instead of a backtracking regex: a hostile header of 256 KiB of `<` must not
+ * take quadratic time.
+ */
+function _angleAddr(item: string): { name: string; address: string } | undefined {
+  let quoted = false;
+  let open = -1;
+  for (let i = 0; i < item.length; i++) {
+    const c = item.charCodeAt(i);
+    if (c === 92 && quoted) i++;
+    else if (c === 34) quoted = !quoted;
+    else if (c === 60 && !quoted) {
+      open = i;
+      break;
+    }
+  }
+  if (open === -1) return undefined;
+  const close = item.indexOf(">", open + 1);
+  if (close === -1) return undefined;
+  const rest = item.slice(close + 1).trim();
+  if (rest !== "" && !(rest.startsWith("(") && rest.endsWith(")"))) return undefined;
+  return { name: item.slice(0, open).trim(), address: item.slice(open + 1, close).trim() };
+}
+
+/** `addr@domain (Name)`: an address without white space, then a comment that ends the item. */
+function _commentAddr(item: string): { name: string; address: string } | undefined {
+  if (!item.endsWith(")")) return undefined;
+  const open = item.indexOf("(");
+  if (open === -1) return undefined;
+  const address = item.slice(0, open).trimEnd();
+  const at = address.indexOf("@", 1);
+  if (at === -1 || at === address.length - 1 || /\s/.test(address)) return undefined;
+  return { name: item.slice(open + 1, -1), address };
 }
 
 const _decoders = new Map<string, TextDecoder>();
@@ -258,8 +317,15 @@ function _decoder(charset: string): TextDecoder {
 
 function _msgId(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  const match = /<([^>]+)>/.exec(value);
-  const id = (match?.[1] ?? value).trim();
+  // the first non-empty <…>, found by index scans (linear, unlike /<([^>]+)>/ on a run of '<')
+  let inner: string | undefined;
+  for (let open = value.indexOf("<"); open !== -1 && inner === undefined; ) {
+    const close = value.indexOf(">", open + 1);
+    if (close === -1) break;
+    if (close > open + 1) inner = value.slice(open + 1, close);
+    else open = value.indexOf("<", close);
+  }
+  const id = _clean(inner ?? value).trim();
   return id === "" ? undefined : id;
 }
 

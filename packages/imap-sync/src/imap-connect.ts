@@ -11,8 +11,22 @@ import { type ConnectOptions, DEFAULT_TIMEOUT_MS, profileSecret } from "./connec
 import { toMailError } from "./mail-error.ts";
 
 /**
+ * The longest response line accepted from an IMAP server, in bytes (imapflow's default is 1 GiB).
+ * A SEARCH answer of two million UIDs fits; a server that never ends its line is cut off here.
+ */
+export const IMAP_MAX_LINE_BYTES = 32 * 1024 * 1024;
+/**
+ * The largest literal (one message's source) accepted, in bytes (imapflow's default is 1 GiB):
+ * above the largest message any common provider lets through (150 MB), below what would exhaust a
+ * small worker's memory. A larger literal fails the connection with MAIL_PROTOCOL.
+ */
+export const IMAP_MAX_LITERAL_BYTES = 256 * 1024 * 1024;
+
+/**
  * The imapflow options for a profile: implicit TLS for "tls", STARTTLS required for "starttls",
- * plain for "none"; QRESYNC enabled where offered; no logging (a secret never reaches a log).
+ * plain for "none"; QRESYNC enabled where offered; no logging (a secret never reaches a log); a
+ * response line, literal and whole response bounded ({@link IMAP_MAX_LINE_BYTES},
+ * {@link IMAP_MAX_LITERAL_BYTES}); a server silent for six times `timeoutMs` is given up on.
  *
  * @param profile the opened connection profile
  * @param options timeouts, certificate policy, access token
@@ -38,7 +52,10 @@ export function imapFlowOptions(profile: ConnectionProfile, options: ConnectOpti
     disableAutoIdle: true,
     connectionTimeout: timeout,
     greetingTimeout: timeout,
-    socketTimeout: Math.max(timeout * 6, 60_000),
+    socketTimeout: timeout * 6,
+    maxLineLength: IMAP_MAX_LINE_BYTES,
+    maxLiteralSize: IMAP_MAX_LITERAL_BYTES,
+    maxResponseSize: IMAP_MAX_LITERAL_BYTES + IMAP_MAX_LINE_BYTES,
   };
 }
 

@@ -29,6 +29,8 @@ export const SINKS: ReadonlyMap<SinkConfig["kind"], (config: SinkConfig) => Sink
  * Builds a sink from its configuration.
  *
  * @param config the kind and its options
+ * @param id the sink's name in routing rules, dead letters and `message_sinks` (a config's sink id);
+ *   default the kind's own (`webhook:https://…`, `maildir:/path`)
  * @returns the sink
  * @throws {TypeError} for an unknown kind
  * @example
@@ -36,10 +38,13 @@ export const SINKS: ReadonlyMap<SinkConfig["kind"], (config: SinkConfig) => Sink
  * import { createSink } from "@mailreg/imap-sync";
  * const sink = createSink({ kind: "maildir", root: "./export" });
  * console.log(sink.kind); // maildir
+ * const named = createSink({ kind: "maildir", root: "./export" }, "archive");
+ * console.log(named.id); // archive
  * ```
  */
-export function createSink(config: SinkConfig): Sink {
+export function createSink(config: SinkConfig, id?: string): Sink {
   const factory = SINKS.get(config.kind);
   if (factory === undefined) throw new TypeError(`Unknown sink kind: ${String(config.kind)}`);
-  return factory(config);
+  const sink = factory(config);
+  return id === undefined ? sink : { ...sink, id };
 }

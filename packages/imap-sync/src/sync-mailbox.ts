@@ -23,6 +23,7 @@ import {
   FolderPolicySchema,
   isMailregError,
   newId,
+  type Routing,
 } from "@mailreg/core";
 import { type Keyring, open } from "@mailreg/crypto-registry";
 import {
@@ -30,7 +31,9 @@ import {
   listFolderStates,
   listInstances,
   type Mailbox,
+  recordSinkResults,
   type Store,
+  sinkStatesOf,
   startSyncRun,
 } from "@mailreg/store";
 import type { ConnectOptions } from "./connect-options.ts";
@@ -42,7 +45,8 @@ import {
   type SpecialUseOverrides,
   selectFolders,
 } from "./folder-policy.ts";
-import type { DeadLetter, MessageKey, Sink } from "./sink.ts";
+import type { MessageKey, Sink } from "./sink.ts";
+import { dispatchToSinks, sinkName } from "./sink-dispatch.ts";
 import type { FolderInfo, SavedFolderState, Source, SourceFactory, SourceKey } from "./source.ts";
 import { SOURCES } from "./sources.ts";
 import { createStoreSink, type PreparedMessage, type StoreSink } from "./store-sink.ts";
@@ -53,8 +57,14 @@ export interface SyncMailboxOptions {
   store: Store;
   /** Holds the registry private key the mailbox's profile is sealed to. */
   keyring: Keyring;
-  /** Sinks besides the store (Maildir, webhook, in-process events). */
+  /** Sinks besides the store (Maildir, webhook, in-process events), named by `id ?? kind`. */
   sinks?: readonly Sink[];
+  /**
+   * Which of `sinks` each new message goes to (the instance's rules, first match wins); without it,
+   * every sink. The outcome per message and sink is recorded in `message_sinks`; with routing, flag
+   * changes go only to the sinks a message was delivered to.
+   */
+  routing?: Routing;
   /** Which folders; default the instance's policy from the store, else INBOX only. */
   folderPolicy?: FolderPolicyInput;
   /** Special-use folders for servers that do not mark them (the server template's `trashFolder` …). */
@@ -340,17 +350,21 @@ async function _syncFolder(
     // hashing and parsing a whole chunk at once, not between reads of the connection
     const messages = chunk.messages.map((m) => _prepared(m, folder.delimiter));
     const plan = await storeSink.plan(messages, chunk.flags);
-    const deadLetters: (DeadLetter & { mailboxId: string; messageRowId?: string })[] = [];
-    for (const message of plan.inserts) {
-      for (const sink of sinks) {
-        const dead = await _deliver(sink, message);
-        if (dead !== undefined)
-          deadLetters.push({ ...dead, mailboxId: mailbox.id, messageRowId: message.id });
-      }
-    }
+    // sinks get a new message before it is committed: an interrupted chunk is delivered again
+    const { deadLetters, results } = await dispatchToSinks(sinks, options.routing, plan.inserts);
+    const delivered =
+      options.routing === undefined || plan.flagUpdates.length === 0
+        ? undefined
+        : await sinkStatesOf(
+            options.store,
+            plan.flagUpdates.map((u) => u.id),
+          );
     for (const sink of sinks) {
-      for (const update of plan.flagUpdates)
+      for (const update of plan.flagUpdates) {
+        if (delivered !== undefined && delivered.get(update.id)?.get(sinkName(sink)) !== "delivered")
+          continue;
         await sink.flagsChanged?.(update.key, update.flags).catch(() => {});
+      }
       if (chunk.vanished.length > 0) await sink.vanished?.(chunk.vanished).catch(() => {});
     }
     const state = chunk.state;
@@ -368,6 +382,8 @@ async function _syncFolder(
             },
           }),
     });
+    // recorded once the messages exist (a crash before this leaves them to a re-run of the rules)
+    await recordSinkResults(options.store, results);
     for (const m of chunk.messages) stored.push(m.sourceKey);
     let bytes = 0;
     for (const m of plan.inserts) bytes += m.size;
@@ -508,21 +524,6 @@ function _prepared(m: _Fetched, delimiter: string | null): PreparedMessage {
     delimiter,
     contentHash: contentHash(m.raw),
   };
-}
-
-/** Delivers one new message to a sink; a throw or a give-up becomes a dead letter. */
-async function _deliver(sink: Sink, message: PreparedMessage): Promise<DeadLetter | undefined> {
-  try {
-    return (await sink.store(message, message.key, message.contentHash)) ?? undefined;
-  } catch (error) {
-    return {
-      sink: sink.id ?? sink.kind,
-      event: "message.stored",
-      payload: { key: message.key, contentHash: message.contentHash, envelope: message.envelope },
-      attempts: 1,
-      lastError: _errorInfo(error).message,
-    };
-  }
 }
 
 async function _instancePolicy(store: Store, instanceId: string): Promise<FolderPolicy> {

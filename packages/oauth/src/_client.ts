@@ -1,5 +1,6 @@
 // The authorization-code client every provider file builds on: the authorization URL (PKCE S256,
-// state, nonce), the code exchange, refresh and revocation, with client_secret_post or _basic.
+// state, nonce), the code exchange, refresh, client credentials and revocation, with client_secret_post or _basic.
+import { MailregError } from "@mailreg/core";
 import { _base64 } from "./_base64.ts";
 import { _formPost, _readRevocation, _readTokens, _send } from "./_request.ts";
 import { createS256CodeChallenge } from "./pkce.ts";
@@ -84,6 +85,40 @@ export async function _refresh(
   if (scopes !== undefined && scopes.length > 0) body.set("scope", scopes.join(" "));
   return await _readTokens(await _send(client.fetch, _authenticated(endpoint, client, body)));
 }
+
+/**
+ * Asks for an app-only access token (RFC 6749 §4.4, client credentials). An answer of
+ * `invalid_client`, `unauthorized_client` or `invalid_grant` means the app's own credentials or
+ * the tenant's permission were refused: OAUTH_INVALID_CLIENT, for the administrator to fix.
+ * @param endpoint the token endpoint
+ * @param client the app (it must have a client secret)
+ * @param scopes scopes to send; empty: none sent (the server's default)
+ * @returns the tokens (no refresh token: a new one is simply asked for)
+ */
+export async function _clientCredentials(
+  endpoint: string,
+  client: _Client,
+  scopes: readonly string[],
+): Promise<OAuthTokens> {
+  if (client.clientSecret === undefined) {
+    throw new MailregError("CONFIG_INVALID", "App-only OAuth access needs the app's client secret", {
+      details: { field: "clientSecret" },
+    });
+  }
+  const body = new URLSearchParams({ grant_type: "client_credentials" });
+  if (scopes.length > 0) body.set("scope", scopes.join(" "));
+  try {
+    return await _readTokens(await _send(client.fetch, _authenticated(endpoint, client, body)));
+  } catch (error) {
+    const refused = error instanceof MailregError ? String(error.details?.error) : "";
+    if (!(error instanceof MailregError) || !_APP_REFUSALS.includes(refused)) throw error;
+    const message = `The OAuth server refused the app's own credentials (${refused}): the administrator must fix its client id, secret or the tenant's permission`;
+    throw new MailregError("OAUTH_INVALID_CLIENT", message, { details: { ...error.details } });
+  }
+}
+
+/** The answers that mean the app itself (not a request detail) was refused. */
+const _APP_REFUSALS = ["invalid_client", "unauthorized_client", "invalid_grant"];
 
 /**
  * Revokes a token (RFC 7009).

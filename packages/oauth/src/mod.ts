@@ -3,10 +3,12 @@
  * Connect issuer behind one interface; the authorization-code flow with PKCE (S256), state and
  * nonce; ID tokens verified against the issuer's keys; an access-token cache that refreshes before
  * expiry, once per mailbox, with refresh-token rotation; XOAUTH2 and OAUTHBEARER strings for IMAP,
- * POP3 and SMTP. Web-standard only (fetch, crypto.subtle, jose).
+ * POP3 and SMTP; app-only (client-credentials) access for Microsoft 365 tenants and OIDC servers
+ * that grant it. Web-standard only (fetch, crypto.subtle, jose).
  *
  * @module
  */
+export * from "./app-only.ts";
 export * from "./callback.ts";
 export * from "./id-token.ts";
 export * from "./mailbox-tokens.ts";

@@ -114,6 +114,16 @@ export interface OAuthProvider {
    */
   verifyIdToken(idToken: string, options: { nonce: string }): Promise<VerifiedIdentity>;
   /**
+   * Asks for an app-only access token with the app's own credentials (client-credentials grant,
+   * RFC 6749 §4.4), where the provider offers app-only mail access (Microsoft 365, an OIDC server;
+   * not Google). No owner takes part and no refresh token comes back.
+   * @param scopes the scopes to ask for; omitted: the provider's app-only default
+   * @returns the tokens
+   * @throws MailregError OAUTH_INVALID_CLIENT when the app's credentials or the tenant's permission
+   *   are refused; CONFIG_INVALID without a client secret
+   */
+  requestClientCredentials?(scopes?: readonly string[]): Promise<OAuthTokens>;
+  /**
    * Revokes a token (RFC 7009), where the provider offers it.
    * @param token a refresh or access token
    */

@@ -1,11 +1,12 @@
 /**
  * An access-token cache per mailbox: refreshes shortly before expiry, never twice at once for the
- * same mailbox, and hands a rotated refresh token to the caller before the new access token.
+ * same mailbox, and hands a rotated refresh token to the caller before the new access token. App-only
+ * (client-credentials) tokens are cached the same way, per provider and scopes.
  *
  * @module
  */
-import { isMailregError } from "@mailreg/core";
-import type { OAuthProvider } from "./provider.ts";
+import { isMailregError, MailregError } from "@mailreg/core";
+import type { OAuthProvider, OAuthTokens } from "./provider.ts";
 
 /** Options of {@link TokenManager}. */
 export interface TokenManagerOptions {
@@ -26,6 +27,14 @@ export interface GetAccessTokenOptions {
    * handed out; if it throws, that error is thrown and the new access token is not cached.
    */
   saveRefreshToken: (refreshToken: string) => Promise<void> | void;
+}
+
+/** What {@link TokenManager.getAppAccessToken} needs. */
+export interface GetAppAccessTokenOptions {
+  /** The provider whose app asks (Microsoft with a tenant, or an OIDC server). */
+  provider: Pick<OAuthProvider, "requestClientCredentials">;
+  /** The scopes to ask for; omitted: the provider's app-only default. */
+  scopes?: readonly string[] | undefined;
 }
 
 interface _Entry {
@@ -73,14 +82,37 @@ export class TokenManager {
    *   grant permission again (the cache entry is dropped); other OAUTH_* codes as the provider throws
    */
   async getAccessToken(key: string, options: GetAccessTokenOptions): Promise<string> {
-    const cached = this.#cache.get(key);
-    if (cached !== undefined && cached.expiresAt - this.#marginMs > this.#now()) return cached.accessToken;
-    let pending = this.#inflight.get(key);
-    if (pending === undefined) {
-      pending = this.#refresh(key, options).finally(() => this.#inflight.delete(key));
-      this.#inflight.set(key, pending);
-    }
-    return await pending;
+    return await this.#get(key, () => this.#refresh(key, options));
+  }
+
+  /**
+   * An app-only access token (client credentials) for a provider and its scopes: the cached one
+   * while it is valid for at least the margin, else a new one. Concurrent calls for the same
+   * provider and scopes share one request; a refused request is not cached, so the next call asks again.
+   *
+   * @param providerId the provider's config id (part of the cache key)
+   * @param options the provider and the scopes to ask for (omitted: the provider's app-only default)
+   * @returns the access token
+   * @throws MailregError CONFIG_INVALID when the provider offers no app-only access;
+   *   OAUTH_INVALID_CLIENT when the app's credentials are refused; other OAUTH_* codes
+   * @example
+   * ```ts ignore
+   * const token = await tokens.getAppAccessToken("m365", { provider: providers.get("m365")! });
+   * ```
+   */
+  async getAppAccessToken(providerId: string, options: GetAppAccessTokenOptions): Promise<string> {
+    const { provider, scopes } = options;
+    const key = `app\u0000${providerId}\u0000${scopes?.join(" ") ?? ""}`;
+    return await this.#get(key, async () => {
+      if (provider.requestClientCredentials === undefined) {
+        const message = `The OAuth provider ${JSON.stringify(providerId)} offers no app-only access`;
+        throw new MailregError("CONFIG_INVALID", message, { details: { provider: providerId } });
+      }
+      const sentAt = this.#now();
+      const tokens = await provider.requestClientCredentials(scopes);
+      this.#keep(key, tokens, sentAt);
+      return tokens.accessToken;
+    });
   }
 
   /**
@@ -89,6 +121,25 @@ export class TokenManager {
    */
   forget(key: string): void {
     this.#cache.delete(key);
+  }
+
+  /** The cached token, else the one `fetchToken` gets (one at a time per key). */
+  async #get(key: string, fetchToken: () => Promise<string>): Promise<string> {
+    const cached = this.#cache.get(key);
+    if (cached !== undefined && cached.expiresAt - this.#marginMs > this.#now()) return cached.accessToken;
+    let pending = this.#inflight.get(key);
+    if (pending === undefined) {
+      pending = fetchToken().finally(() => this.#inflight.delete(key));
+      this.#inflight.set(key, pending);
+    }
+    return await pending;
+  }
+
+  /** Caches the tokens' access token until it expires; without a lifetime, not at all. */
+  #keep(key: string, tokens: OAuthTokens, sentAt: number): void {
+    if (tokens.expiresIn === undefined) this.#cache.delete(key);
+    else
+      this.#cache.set(key, { accessToken: tokens.accessToken, expiresAt: sentAt + tokens.expiresIn * 1000 });
   }
 
   async #refresh(key: string, options: GetAccessTokenOptions): Promise<string> {
@@ -104,9 +155,7 @@ export class TokenManager {
       await options.saveRefreshToken(tokens.refreshToken);
     }
     // without a lifetime the token is not cached: the next call refreshes again
-    if (tokens.expiresIn === undefined) this.#cache.delete(key);
-    else
-      this.#cache.set(key, { accessToken: tokens.accessToken, expiresAt: sentAt + tokens.expiresIn * 1000 });
+    this.#keep(key, tokens, sentAt);
     return tokens.accessToken;
   }
 }

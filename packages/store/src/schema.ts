@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { sql } from "drizzle-orm";
+import { desc, sql } from "drizzle-orm";
 import {
   blob,
   check,
@@ -157,13 +157,71 @@ export const messages = sqliteTable(
     internalDate: text("internal_date"),
     flags: text("flags", { mode: "json" }).$type<string[]>().notNull().default([]),
     envelope: text("envelope", { mode: "json" }).$type<Record<string, unknown>>(),
+    /** The raw source; an empty blob once retention purged it (`raw_purged_at` set). */
     raw: blob("raw", { mode: "buffer" }).$type<Uint8Array>().notNull(),
     storedAt: text("stored_at").notNull(),
+    /** When retention dropped the raw source (metadata and search text stay); null: raw present. */
+    rawPurgedAt: text("raw_purged_at"),
   },
   (t) => [
     unique("messages_mailbox_folder_uid").on(t.mailboxId, t.folder, t.uidvalidity, t.uid),
     uniqueIndex("messages_mailbox_uidl").on(t.mailboxId, t.uidl),
     index("messages_mailbox_hash").on(t.mailboxId, t.contentHash),
+    // list paging, newest first, with a stable cursor (stored_at, id): per folder and per mailbox
+    index("messages_mailbox_folder_stored").on(t.mailboxId, t.folder, desc(t.storedAt), desc(t.id)),
+    index("messages_mailbox_stored").on(t.mailboxId, desc(t.storedAt), desc(t.id)),
+    // retention: the oldest first, across mailboxes
+    index("messages_stored").on(t.storedAt),
+  ],
+);
+
+/**
+ * The searchable text of each stored message, one row per message: sender and recipients (names
+ * and addresses), subject, and the text body. The FTS5 index `message_fts` (a custom migration,
+ * not expressible in drizzle) indexes these columns with this table as its external content, kept
+ * in step by triggers: a message insert adds its row here (header fields from `envelope`, in the
+ * same transaction), a message delete removes it, and setting `body` re-indexes it.
+ * `body` null: the text body is not extracted yet.
+ */
+export const messageText = sqliteTable(
+  "message_text",
+  {
+    /** The FTS5 rowid (an INTEGER PRIMARY KEY, so stable across VACUUM). */
+    docId: integer("doc_id").primaryKey({ autoIncrement: true }),
+    messageRowId: text("message_row_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    subject: text("subject").notNull().default(""),
+    /** From and Sender: names and addresses, space-separated. */
+    sender: text("sender").notNull().default(""),
+    /** To, Cc and Bcc: names and addresses, space-separated. */
+    recipients: text("recipients").notNull().default(""),
+    body: text("body"),
+  },
+  (t) => [
+    uniqueIndex("message_text_message").on(t.messageRowId),
+    index("message_text_pending").on(t.docId).where(sql`body is null`),
+  ],
+);
+
+/** Where each stored message was handed on (routing), and what became of it there. */
+export const messageSinks = sqliteTable(
+  "message_sinks",
+  {
+    messageRowId: text("message_row_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    /** The sink, e.g. `webhook:https://hooks.example.org/mail` or `maildir:/srv/mail` (no credentials). */
+    sink: text("sink").notNull(),
+    state: text("state", { enum: ["delivered", "dropped", "failed", "dead-letter"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.messageRowId, t.sink] }),
+    index("message_sinks_sink_state").on(t.sink, t.state),
+    check("message_sinks_state_check", sql`${t.state} in ('delivered', 'dropped', 'failed', 'dead-letter')`),
   ],
 );
 

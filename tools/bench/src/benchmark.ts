@@ -17,6 +17,8 @@ export interface BenchResult {
 /** What a benchmark reports. */
 export interface BenchOutcome {
   results: BenchResult[];
+  /** A table of its own, printed instead of the step table when given. */
+  markdown?: string;
   /** Extra lines for the report (ratios, checks). */
   notes: string[];
   /** False when a check failed (data lost, output differs). */

@@ -18,7 +18,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { connect, createServer, type Server } from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ConnectionProfile, newId } from "@mailreg/core";
+import type { ConnectionProfile } from "@mailreg/core";
 import {
   createKeyring,
   generateRegistryKey,
@@ -28,9 +28,10 @@ import {
 } from "@mailreg/crypto-registry";
 import { syncMailbox } from "@mailreg/imap-sync";
 import { attachDovecot, generateMessages, seedMaildir, startDovecot } from "@mailreg/mailservers";
-import { type Mailbox, openStore, schema, upsertInstances } from "@mailreg/store";
+import { type Mailbox, openStore, schema } from "@mailreg/store";
 import { eq } from "drizzle-orm";
 import { ImapFlow } from "imapflow";
+import { insertBenchMailbox } from "./bench-mailbox.ts";
 import type { Benchmark, BenchResult } from "./benchmark.ts";
 
 const _MB = 1024 * 1024;
@@ -78,7 +79,11 @@ export const imapSyncBenchmark: Benchmark = {
         login: "bench",
         auth: { method: "password", password: "bench-password" },
       };
-      const { keyring, mailbox } = await _mailbox(store, profile);
+      const pair = await generateRegistryKey();
+      const keyring = createKeyring(await importPublicKey(pair.publicJwk), [
+        await importPrivateKey(pair.privateJwk),
+      ]);
+      const mailbox = await insertBenchMailbox(store, keyring, profile);
       const options = {
         store,
         keyring,
@@ -195,43 +200,6 @@ async function _bareFetch(
   } finally {
     await client.logout();
   }
-}
-
-async function _mailbox(
-  store: Awaited<ReturnType<typeof openStore>>,
-  profile: ConnectionProfile,
-): Promise<{ keyring: ReturnType<typeof createKeyring>; mailbox: Mailbox }> {
-  const pair = await generateRegistryKey();
-  const keyring = createKeyring(await importPublicKey(pair.publicJwk), [
-    await importPrivateKey(pair.privateJwk),
-  ]);
-  await upsertInstances(store, [{ id: "bench", label: "Bench" }]);
-  const registrationId = newId();
-  const now = new Date().toISOString();
-  const mailbox: Mailbox = {
-    id: newId(),
-    instanceId: "bench",
-    address: profile.address,
-    displayName: null,
-    protocol: profile.protocol,
-    template: null,
-    host: profile.host,
-    port: profile.port,
-    security: profile.security,
-    login: profile.login,
-    authMethod: "password",
-    keyId: keyring.publicKey.kid,
-    sealed: await seal(profile, keyring.publicKey, { registrationId, address: profile.address }),
-    registrationId,
-    autoFetch: true,
-    intervalSeconds: null,
-    deleteAfterFetch: false,
-    createdAt: now,
-    updatedAt: now,
-    credentialsUpdatedAt: now,
-  };
-  await store.db.insert(schema.mailboxes).values(mailbox).run();
-  return { keyring, mailbox };
 }
 
 async function _compare(

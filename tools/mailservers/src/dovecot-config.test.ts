@@ -86,4 +86,20 @@ describe("renderOAuth2Config()", () => {
         "username_attribute = email\nissuers = http://127.0.0.1:4000\n",
     );
   });
+
+  it("takes the login from another claim and compares only the domains with %Ld, for app-only tokens", () => {
+    expect(
+      renderOAuth2Config("http://127.0.0.1:4000", "/k", { attribute: "app_mailboxes", format: "%Ld" }),
+    ).toBe(
+      "introspection_mode = local\nlocal_validation_key_dict = fs:posix:prefix=/k/\n" +
+        "username_attribute = app_mailboxes\nusername_format = %Ld\nissuers = http://127.0.0.1:4000\n",
+    );
+  });
+
+  it("refuses a claim or format that could break out of its line", () => {
+    expect(() => renderOAuth2Config("http://x", "/k", { attribute: "email\nissuers = evil" })).toThrow(
+      TypeError,
+    );
+    expect(() => renderOAuth2Config("http://x", "/k", { format: "%Ld\nissuers = evil" })).toThrow(TypeError);
+  });
 });

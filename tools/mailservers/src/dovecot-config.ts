@@ -163,18 +163,37 @@ export function renderDovecotConfig(s: DovecotConfigSettings): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** Which claim of a token names the user, and how both it and the login are compared. */
+export interface OAuth2Username {
+  /** The claim whose value must match the login (`username_attribute`). Default `email`. */
+  attribute?: string;
+  /**
+   * `username_format`: what of the claim and of the login is compared, as Dovecot variables. Default
+   * Dovecot's `%Lu` (the whole name, lower-cased); `%Ld` compares only the domains, so a token whose
+   * claim is `*@contoso.test` logs in as any user of contoso.test (app-only access to a tenant).
+   */
+  format?: string;
+}
+
 /**
  * The oauth2 passdb's settings file: tokens are checked locally against the issuer's public key.
  *
  * @param issuer the token issuer (`iss`) to accept
  * @param keyDir the directory whose `default/RS256/<kid>` files hold the issuer's keys as SPKI PEM
+ * @param username the claim naming the user and how it is compared with the login
  * @returns the file's text
  */
-export function renderOAuth2Config(issuer: string, keyDir: string): string {
+export function renderOAuth2Config(issuer: string, keyDir: string, username: OAuth2Username = {}): string {
+  const { attribute = "email", format } = username;
+  if (!/^[A-Za-z0-9_.-]+$/.test(attribute)) throw new TypeError(`Not a claim name: ${attribute}`);
+  if (format !== undefined && !/^[%A-Za-z0-9{}@._-]+$/.test(format)) {
+    throw new TypeError(`Not a Dovecot username format: ${format}`);
+  }
   return [
     "introspection_mode = local",
     `local_validation_key_dict = fs:posix:prefix=${keyDir}/`,
-    "username_attribute = email",
+    `username_attribute = ${attribute}`,
+    ...(format === undefined ? [] : [`username_format = ${format}`]),
     `issuers = ${issuer}`,
     "",
   ].join("\n");

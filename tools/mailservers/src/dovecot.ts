@@ -25,6 +25,7 @@ import { INSTALL_HINT, requireProgram, runCommand, runDaemonStarter } from "./co
 import {
   type DovecotConfigSettings,
   type DovecotPorts,
+  type OAuth2Username,
   renderDovecotConfig,
   renderOAuth2Config,
   type Separator,
@@ -44,6 +45,12 @@ export interface DovecotOAuth2 {
   kid: string;
   /** The signing key's public part as SPKI PEM. */
   publicKeyPem: string;
+  /**
+   * The claim naming the user and how it is compared with the login; default the `email` claim,
+   * whole. `{ attribute: APP_MAILBOXES_CLAIM, format: "%Ld" }` accepts app-only tokens of
+   * `startOAuthProvider({ apps })` for every user of their domain.
+   */
+  username?: OAuth2Username;
 }
 
 /** Options of {@link startDovecot}. */
@@ -420,6 +427,6 @@ function _writeOAuth2(dir: string, oauth2: DovecotOAuth2): string {
   mkdirSync(algDir, { recursive: true, mode: 0o755 });
   writeFileSync(join(algDir, oauth2.kid), oauth2.publicKeyPem, { mode: 0o644 });
   const file = join(dir, "oauth2.conf");
-  writeFileSync(file, renderOAuth2Config(oauth2.issuer, keyDir), { mode: 0o644 });
+  writeFileSync(file, renderOAuth2Config(oauth2.issuer, keyDir, oauth2.username), { mode: 0o644 });
   return file;
 }

@@ -26,8 +26,19 @@ export {
   startDovecot,
 } from "./dovecot.ts";
 export { type Separator, SPECIAL_USE_FOLDERS, type SubmissionRelay } from "./dovecot-config.ts";
+export {
+  type Fault,
+  type FaultDirection,
+  type FaultProxy,
+  type FaultProxyOptions,
+  type FaultProxyStats,
+  type ProxiedConnection,
+  startFaultProxy,
+} from "./fault-proxy.ts";
 export { type GeneratedMessage, type GenerateOptions, generateMessages } from "./messages.ts";
 export {
+  APP_MAILBOXES_CLAIM,
+  type ClientCredentialsApp,
   type OAuthProviderHandle,
   type OAuthProviderOptions,
   startOAuthProvider,

@@ -1,7 +1,7 @@
 /**
  * An OAuth 2.0 / OpenID provider for tests (oauth2-mock-server) whose RS256 access tokens carry an
  * `email` claim, so Dovecot's oauth2 passdb (`username_attribute = email`) logs the token in as that
- * user.
+ * user; app-only (client-credentials) tokens of registered apps name their tenant's whole domain.
  *
  * @module
  */
@@ -9,10 +9,31 @@ import type { IncomingMessage } from "node:http";
 import { MailregError } from "@mailreg/core";
 import { OAuth2Server, type TokenRequest } from "oauth2-mock-server";
 
+/**
+ * The claim of an app-only token that names the mailboxes it opens: `*@<domain>`, every mailbox of
+ * the app's tenant. Dovecot with `username: { attribute: APP_MAILBOXES_CLAIM, format: "%Ld" }` and
+ * `jwksTokenVerifier({ usernameClaim: APP_MAILBOXES_CLAIM, compare: "domain" })` accept it.
+ */
+export const APP_MAILBOXES_CLAIM = "app_mailboxes";
+
+/** An app allowed the client-credentials grant, as a tenant's administrator registers one. */
+export interface ClientCredentialsApp {
+  /** The secret it must present; any other is refused with `invalid_client`. */
+  clientSecret: string;
+  /** The tenant's mail domain: its tokens open every mailbox of it. */
+  domain: string;
+}
+
 /** Options of {@link startOAuthProvider}. */
 export interface OAuthProviderOptions {
   /** The `email` of tokens whose request names none (see {@link startOAuthProvider}). */
   defaultEmail?: string;
+  /**
+   * Apps by client id that may use the client-credentials grant (app-only access). When given, a
+   * client-credentials request of another client or with a wrong secret is refused (401
+   * `invalid_client`), and the tokens of an app carry {@link APP_MAILBOXES_CLAIM} for its domain.
+   */
+  apps?: Readonly<Record<string, ClientCredentialsApp>>;
 }
 
 /** A running provider. */
@@ -44,7 +65,8 @@ export interface OAuthProviderHandle {
  * Every token the HTTP endpoints issue gets an `email` claim (and `sub`, when the grant sets none)
  * from, in this order: the token request's `email` parameter; for `authorization_code`, the
  * `login_hint` given to /authorize with that code; for `refresh_token`, the email of the token the
- * refresh token came with; else `defaultEmail`.
+ * refresh token came with; else `defaultEmail`. With `apps`, a client-credentials token of an app
+ * carries {@link APP_MAILBOXES_CLAIM} (`*@<its domain>`), and a wrong client or secret is refused.
  *
  * @param options the default email
  * @returns the running provider
@@ -84,9 +106,22 @@ export async function startOAuthProvider(options: OAuthProviderOptions = {}): Pr
     const code = redirect.url.searchParams.get("code");
     if (hint !== null && code !== null) emailByCode.set(code, hint);
   });
+  const appOf = (req: IncomingMessage & { body: TokenRequest & Record<string, unknown> }) =>
+    req.body.grant_type === "client_credentials" && options.apps !== undefined
+      ? _app(options.apps, req)
+      : undefined;
   server.service.on(
     "beforeTokenSigning",
-    (token: { payload: Record<string, unknown> }, req: { body: TokenRequest & Record<string, unknown> }) => {
+    (
+      token: { payload: Record<string, unknown> },
+      req: IncomingMessage & { body: TokenRequest & Record<string, unknown> },
+    ) => {
+      const app = appOf(req);
+      if (app !== undefined && app !== "refused") {
+        // as Microsoft's app-only tokens, whose subject is the app's service principal
+        token.payload.sub ??= app.clientId;
+        token.payload[APP_MAILBOXES_CLAIM] = `*@${app.domain}`;
+      }
       const email = emailFor(req.body);
       if (email === undefined) return;
       token.payload.email = email;
@@ -96,9 +131,17 @@ export async function startOAuthProvider(options: OAuthProviderOptions = {}): Pr
   server.service.on(
     "beforeResponse",
     (
-      response: { body: Record<string, unknown> | "" },
-      req: { body: TokenRequest & Record<string, unknown> },
+      response: { body: Record<string, unknown> | ""; statusCode: number },
+      req: IncomingMessage & { body: TokenRequest & Record<string, unknown> },
     ) => {
+      if (appOf(req) === "refused") {
+        response.statusCode = 401;
+        response.body = {
+          error: "invalid_client",
+          error_description: "Unknown client or wrong client secret",
+        };
+        return;
+      }
       const email = emailFor(req.body);
       const refreshToken = response.body === "" ? undefined : response.body.refresh_token;
       if (email !== undefined && typeof refreshToken === "string")
@@ -127,6 +170,22 @@ export async function startOAuthProvider(options: OAuthProviderOptions = {}): Pr
     },
     stop: () => server.stop(),
   };
+}
+
+/** The app a client-credentials request authenticates as (body or HTTP Basic), or "refused". */
+function _app(
+  apps: Readonly<Record<string, ClientCredentialsApp>>,
+  req: IncomingMessage & { body: Record<string, unknown> },
+): (ClientCredentialsApp & { clientId: string }) | "refused" {
+  let id = req.body.client_id;
+  let secret = req.body.client_secret;
+  const basic = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? "");
+  if (basic?.[1] !== undefined) {
+    const [user = "", pass = ""] = atob(basic[1]).split(":");
+    [id, secret] = [decodeURIComponent(user), decodeURIComponent(pass)];
+  }
+  const app = typeof id === "string" && Object.hasOwn(apps, id) ? apps[id] : undefined;
+  return app !== undefined && secret === app.clientSecret ? { ...app, clientId: id as string } : "refused";
 }
 
 /** The public half of an RSA JWK as an SPKI PEM, through WebCrypto. */

@@ -12,6 +12,9 @@ import type { DovecotHandle } from "./dovecot.ts";
 import { MAIL_UID } from "./dovecot.ts";
 import type { GeneratedMessage } from "./messages.ts";
 
+/** Numbers the maildir files of this process: two seedings of one folder never share a file name. */
+let _sequence = 0;
+
 /** What {@link seedMaildir} and {@link createFolders} need of a Dovecot handle. */
 export type SeedTarget = Pick<DovecotHandle, "doveadm" | "separator">;
 
@@ -83,7 +86,7 @@ export async function seedMaildir(
     const stored = message.raw.replaceAll("\r\n", "\n");
     const seconds = Math.floor(message.internalDate.getTime() / 1000);
     const name =
-      `${seconds}.M${count}P${process.pid}.mailreg,S=${Buffer.byteLength(stored)},W=${message.size}` +
+      `${seconds}.M${_sequence++}P${process.pid}.mailreg,S=${Buffer.byteLength(stored)},W=${message.size}` +
       `:2,${_maildirFlags(message.flags)}`;
     const file = join(cur, name);
     writeFileSync(file, stored);

@@ -1,7 +1,8 @@
 /**
  * Checks the bearer token of an SMTP `AUTH XOAUTH2` the way a mail server that trusts an OAuth
  * provider does (Dovecot's oauth2 passdb with local validation): the JWT's signature against the
- * provider's JWKS, its issuer and expiry, and that its `email` claim names the user logging in.
+ * provider's JWKS, its issuer and expiry, and that its `email` claim names the user logging in (or,
+ * for app-only tokens, that its claim names the user's domain).
  *
  * @module
  */
@@ -18,6 +19,12 @@ export interface JwksTokenVerifierOptions {
   jwksUri: string;
   /** The claim that must equal the login; default `email`. */
   usernameClaim?: string;
+  /**
+   * What of the claim and the login must be equal: `user`, the whole name (default), or `domain`,
+   * the lower-cased part after the `@` of each, as Dovecot's `username_format = %Ld` compares them
+   * (an app-only token whose claim is `*@contoso.test` sends as any user of contoso.test).
+   */
+  compare?: "user" | "domain";
 }
 
 /**
@@ -42,9 +49,19 @@ export function jwksTokenVerifier(options: JwksTokenVerifierOptions): AccessToke
         issuer: options.issuer,
         algorithms: ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"],
       });
-      return payload[claim] === user;
+      const value = payload[claim];
+      if (typeof value !== "string") return false;
+      return options.compare === "domain"
+        ? _domain(value) !== "" && _domain(value) === _domain(user)
+        : value === user;
     } catch {
       return false;
     }
   };
+}
+
+/** The lower-cased part after the last `@`, or "" without one. */
+function _domain(name: string): string {
+  const at = name.lastIndexOf("@");
+  return at < 0 ? "" : name.slice(at + 1).toLowerCase();
 }

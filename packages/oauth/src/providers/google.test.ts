@@ -111,6 +111,10 @@ describe("google provider", () => {
     expect(tokens.accessToken).toBe("1/new");
   });
 
+  it("offers no app-only access: Google has no client-credentials access to Gmail's IMAP or SMTP", () => {
+    expect(google(settings).requestClientCredentials).toBeUndefined();
+  });
+
   it("revokes at oauth2.googleapis.com/revoke", async () => {
     const recorder = recordingFetch(new Response(null, { status: 200 }));
     await google(settings, { fetch: recorder.fetch }).revokeToken!("1//refresh");

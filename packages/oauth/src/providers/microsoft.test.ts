@@ -2,12 +2,12 @@
 // platform documentation ("OAuth 2.0 authorization code flow", "Authenticate an IMAP, POP or SMTP
 // connection using OAuth"); Microsoft's real endpoints are out of reach here.
 
-import { expectMailregError } from "@mailreg/core/testing";
+import { expectMailregError, expectNoSecret } from "@mailreg/core/testing";
 import { describe, expect, it } from "vitest";
 import { recordingFetch } from "../../test/recording-fetch.ts";
 import { makeSigner, type Signer } from "../../test/signer.ts";
 import { createS256CodeChallenge, generateCodeVerifier } from "../pkce.ts";
-import { MICROSOFT_MAIL_SCOPES, microsoft } from "./microsoft.ts";
+import { MICROSOFT_APP_ONLY_SCOPES, MICROSOFT_MAIL_SCOPES, microsoft } from "./microsoft.ts";
 
 const settings = {
   kind: "microsoft",
@@ -106,6 +106,119 @@ describe("microsoft provider", () => {
       scope: MAIL_SCOPE,
       client_id: settings.clientId,
       client_secret: settings.clientSecret,
+    });
+  });
+
+  describe("app-only access (client credentials)", () => {
+    // "OAuth 2.0 client credentials flow" and "Authenticate an IMAP, POP or SMTP connection using
+    // OAuth" (service principals): the tenant's token endpoint, the .default scope of Exchange Online
+    const appAnswer = () =>
+      Response.json({
+        token_type: "Bearer",
+        expires_in: 3599,
+        ext_expires_in: 3599,
+        access_token: "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsIng1dCI6Ik1uQ19WWmNBVGZNNXBP",
+      });
+
+    it("asks the tenant's token endpoint with the documented form POST and the .default scope", async () => {
+      const recorder = recordingFetch(appAnswer());
+      const p = microsoft({ ...settings, tenant: CONTOSO }, { fetch: recorder.fetch });
+      const tokens = await p.requestClientCredentials!();
+      expect(tokens).toEqual({
+        tokenType: "Bearer",
+        accessToken: "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiIsIng1dCI6Ik1uQ19WWmNBVGZNNXBP",
+        expiresIn: 3599,
+      });
+      const [sent] = recorder.requests;
+      expect(sent?.method).toBe("POST");
+      expect(sent?.url).toBe(`https://login.microsoftonline.com/${CONTOSO}/oauth2/v2.0/token`);
+      expect(sent?.headers.get("content-type")).toBe("application/x-www-form-urlencoded");
+      expect(sent?.form).toEqual({
+        grant_type: "client_credentials",
+        scope: "https://outlook.office365.com/.default",
+        client_id: settings.clientId,
+        client_secret: settings.clientSecret,
+      });
+      expect(MICROSOFT_APP_ONLY_SCOPES).toEqual(["https://outlook.office365.com/.default"]);
+    });
+
+    it("sends the scopes it is given, on a tenant named by its domain", async () => {
+      const recorder = recordingFetch(appAnswer());
+      const p = microsoft({ ...settings, tenant: "contoso.onmicrosoft.com" }, { fetch: recorder.fetch });
+      await p.requestClientCredentials!(["https://outlook.office365.com/.default", "extra"]);
+      expect(recorder.requests[0]?.url).toBe(
+        "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token",
+      );
+      expect(recorder.requests[0]?.form.scope).toBe("https://outlook.office365.com/.default extra");
+    });
+
+    it("refuses common, organizations and consumers without sending anything: app-only needs one tenant", async () => {
+      for (const tenant of [undefined, "organizations", "consumers"]) {
+        const recorder = recordingFetch(appAnswer());
+        const p = microsoft({ ...settings, tenant }, { fetch: recorder.fetch });
+        const error = await expectMailregError(p.requestClientCredentials!(), "CONFIG_INVALID");
+        expect(error.details).toEqual({ kind: "microsoft", field: "tenant" });
+        expect(recorder.requests).toHaveLength(0);
+      }
+    });
+
+    it("refuses an app without a client secret without sending anything", async () => {
+      const recorder = recordingFetch(appAnswer());
+      const { clientSecret: _, ...publicClient } = settings;
+      const p = microsoft({ ...publicClient, tenant: CONTOSO }, { fetch: recorder.fetch });
+      const error = await expectMailregError(p.requestClientCredentials!(), "CONFIG_INVALID");
+      expect(error.details).toEqual({ field: "clientSecret" });
+      expect(recorder.requests).toHaveLength(0);
+    });
+
+    it("turns invalid_client and unauthorized_client into OAUTH_INVALID_CLIENT for the admin, without the secret", async () => {
+      const answers = [
+        // Microsoft's documented error answer for a wrong or expired client secret
+        {
+          status: 401,
+          body: {
+            error: "invalid_client",
+            error_description: "AADSTS7000215: Invalid client secret provided.",
+            error_codes: [7000215],
+          },
+        },
+        {
+          status: 400,
+          body: {
+            error: "unauthorized_client",
+            error_description: "AADSTS700016: Application not found in the directory.",
+            error_codes: [700016],
+          },
+        },
+      ];
+      for (const { status, body } of answers) {
+        const p = microsoft(
+          { ...settings, tenant: CONTOSO },
+          { fetch: recordingFetch(Response.json(body, { status })).fetch },
+        );
+        const error = await expectMailregError(p.requestClientCredentials!(), "OAUTH_INVALID_CLIENT");
+        expect(error.message).toContain(`(${body.error})`);
+        expect(error.message).toContain("administrator");
+        expect(error.details).toEqual({
+          status,
+          error: body.error,
+          error_description: body.error_description,
+        });
+        expectNoSecret(error, settings.clientSecret);
+      }
+    });
+
+    it("leaves other refusals as OAUTH_REQUEST", async () => {
+      const answer = Response.json(
+        {
+          error: "invalid_scope",
+          error_description: "AADSTS70011: The provided value for scope is not valid.",
+        },
+        { status: 400 },
+      );
+      const p = microsoft({ ...settings, tenant: CONTOSO }, { fetch: recordingFetch(answer).fetch });
+      const error = await expectMailregError(p.requestClientCredentials!(["bad"]), "OAUTH_REQUEST");
+      expect(error.details?.error).toBe("invalid_scope");
     });
   });
 

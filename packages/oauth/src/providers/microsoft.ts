@@ -7,7 +7,7 @@
  */
 import { MailregError } from "@mailreg/core";
 import type { JWTVerifyGetKey } from "jose";
-import { _authorizationURL, _exchangeCode, _refresh } from "../_client.ts";
+import { _authorizationURL, _clientCredentials, _exchangeCode, _refresh } from "../_client.ts";
 import { _clientFrom, _invalidSetting, _remoteKeys, _scopes } from "../_common.ts";
 import { verifyIdToken } from "../id-token.ts";
 import type { OAuthProviderFactory } from "../provider.ts";
@@ -28,12 +28,26 @@ export const MICROSOFT_MAIL_SCOPES: readonly string[] = [
 ];
 
 /**
+ * The scope of app-only (client-credentials) access to Exchange Online: every application
+ * permission the tenant granted the app (`IMAP.AccessAsApp`, `POP.AccessAsApp`, `SMTP.SendAsApp`).
+ */
+export const MICROSOFT_APP_ONLY_SCOPES: readonly string[] = ["https://outlook.office365.com/.default"];
+
+/** Tenants that name no single directory: no app-only token is issued for them. */
+const _MULTI_TENANT = ["common", "organizations", "consumers"];
+
+/**
  * Makes the Microsoft provider (`kind: "microsoft"`).
  *
  * ID tokens are checked against the tenant's issuer: exactly, for a tenant id or `consumers`; for
  * `common`, `organizations` or a domain, against `https://login.microsoftonline.com/{tenantid}/v2.0`
  * with the token's own `tid` (and `organizations` refuses personal accounts). Give the tenant id to
  * pin one tenant. Microsoft offers no token revocation endpoint, so there is no `revokeToken`.
+ *
+ * App-only access (`requestClientCredentials`) asks the tenant's token endpoint for
+ * {@link MICROSOFT_APP_ONLY_SCOPES} with the client secret; it needs a tenant id or domain (not
+ * `common`, `organizations` or `consumers`) whose administrator granted the app the
+ * `IMAP.AccessAsApp` / `SMTP.SendAsApp` permissions and registered its service principal in Exchange.
  *
  * @param settings client id, client secret, redirect URI, tenant, scopes
  * @param options the fetch to use
@@ -81,6 +95,12 @@ export const microsoft: OAuthProviderFactory = (settings, options = {}) => {
       _exchangeCode(tokenEndpoint, client, code, codeVerifier),
     // Microsoft wants the scopes again on a refresh; it rotates the refresh token every time
     refreshAccessToken: (refreshToken) => _refresh(tokenEndpoint, client, refreshToken, scopes),
+    async requestClientCredentials(appScopes = MICROSOFT_APP_ONLY_SCOPES) {
+      if (_MULTI_TENANT.includes(tenant)) {
+        _invalidSetting(settings, "tenant", "must be a tenant id or domain for app-only access");
+      }
+      return await _clientCredentials(tokenEndpoint, client, appScopes);
+    },
     async verifyIdToken(idToken, { nonce }) {
       keys ??= _remoteKeys(`${base}/discovery/v2.0/keys`, client.fetch);
       const identity = await verifyIdToken(idToken, { issuer, clientId: client.clientId, nonce, keys });

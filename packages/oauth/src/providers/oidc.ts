@@ -6,7 +6,7 @@
  */
 import { MailregError } from "@mailreg/core";
 import type { JWTVerifyGetKey } from "jose";
-import { _authorizationURL, _exchangeCode, _refresh, _revoke } from "../_client.ts";
+import { _authorizationURL, _clientCredentials, _exchangeCode, _refresh, _revoke } from "../_client.ts";
 import { _clientFrom, _invalidSetting, _remoteKeys, _scopes } from "../_common.ts";
 import { _readJson, _send } from "../_request.ts";
 import { verifyIdToken } from "../id-token.ts";
@@ -30,6 +30,7 @@ interface _Discovery {
  * are read from `{issuer}/.well-known/openid-configuration` on first use and kept for the
  * provider's life (a failed fetch is retried on the next call), so keep one provider per config.
  * The client authenticates with `client_secret_post` where the issuer lists it, else `client_secret_basic`.
+ * App-only access (`requestClientCredentials`) sends the given scopes, or none (the server's default).
  *
  * @param settings client id, client secret, redirect URI, issuer, scopes
  * @param options the fetch to use
@@ -87,6 +88,11 @@ export const oidc: OAuthProviderFactory = (settings, options = {}) => {
     async refreshAccessToken(refreshToken) {
       const d = await discover();
       return await _refresh(d.tokenEndpoint, clientFor(d), refreshToken);
+    },
+    // app-only: without configured scopes none are sent, and the server grants its default
+    async requestClientCredentials(appScopes = []) {
+      const d = await discover();
+      return await _clientCredentials(d.tokenEndpoint, clientFor(d), appScopes);
     },
     async verifyIdToken(idToken, { nonce }) {
       const d = await discover();

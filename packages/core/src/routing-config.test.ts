@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import { checkConfig, validateConfig } from "./config-schema.ts";
+
+function issuesOf(value: unknown) {
+  const result = checkConfig(value);
+  if (result.ok) throw new Error("expected the config to be invalid");
+  return result.issues;
+}
+
+const sinks = {
+  archive: { kind: "maildir", root: "/var/mail-export" },
+  crm: { kind: "webhook", url: "https://crm.example.org/hook", secretEnv: "CRM_HOOK_SECRET" },
+} as const;
+
+describe("sinks, routing and retention in the config", () => {
+  it("no sinks, routing or retention by default", () => {
+    const c = validateConfig({ instances: [{ id: "main", label: "Main" }] });
+    expect(c.sinks).toEqual({});
+    expect(c.instances[0]!.routing).toBeUndefined();
+    expect(c.instances[0]!.retention).toBeUndefined();
+  });
+
+  it("takes named sinks, ordered rules with every match field, a drop rule and a default", () => {
+    const c = validateConfig({
+      sinks,
+      instances: [
+        {
+          id: "main",
+          label: "Main",
+          routing: {
+            rules: [
+              { match: { from: "@spam.example" }, action: "drop" },
+              {
+                match: {
+                  folder: "INBOX/Orders/*",
+                  to: "orders@example.org",
+                  subject: "invoice",
+                  header: { name: "X-Priority", value: "1" },
+                  minSize: 10,
+                  maxSize: 1_000_000,
+                  hasAttachment: true,
+                },
+                sinks: ["crm", "archive"],
+              },
+            ],
+            default: ["archive"],
+          },
+          retention: { rawDays: 30, deleteDays: 365 },
+        },
+      ],
+    });
+    expect(c.sinks.crm).toEqual(sinks.crm);
+    expect(c.instances[0]!.routing?.rules).toHaveLength(2);
+    expect(c.instances[0]!.routing?.rules[0]).toEqual({ match: { from: "@spam.example" }, action: "drop" });
+    expect(c.instances[0]!.retention).toEqual({ rawDays: 30, deleteDays: 365 });
+  });
+
+  it("reports a rule or default naming a sink that sinks lacks, by path", () => {
+    const issues = issuesOf({
+      sinks,
+      instances: [
+        {
+          id: "main",
+          label: "Main",
+          routing: { rules: [{ match: {}, sinks: ["archive", "crn"] }], default: ["nowhere"] },
+        },
+      ],
+    });
+    expect(issues).toEqual([
+      { path: "instances[0].routing.default[0]", message: 'no sink "nowhere" in sinks' },
+      { path: "instances[0].routing.rules[0].sinks[1]", message: 'no sink "crn" in sinks' },
+    ]);
+  });
+
+  it("refuses a webhook secret in the file: only an environment variable name", () => {
+    const issues = issuesOf({
+      sinks: { crm: { kind: "webhook", url: "https://crm.example.org/hook", secret: "hunter22" } },
+    });
+    expect(issues.map((i) => i.path).sort()).toEqual(["sinks.crm.secret", "sinks.crm.secretEnv"]);
+    expect(JSON.stringify(issues)).not.toContain("hunter22");
+    expect(issuesOf({ sinks: { crm: { ...sinks.crm, secretEnv: "not a name" } } })[0]?.path).toBe(
+      "sinks.crm.secretEnv",
+    );
+  });
+
+  it("refuses an unknown sink kind, a sink id that is not a slug and a non-http webhook URL", () => {
+    expect(issuesOf({ sinks: { x: { kind: "ftp", root: "/" } } })[0]?.path).toBe("sinks.x.kind");
+    expect(issuesOf({ sinks: { "Bad Id": sinks.archive } })[0]?.path).toBe('sinks["Bad Id"]');
+    expect(issuesOf({ sinks: { crm: { ...sinks.crm, url: "ftp://x.example" } } })[0]?.path).toBe(
+      "sinks.crm.url",
+    );
+  });
+
+  it("refuses a rule with both sinks and drop, or neither, and an unknown match field", () => {
+    const rule = (r: unknown) => ({
+      sinks,
+      instances: [{ id: "main", label: "Main", routing: { rules: [r] } }],
+    });
+    expect(checkConfig(rule({ match: {}, sinks: ["crm"], action: "drop" })).ok).toBe(false);
+    expect(checkConfig(rule({ match: {} })).ok).toBe(false);
+    expect(checkConfig(rule({ match: { sender: "a@b.example" }, action: "drop" })).ok).toBe(false);
+  });
+
+  it("refuses maxSize under minSize and deleteDays under rawDays, at their paths", () => {
+    const issues = issuesOf({
+      instances: [
+        {
+          id: "main",
+          label: "Main",
+          routing: { rules: [{ match: { minSize: 100, maxSize: 10 }, action: "drop" }] },
+          retention: { rawDays: 30, deleteDays: 7 },
+        },
+      ],
+    });
+    expect(issues.map((i) => i.path)).toContain("instances[0].retention.deleteDays");
+    expect(issues.map((i) => i.message)).toContain("must not be less than rawDays");
+    expect(checkConfig({ instances: [{ id: "m", label: "M", retention: { rawDays: 0 } }] }).ok).toBe(false);
+  });
+});

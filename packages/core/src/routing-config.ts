@@ -1,0 +1,145 @@
+/**
+ * The config of where collected mail goes besides the store: named sinks (top-level `sinks`), each
+ * instance's routing rules (which sinks a message goes to, first match wins) and its retention
+ * (how long raw sources and messages are kept). Part of {@link ConfigSchema}.
+ *
+ * Secrets are never in the file: a webhook names the environment variable holding its HMAC secret.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { _safeString } from "./_zod.ts";
+
+const _id = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, "must be a slug: a-z, 0-9 and inner '-', at most 64");
+const _text = _safeString(1000).min(1);
+
+/** A configured sink: a Maildir export or a webhook (as `@mailreg/imap-sync`'s `SinkConfig` takes them). */
+export const SinkConfigSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("maildir"),
+    root: z.string().min(1).describe("The export's root directory; each mailbox gets a Maildir under it"),
+  }),
+  z.strictObject({
+    kind: z.literal("webhook"),
+    url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+    secretEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
+      .describe("The environment variable holding the HMAC-SHA256 secret (never the secret itself)"),
+    attempts: z.number().int().min(1).max(20).optional().describe("Tries per event, the first included"),
+    backoffMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(60_000)
+      .optional()
+      .describe("The first retry's delay, doubled each time"),
+    timeoutMs: z.number().int().min(100).max(300_000).optional().describe("Per-request timeout"),
+  }),
+]);
+export type SinkConfigEntry = z.infer<typeof SinkConfigSchema>;
+
+/** What a routing rule matches; every given field must match (an empty match matches every message). */
+export const RoutingMatchSchema = z
+  .strictObject({
+    folder: _text
+      .optional()
+      .describe("The folder path, exactly, or a prefix ending in the delimiter and '*'"),
+    from: _text.optional().describe("A From address, or a domain as '@example.org' (case-insensitive)"),
+    to: _text.optional().describe("A To or Cc address, or a domain as '@example.org' (case-insensitive)"),
+    subject: _text.optional().describe("A case-insensitive substring of the subject"),
+    header: z
+      .strictObject({
+        name: z.string().regex(/^[!-9;-~]+$/, "must be a header field name"),
+        value: _text.optional().describe("A case-insensitive substring; omitted: the header is present"),
+      })
+      .optional(),
+    minSize: z.number().int().min(0).optional().describe("Bytes, inclusive"),
+    maxSize: z.number().int().min(0).optional().describe("Bytes, inclusive"),
+    hasAttachment: z.boolean().optional(),
+  })
+  .refine((m) => m.minSize === undefined || m.maxSize === undefined || m.minSize <= m.maxSize, {
+    message: "must not be less than minSize",
+    path: ["maxSize"],
+  });
+export type RoutingMatch = z.infer<typeof RoutingMatchSchema>;
+
+const _sinkIds = z
+  .array(_id)
+  .refine((a) => new Set(a).size === a.length, { message: "must not repeat a sink" });
+
+/** One rule: what it matches, and the sinks it sends to or `action: "drop"` (the store keeps it). */
+export const RoutingRuleSchema = z.union([
+  z.strictObject({ match: RoutingMatchSchema, sinks: _sinkIds.describe("Ids in the top-level sinks") }),
+  z.strictObject({
+    match: RoutingMatchSchema,
+    action: z.literal("drop").describe("To no sink (the message stays in the store)"),
+  }),
+]);
+export type RoutingRule = z.infer<typeof RoutingRuleSchema>;
+
+/** An instance's routing: ordered rules (first match wins), and the sinks of a message no rule matches. */
+export const RoutingSchema = z.strictObject({
+  rules: z.array(RoutingRuleSchema).default([]),
+  default: _sinkIds.optional().describe("Omitted: every configured sink"),
+});
+export type Routing = z.infer<typeof RoutingSchema>;
+
+/** An instance's retention: how many days raw sources, and whole messages, are kept. */
+export const RetentionSchema = z
+  .strictObject({
+    rawDays: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe("Raw sources older than this are purged; metadata and the search index stay"),
+    deleteDays: z.number().int().min(1).optional().describe("Messages older than this are deleted"),
+  })
+  .refine((r) => r.rawDays === undefined || r.deleteDays === undefined || r.deleteDays >= r.rawDays, {
+    message: "must not be less than rawDays",
+    path: ["deleteDays"],
+  });
+export type Retention = z.infer<typeof RetentionSchema>;
+
+/**
+ * The routing rules (and defaults) that name a sink the config lacks: the config's cross-reference
+ * check for `sinks`.
+ *
+ * @param config the config as parsed so far (may be partly malformed)
+ * @returns one problem per unknown sink id, with its path
+ * @example
+ * ```ts
+ * import { unknownSinkReferences } from "@mailreg/core";
+ * const problems = unknownSinkReferences({ sinks: {}, instances: [{ routing: { default: ["hook"] } }] });
+ * console.log(problems); // [{ message: 'no sink "hook" in sinks', path: ["instances", 0, "routing", "default", 0] }]
+ * ```
+ */
+export function unknownSinkReferences(config: {
+  sinks?: unknown;
+  instances?: unknown;
+}): { message: string; path: (string | number)[] }[] {
+  const out: { message: string; path: (string | number)[] }[] = [];
+  const sinks = config.sinks;
+  const known = (id: string) => typeof sinks === "object" && sinks !== null && Object.hasOwn(sinks, id);
+  const check = (ids: unknown, path: (string | number)[]) => {
+    if (!Array.isArray(ids)) return;
+    ids.forEach((id: unknown, k) => {
+      if (typeof id === "string" && !known(id))
+        out.push({ message: `no sink "${id}" in sinks`, path: [...path, k] });
+    });
+  };
+  if (!Array.isArray(config.instances)) return out;
+  config.instances.forEach((instance: unknown, i) => {
+    const routing = (instance as { routing?: { rules?: unknown; default?: unknown } } | null)?.routing;
+    if (typeof routing !== "object" || routing === null) return;
+    check(routing.default, ["instances", i, "routing", "default"]);
+    if (!Array.isArray(routing.rules)) return;
+    routing.rules.forEach((rule: unknown, r) => {
+      check((rule as { sinks?: unknown } | null)?.sinks, ["instances", i, "routing", "rules", r, "sinks"]);
+    });
+  });
+  return out;
+}

@@ -1,0 +1,176 @@
+/**
+ * Re-running routing rules over stored messages: after the rules (or the sinks) changed, each
+ * stored message goes to the sinks the current rules choose that it has not reached yet. A message
+ * is delivered to a sink at most once: where `message_sinks` says delivered (or failed / dead-letter:
+ * those are retried from the dead-letter list) that sink is skipped; a message whose raw source
+ * retention purged is never sent again.
+ *
+ * @module
+ */
+import type { Routing } from "@mailreg/core";
+import {
+  commitMessageChunk,
+  getMessage,
+  listFolderStates,
+  listStoredMessageRefs,
+  type Mailbox,
+  recordSinkResults,
+  type SinkState,
+  type Store,
+  sinkStatesOf,
+} from "@mailreg/store";
+import { parseEnvelope } from "./envelope.ts";
+import type { MessageKey, Sink } from "./sink.ts";
+import { type DispatchMessage, dispatchToSinks, sinkName } from "./sink-dispatch.ts";
+
+/** Options of {@link rerouteStoredMessages}. */
+export interface RerouteOptions {
+  /** The configured sinks, named by `id ?? kind`. */
+  sinks: readonly Sink[];
+  /** The mailboxes whose stored messages are routed again. */
+  mailboxes: readonly Pick<Mailbox, "id" | "instanceId">[];
+  /** An instance's routing (undefined: every sink). */
+  routingFor: (instanceId: string) => Routing | undefined;
+  /** Called after each page. */
+  onProgress?: (progress: RerouteSummary) => void;
+  /** Aborting stops after the current page. */
+  signal?: AbortSignal;
+  /** Messages per page. Default 200. */
+  pageSize?: number;
+}
+
+/** What a re-run did. */
+export interface RerouteSummary {
+  /** Stored messages looked at. */
+  messages: number;
+  /** Deliveries made now. */
+  delivered: number;
+  /** Deliveries that failed now (kept as dead letters). */
+  failed: number;
+  /** Messages whose every sink was already reached, or that the rules send nowhere new. */
+  unchanged: number;
+  /** Messages skipped because retention purged their raw source (never sent again). */
+  skippedPurged: number;
+}
+
+/** States after which a re-run leaves a message alone at a sink. */
+const _DONE: ReadonlySet<SinkState> = new Set(["delivered", "failed", "dead-letter"]);
+
+/**
+ * Applies the current routing rules to stored messages, delivering each to a sink at most once.
+ *
+ * @param store the open store
+ * @param options the sinks, the mailboxes, each instance's routing, progress, abort signal
+ * @returns counts
+ * @example
+ * ```ts
+ * import { createSink, rerouteStoredMessages } from "@mailreg/imap-sync";
+ * import { listMailboxes, openStore } from "@mailreg/store";
+ * const store = await openStore({ url: "file:./data/mailreg.db" });
+ * const archive = createSink({ kind: "maildir", root: "./export" }, "archive");
+ * const summary = await rerouteStoredMessages(store, {
+ *   sinks: [archive],
+ *   mailboxes: await listMailboxes(store),
+ *   routingFor: () => ({ rules: [{ match: { hasAttachment: true }, sinks: ["archive"] }], default: [] }),
+ * });
+ * console.log(summary.delivered);
+ * store.close();
+ * ```
+ */
+export async function rerouteStoredMessages(store: Store, options: RerouteOptions): Promise<RerouteSummary> {
+  const summary: RerouteSummary = { messages: 0, delivered: 0, failed: 0, unchanged: 0, skippedPurged: 0 };
+  const names = options.sinks.map(sinkName);
+  const limit = options.pageSize ?? 200;
+  for (const mailbox of options.mailboxes) {
+    if (options.sinks.length === 0) break;
+    const routing = options.routingFor(mailbox.instanceId);
+    const delimiters = new Map(
+      (await listFolderStates(store, mailbox.id)).map((f) => [f.folder, f.delimiter] as const),
+    );
+    let after: string | undefined;
+    for (;;) {
+      if (options.signal?.aborted === true) return summary;
+      const page = await listStoredMessageRefs(store, {
+        mailboxIds: [mailbox.id],
+        limit,
+        ...(after === undefined ? {} : { after }),
+      });
+      if (page.length === 0) break;
+      after = page.at(-1)!.id;
+      const states = await sinkStatesOf(
+        store,
+        page.map((m) => m.id),
+      );
+      const done = (id: string, sink: string) => {
+        const state = states.get(id)?.get(sink);
+        return state !== undefined && _DONE.has(state);
+      };
+      const todo: DispatchMessage[] = [];
+      for (const ref of page) {
+        summary.messages++;
+        if (ref.rawPurgedAt !== null) {
+          summary.skippedPurged++;
+          continue;
+        }
+        if (names.every((n) => done(ref.id, n))) {
+          summary.unchanged++;
+          continue;
+        }
+        const row = await getMessage(store, ref.id);
+        if (row === undefined || row.rawPurgedAt !== null) {
+          summary.skippedPurged += row === undefined ? 0 : 1;
+          continue;
+        }
+        const key: MessageKey =
+          row.uidl !== null
+            ? { mailboxId: row.mailboxId, folder: row.folder, uidl: row.uidl }
+            : {
+                mailboxId: row.mailboxId,
+                folder: row.folder,
+                uidValidity: row.uidvalidity ?? 0,
+                uid: row.uid ?? 0,
+              };
+        todo.push({
+          id: row.id,
+          key,
+          raw: row.raw,
+          size: row.size,
+          flags: row.flags,
+          envelope: parseEnvelope(row.raw),
+          delimiter: delimiters.get(row.folder) ?? null,
+          contentHash: row.contentHash,
+          ...(row.internalDate === null ? {} : { internalDate: new Date(row.internalDate) }),
+        });
+      }
+      const { results, deadLetters } = await dispatchToSinks(options.sinks, routing, todo, done);
+      if (deadLetters.length > 0) {
+        await commitMessageChunk(store, {
+          deadLetters: deadLetters.map((d) => ({
+            mailboxId: d.mailboxId,
+            messageRowId: d.messageRowId ?? null,
+            sink: d.sink,
+            event: d.event,
+            payload: d.payload,
+            attempts: d.attempts,
+            lastError: d.lastError,
+          })),
+        });
+      }
+      await recordSinkResults(store, results);
+      const reached = new Set<string>();
+      for (const r of results) {
+        if (r.state === "delivered") {
+          summary.delivered++;
+          reached.add(r.messageRowId);
+        } else if (r.state !== "dropped") {
+          summary.failed++;
+          reached.add(r.messageRowId);
+        }
+      }
+      summary.unchanged += todo.filter((m) => !reached.has(m.id)).length;
+      options.onProgress?.({ ...summary });
+      if (page.length < limit) break;
+    }
+  }
+  return summary;
+}

@@ -1,0 +1,89 @@
+/**
+ * mailreg and the bare imapflow FETCH as processes of their own, so that the peers benchmark
+ * measures their wall time and peak RSS exactly as it does for mbsync or fetchmail. Takes one JSON
+ * argument and prints one JSON line:
+ *
+ * - `{"mode":"mailreg","dbUrl","keys":{publicKeyFile,privateKeyDir},"mailboxId","folders":"inbox"|"all"}`:
+ *   one `syncMailbox` run into the store → `{status, fetched, bytes, stored, durationMs, error?}`
+ * - `{"mode":"imapflow-fetch","host","port","user","password","folders":["INBOX",…]}`: `FETCH 1:*
+ *   (UID BODY.PEEK[])` of each folder → `{count, bytes}`
+ *
+ * @module
+ */
+import process from "node:process";
+import { loadKeyring } from "@mailreg/crypto-registry";
+import { syncMailbox } from "@mailreg/imap-sync";
+import { countMessages, listMailboxes, openStore } from "@mailreg/store";
+import { ImapFlow } from "imapflow";
+
+interface _MailregJob {
+  mode: "mailreg";
+  dbUrl: string;
+  keys: { publicKeyFile: string; privateKeyDir: string };
+  mailboxId: string;
+  folders: "inbox" | "all";
+}
+
+interface _FetchJob {
+  mode: "imapflow-fetch";
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  folders: string[];
+}
+
+const job = JSON.parse(process.argv[2] ?? "{}") as _MailregJob | _FetchJob;
+const out = job.mode === "mailreg" ? await _mailreg(job) : await _fetch(job);
+process.stdout.write(`${JSON.stringify(out)}\n`);
+
+async function _mailreg(j: _MailregJob): Promise<Record<string, unknown>> {
+  const keyring = await loadKeyring(j.keys);
+  const store = await openStore({ url: j.dbUrl });
+  try {
+    const mailbox = (await listMailboxes(store)).find((m) => m.id === j.mailboxId);
+    if (mailbox === undefined) throw new Error(`no mailbox ${j.mailboxId}`);
+    const summary = await syncMailbox(mailbox, {
+      store,
+      keyring,
+      folderPolicy: { mode: j.folders, folders: [], includeSubfolders: true, exclude: [] },
+    });
+    return {
+      status: summary.status,
+      fetched: summary.fetched,
+      bytes: summary.bytes,
+      stored: await countMessages(store, mailbox.id),
+      durationMs: summary.durationMs,
+      ...(summary.error === undefined ? {} : { error: `${summary.error.code}: ${summary.error.message}` }),
+    };
+  } finally {
+    store.close();
+  }
+}
+
+async function _fetch(j: _FetchJob): Promise<Record<string, unknown>> {
+  const client = new ImapFlow({
+    host: j.host,
+    port: j.port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user: j.user, pass: j.password },
+    logger: false,
+  });
+  await client.connect();
+  let count = 0;
+  let bytes = 0;
+  try {
+    for (const folder of j.folders) {
+      const opened = await client.mailboxOpen(folder, { readOnly: true });
+      if (opened.exists === 0) continue;
+      for await (const message of client.fetch("1:*", { uid: true, source: true })) {
+        count++;
+        bytes += message.source?.length ?? 0;
+      }
+    }
+  } finally {
+    await client.logout();
+  }
+  return { count, bytes };
+}

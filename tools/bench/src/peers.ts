@@ -1,0 +1,401 @@
+/**
+ * mailreg against the tools a user would pick instead, in one run on the same data: a fixed corpus
+ * seeded into a fresh Dovecot (user A: 10,000 messages of 2–6 KB in INBOX; user B: 5 nested folders
+ * of 2,000 each), then for each corpus, each tool as a child process with an empty destination
+ * (`initial`) and once more on what it left (`no-change`): mailreg (`syncMailbox` into a fresh
+ * store), the bare imapflow FETCH (the floor: the client library and the server, nothing stored),
+ * mbsync, getmail6, offlineimap3, fetchmail over POP3 and over IMAP (procmail as MDA). Wall seconds,
+ * messages/s, MB/s and the peak RSS of each, and each tool's time as a multiple of mailreg's.
+ *
+ * Checks: every tool's destination holds every message after `initial` and still exactly that many
+ * after `no-change` (files counted in the Maildir; rows counted in mailreg's store); a tool that
+ * fails is reported as failed with its error, and fails the benchmark.
+ *
+ * Arguments: `count=10000` (user A), `folderCount=2000` (each of user B's 5 folders), `runs=1`
+ * (best of n per row), `tools=mailreg,mbsync,…` (a subset), `dir=/path` (where destinations go;
+ * default the OS temp directory), `write=false` (do not write results/ and the README).
+ *
+ * @module
+ */
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import type { ConnectionProfile } from "@mailreg/core";
+import { generateRegistryKey, loadKeyring, writeKeyPair } from "@mailreg/crypto-registry";
+import {
+  attachDovecot,
+  type DovecotHandle,
+  generateMessages,
+  seedMaildir,
+  startDovecot,
+} from "@mailreg/mailservers";
+import { openStore } from "@mailreg/store";
+import { insertBenchMailbox } from "./bench-mailbox.ts";
+import type { Benchmark } from "./benchmark.ts";
+import { debianVersion, ensurePrograms } from "./debian-packages.ts";
+import { type Measured, measureCommand } from "./measure.ts";
+import { countMaildirMessages, PEER_TOOLS, type PeerTarget, type PeerTool } from "./peer-tools.ts";
+import { type PeerRow, type PeersReport, renderPeersTable, writePeersReport } from "./peers-report.ts";
+
+const _MB = 1024 * 1024;
+
+/** User B's folders ('/' separator): nested, each filled alike. */
+const FOLDERS_B = ["Archive", "Archive/2025", "Archive/2025/Q4", "Lists", "Lists/dev"] as const;
+
+/** One corpus: a user and the folders that hold its messages. */
+interface _Corpus {
+  label: string;
+  user: string;
+  password: string;
+  folders: readonly string[];
+  messages: number;
+  bytes: number;
+  /** mailreg's folder policy for it. */
+  mode: "inbox" | "all";
+}
+
+export const peersBenchmark: Benchmark = {
+  name: "peers",
+  summary:
+    "mailreg vs mbsync, fetchmail (IMAP, POP3), getmail6, offlineimap3 and a bare imapflow FETCH: initial and no-change, same data",
+  async run(args) {
+    const count = Number(args.count ?? 10_000);
+    const folderCount = Number(args.folderCount ?? 2_000);
+    const runs = Math.max(1, Number(args.runs ?? 1));
+    const only = args.tools?.split(",");
+    const peers = PEER_TOOLS.filter((t) => only === undefined || only.includes(t.name));
+    const programs = Object.fromEntries([
+      ...peers.map((t) => [t.program, t.debianPackage]),
+      ...(peers.some((t) => t.name.startsWith("fetchmail")) ? [["procmail", "procmail"]] : []),
+      ["time", "time"],
+    ]);
+    const installed = ensurePrograms(programs);
+    const dir = await mkdtemp(join(args.dir ?? tmpdir(), "mailreg-bench-peers-"));
+    const dovecot = await startDovecot({
+      users: [
+        { user: "bench-a", password: "bench-a-password" },
+        { user: "bench-b", password: "bench-b-password" },
+      ],
+    });
+    const rows: PeerRow[] = [];
+    const notes: string[] = [];
+    try {
+      const corpora = await _seed(dovecot, count, folderCount);
+      for (const c of corpora) {
+        notes.push(
+          `corpus ${c.label}: ${c.messages.toLocaleString("en")} messages, ${(c.bytes / _MB).toFixed(1)} MiB, folders ${c.folders.join(", ")}`,
+        );
+      }
+      const mailreg = await _mailregSetup(dir, dovecot, corpora);
+      // warm-up: Dovecot builds its indexes and the page cache fills before anything is timed
+      for (const c of corpora) await _runFloor(dovecot, c);
+
+      for (const c of corpora) {
+        const wants = (name: string) => only === undefined || only.includes(name);
+        if (wants("imapflow-fetch")) {
+          rows.push(await _best(runs, () => _floorRow(dovecot, c)));
+        }
+        if (wants("mailreg")) {
+          for (const row of await _bestPair(runs, (i) =>
+            _mailregRows(mailreg, c, join(dir, `mailreg-${c.user}-${i}`)),
+          ))
+            rows.push(row);
+        }
+        for (const tool of peers) {
+          const target: PeerTarget = {
+            host: dovecot.host,
+            imapPort: dovecot.imapPort,
+            pop3Port: dovecot.pop3Port,
+            user: c.user,
+            password: c.password,
+            folders: c.folders,
+          };
+          if (!tool.supports(target)) {
+            notes.push(`${tool.name} on ${c.label}: not applicable (POP3 reaches INBOX only)`);
+            continue;
+          }
+          for (const row of await _bestPair(runs, (i) =>
+            _peerRows(tool, target, c, join(dir, `${tool.name}-${c.user}-${i}`)),
+          ))
+            rows.push(row);
+        }
+      }
+    } finally {
+      await dovecot.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+    _ratios(rows);
+    const report: PeersReport = {
+      date: new Date().toISOString(),
+      machine: _machine(),
+      versions: _versions(peers),
+      runs,
+      rows,
+    };
+    const markdown = renderPeersTable(report);
+    if (args.write !== "false") {
+      const written = await writePeersReport(report);
+      notes.push(`written: ${written.join(", ")}`);
+    }
+    if (installed.length > 0) notes.push(`installed from Debian: ${installed.join(" ")}`);
+    const failed = rows.filter((r) => !r.ok);
+    for (const r of failed) notes.push(`FAILED ${r.tool} ${r.scenario} (${r.corpus}): ${r.error ?? ""}`);
+    return { results: [], markdown, notes, ok: failed.length === 0 };
+  },
+};
+
+async function _seed(dovecot: DovecotHandle, count: number, folderCount: number): Promise<_Corpus[]> {
+  const target = { ...attachDovecot(dovecot), separator: dovecot.separator };
+  const a = await seedMaildir(
+    target,
+    "bench-a",
+    "INBOX",
+    generateMessages({ count, seed: 4242, minSize: 2_000, maxSize: 6_000 }),
+  );
+  let bBytes = 0;
+  let bCount = 0;
+  for (const [i, folder] of FOLDERS_B.entries()) {
+    const seeded = await seedMaildir(
+      target,
+      "bench-b",
+      folder,
+      generateMessages({ count: folderCount, seed: 5000 + i, minSize: 2_000, maxSize: 6_000 }),
+    );
+    bBytes += seeded.bytes;
+    bCount += seeded.count;
+  }
+  return [
+    {
+      label: "A: INBOX",
+      user: "bench-a",
+      password: "bench-a-password",
+      folders: ["INBOX"],
+      messages: a.count,
+      bytes: a.bytes,
+      mode: "inbox",
+    },
+    {
+      label: "B: 5 folders",
+      user: "bench-b",
+      password: "bench-b-password",
+      folders: FOLDERS_B,
+      messages: bCount,
+      bytes: bBytes,
+      mode: "all",
+    },
+  ];
+}
+
+/** The child script (built JS, or the TS source under tsx when run from source). */
+function _child(): { execArgv: string[]; script: string } {
+  const source = import.meta.url.endsWith(".ts");
+  const script = new URL(`./_peer-child.${source ? "ts" : "js"}`, import.meta.url).pathname;
+  return { execArgv: source ? ["--conditions=source", "--import", "tsx"] : [], script };
+}
+
+async function _runChild(
+  job: Record<string, unknown>,
+): Promise<{ m: Measured; out: Record<string, unknown> }> {
+  const { execArgv, script } = _child();
+  const m = await measureCommand([process.execPath, ...execArgv, script, JSON.stringify(job)]);
+  let out: Record<string, unknown> = {};
+  try {
+    out = JSON.parse(m.stdout.trim().split("\n").pop() ?? "{}") as Record<string, unknown>;
+  } catch {
+    // reported below as a failure with its stderr
+  }
+  return { m, out };
+}
+
+function _runFloor(dovecot: DovecotHandle, c: _Corpus) {
+  return _runChild({
+    mode: "imapflow-fetch",
+    host: dovecot.host,
+    port: dovecot.imapPort,
+    user: c.user,
+    password: c.password,
+    folders: c.folders,
+  });
+}
+
+async function _floorRow(dovecot: DovecotHandle, c: _Corpus): Promise<PeerRow> {
+  const { m, out } = await _runFloor(dovecot, c);
+  const got = Number(out.count ?? Number.NaN);
+  return _row("imapflow-fetch", "initial", c, m, got === c.messages ? undefined : _why(m, `fetched ${got}`));
+}
+
+interface _MailregSetup {
+  keys: { publicKeyFile: string; privateKeyDir: string };
+  profiles: Map<string, ConnectionProfile>;
+}
+
+async function _mailregSetup(
+  dir: string,
+  dovecot: DovecotHandle,
+  corpora: _Corpus[],
+): Promise<_MailregSetup> {
+  const keys = {
+    publicKeyFile: join(dir, "keys/registry.public.jwk"),
+    privateKeyDir: join(dir, "keys/private"),
+  };
+  await writeKeyPair(await generateRegistryKey(), keys);
+  const profiles = new Map<string, ConnectionProfile>();
+  for (const c of corpora) {
+    profiles.set(c.user, {
+      v: 1,
+      address: `${c.user}@example.test`,
+      protocol: "imap",
+      host: dovecot.host,
+      port: dovecot.imapPort,
+      security: "none",
+      login: c.user,
+      auth: { method: "password", password: c.password },
+    });
+  }
+  return { keys, profiles };
+}
+
+/** mailreg into a fresh store in `dir`: the initial run, then the no-change run on the same store. */
+async function _mailregRows(setup: _MailregSetup, c: _Corpus, dir: string): Promise<[PeerRow, PeerRow]> {
+  await mkdir(dir, { recursive: true });
+  const dbUrl = `file:${join(dir, "mailreg.db")}`;
+  const store = await openStore({ url: dbUrl });
+  const keyring = await loadKeyring(setup.keys);
+  const mailbox = await insertBenchMailbox(store, keyring, setup.profiles.get(c.user)!);
+  store.close();
+  const job = { mode: "mailreg", dbUrl, keys: setup.keys, mailboxId: mailbox.id, folders: c.mode };
+  const first = await _runChild(job);
+  const initialProblem =
+    first.out.status !== "ok" || first.out.fetched !== c.messages || first.out.stored !== c.messages
+      ? _why(
+          first.m,
+          `status ${String(first.out.status)}, fetched ${String(first.out.fetched)}, ${String(first.out.error ?? "")}`,
+        )
+      : undefined;
+  const second = await _runChild(job);
+  const againProblem =
+    second.out.status !== "ok" || second.out.fetched !== 0 || second.out.stored !== c.messages
+      ? _why(second.m, `fetched ${String(second.out.fetched)} again, ${String(second.out.stored)} stored`)
+      : undefined;
+  await rm(dir, { recursive: true, force: true });
+  return [
+    _row("mailreg", "initial", c, first.m, initialProblem),
+    _row("mailreg", "no-change", c, second.m, againProblem),
+  ];
+}
+
+/** A peer into an empty directory, then again on what it left. */
+async function _peerRows(
+  tool: PeerTool,
+  target: PeerTarget,
+  c: _Corpus,
+  dir: string,
+): Promise<[PeerRow, PeerRow]> {
+  await mkdir(dir, { recursive: true });
+  const run = tool.prepare(dir, target);
+  const first = await measureCommand(run.argv, { cwd: dir, okCodes: run.okCodes });
+  const got = countMaildirMessages(run.maildir);
+  const initialProblem =
+    got !== c.messages || !first.ok
+      ? _why(first, `${got} of ${c.messages} messages in the Maildir`)
+      : undefined;
+  const second = await measureCommand(run.argv, { cwd: dir, okCodes: run.okCodes });
+  const again = countMaildirMessages(run.maildir);
+  const againProblem =
+    again !== got || !second.ok ? _why(second, `${again - got} messages fetched again`) : undefined;
+  await rm(dir, { recursive: true, force: true });
+  return [
+    _row(tool.name, "initial", c, first, initialProblem),
+    _row(tool.name, "no-change", c, second, againProblem),
+  ];
+}
+
+function _row(
+  tool: string,
+  scenario: "initial" | "no-change",
+  c: _Corpus,
+  m: Measured,
+  problem: string | undefined,
+): PeerRow {
+  const ok = m.ok && problem === undefined;
+  return {
+    tool,
+    scenario,
+    corpus: c.label,
+    messages: c.messages,
+    seconds: _round(m.seconds, 3),
+    msgsPerSec: Math.round(c.messages / m.seconds),
+    // nothing is transferred in a no-change run: its rate is messages checked per second
+    mbPerSec: scenario === "initial" ? _round(c.bytes / _MB / m.seconds, 2) : null,
+    rssMb: _round(m.rssMb, 1),
+    ratioToMailreg: null,
+    ok,
+    ...(ok ? {} : { error: problem ?? _why(m, "failed") }),
+  };
+}
+
+/** Each row's seconds as a multiple of mailreg's in the same corpus and scenario (> 1: slower). */
+function _ratios(rows: PeerRow[]): void {
+  for (const row of rows) {
+    const base = rows.find(
+      (r) => r.tool === "mailreg" && r.scenario === row.scenario && r.corpus === row.corpus,
+    );
+    if (base?.ok === true && row.ok) row.ratioToMailreg = _round(row.seconds / base.seconds, 2);
+  }
+}
+
+async function _best(runs: number, once: () => Promise<PeerRow>): Promise<PeerRow> {
+  const all: PeerRow[] = [];
+  for (let i = 0; i < runs; i++) all.push(await once());
+  return _pickBest(all);
+}
+
+async function _bestPair(runs: number, once: (i: number) => Promise<[PeerRow, PeerRow]>): Promise<PeerRow[]> {
+  const firsts: PeerRow[] = [];
+  const seconds: PeerRow[] = [];
+  for (let i = 0; i < runs; i++) {
+    const [a, b] = await once(i);
+    firsts.push(a);
+    seconds.push(b);
+  }
+  return [_pickBest(firsts), _pickBest(seconds)];
+}
+
+/** A failed run wins (it must show); else the fastest, with the spread of all runs. */
+function _pickBest(all: PeerRow[]): PeerRow {
+  const failed = all.find((r) => !r.ok);
+  if (failed !== undefined) return failed;
+  const sorted = [...all].sort((a, b) => a.seconds - b.seconds);
+  const best = { ...sorted[0]! };
+  if (all.length > 1) best.spreadSeconds = [sorted[0]!.seconds, sorted.at(-1)!.seconds];
+  return best;
+}
+
+function _why(m: Measured, what: string): string {
+  const tail = m.stderr.trim().split("\n").slice(-3).join(" | ").slice(0, 400);
+  return `${what}; exit ${m.code}${tail === "" ? "" : `; stderr: ${tail}`}`;
+}
+
+function _round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+function _machine(): PeersReport["machine"] {
+  return {
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model.trim() ?? "?",
+    ramGiB: _round(totalmem() / 1024 ** 3, 1),
+    node: process.version,
+    loadAverage: loadavg().map((n) => _round(n, 2)),
+  };
+}
+
+function _versions(peers: readonly PeerTool[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const tool of peers) out[tool.name] = `${tool.debianPackage} ${debianVersion(tool.debianPackage)}`;
+  if (peers.some((t) => t.name.startsWith("fetchmail")))
+    out.procmail = `procmail ${debianVersion("procmail")}`;
+  out.dovecot = `dovecot-imapd ${debianVersion("dovecot-imapd")}`;
+  return out;
+}
