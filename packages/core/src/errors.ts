@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   REGISTRATION_NOT_PENDING: "The registration was already applied or rejected",
   STORE_UNAVAILABLE: "The database cannot be reached",
   MIGRATION_FAILED: "The database migration failed",
+  MESSAGE_RAW_PURGED:
+    "The message's raw source was removed by the retention policy (its metadata and search text remain)",
   // registration window and public form
   WINDOW_CLOSED: "Registration is closed",
   RATE_LIMITED: "Too many requests",
