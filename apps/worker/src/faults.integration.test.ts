@@ -26,10 +26,10 @@ import { syncMailboxOnce } from "./leased-sync.ts";
 // across a whole session, random cuts (seeded: the seed is printed), stalls shorter and longer
 // than the client's timeouts. After each fault the mailbox is synced again until a run succeeds,
 // and the server and the store are compared by Message-ID and SHA-256 after every step.
-// SOAK=1 (npm run test:soak) sweeps five times as many points and stalls mid-session for good.
+// MAILREG_SOAK=1 (npm run test:soak) sweeps five times as many points and stalls mid-session for good.
 
 const dovecot = inject("mailservers").dovecot;
-const SOAK = process.env.SOAK === "1";
+const SOAK = process.env.MAILREG_SOAK === "1";
 const POINTS = SOAK ? 60 : 12;
 const RANDOM_CUTS = SOAK ? 30 : 4;
 const TIMEOUT_MS = 1_000;

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { type Envelope, parseEnvelope } from "./envelope.ts";
 
 // Hostile messages: anyone who can send mail to a collected mailbox controls these bytes.
-const RUNS = process.env.SOAK === "1" ? 20_000 : 400;
+const RUNS = process.env.MAILREG_SOAK === "1" ? 20_000 : 400;
 const CONTROL = /[\p{Cc}\u2028\u2029]/u;
 const enc = new TextEncoder();
 let tried = 0;
