@@ -14,6 +14,7 @@ import {
   clearSyncRequest,
   finishInterruptedRuns,
   getMailbox,
+  indexPendingMessageText,
   listMailboxSchedules,
   type Mailbox,
   markRunInterrupted,
@@ -156,6 +157,10 @@ export async function runClaim(
       );
     }
     _record(ctx, mailbox, summary);
+    // the text bodies of what was stored, for search (header fields were indexed as it was stored)
+    await indexPendingMessageText(store, { mailboxId }).catch((error: unknown) =>
+      ctx.logger.warn("indexing message text failed", { mailboxId, error: String(error) }),
+    );
     return summary;
   } finally {
     clearInterval(renew);
