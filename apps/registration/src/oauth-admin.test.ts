@@ -8,9 +8,10 @@ afterEach(() => t?.close());
 
 const GOOGLE_SECRET = "google-client-secret-77d1";
 
-async function start() {
+async function start(instances?: unknown[]) {
   t = await createTestApp({
     config: {
+      ...(instances === undefined ? {} : { instances }),
       registration: { enabled: true, templates: ["example-imap"] },
       servers: [
         { id: "example-imap", label: "Example IMAP", protocol: "imap", host: "imap.example.com" },
@@ -44,14 +45,14 @@ async function start() {
 }
 
 /** An applied OAuth mailbox of `address` on the corp template; returns its id. */
-async function oauthMailbox(address: string): Promise<string> {
+async function oauthMailbox(address: string, instanceId = "main"): Promise<string> {
   const record = await insertRegistration(
     t.store,
     makeRegistration({ address, authMethod: "oauth2", template: "corp-imap", host: "imap.corp.example" }),
   );
   const { mailbox } = await applyRegistration(t.store, {
     id: record.id,
-    instanceId: "main",
+    instanceId,
     actor: "admin",
     profile: makeProfile(record),
   });
@@ -107,6 +108,26 @@ describe("the admin's OAuth page", () => {
     expect(html).toMatch(
       /<details open="">\s*<summary>Send the owner a new grant link<\/summary>\s*<input[^>]+ann%40/,
     );
+  });
+
+  it("shows the mailboxes of an app-only instance as logging in with the app's own access, with no grant link, and the app with its instances", async () => {
+    const { cookie } = await start([
+      { id: "main", label: "Main" },
+      { id: "tenant", label: "Tenant", oauthAppOnly: { provider: "corp" } },
+    ]);
+    const carl = await oauthMailbox("carl@example.com", "tenant");
+    // a refused owner grant recorded earlier does not count for an app-only mailbox
+    await setGrantState(t.store, carl, "must-grant-again", "Token has been expired or revoked.");
+    await oauthMailbox("dora@example.com");
+    const html = await (await call(t.app, "GET", "/admin/oauth", { cookie })).text();
+    const rows = [...html.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => textOf(m[1]!));
+    const mailboxRows = rows.filter((r) => r.includes("@"));
+    expect(mailboxRows[0]).toContain(
+      "carl@example.com tenant corp app-only (no owner grant) Its instance logs in with the app of corp: no owner grant is needed",
+    );
+    expect(mailboxRows[1]).toMatch(/dora@example\.com main corp granted /);
+    expect(html).not.toContain("login_hint=carl%40example.com");
+    expect(rows.find((r) => r.includes("mailreg-corp"))).toContain("App-only access for instances: tenant");
   });
 
   it("needs an admin session", async () => {

@@ -8,6 +8,7 @@ import { configValidateCommand } from "./commands/config.ts";
 import { initCommand } from "./commands/init.ts";
 import { keysGenerateCommand, keysRotateCommand } from "./commands/keys.ts";
 import { mailboxesCheckCommand, mailboxesListCommand, mailboxesSyncCommand } from "./commands/mailboxes.ts";
+import { mailboxesAddCommand } from "./commands/mailboxes-add.ts";
 import {
   registrationsApplyCommand,
   registrationsExportCommand,
@@ -37,6 +38,7 @@ export const COMMANDS: readonly Command[] = [
   registrationsExportCommand,
   registrationsImportCommand,
   mailboxesListCommand,
+  mailboxesAddCommand,
   mailboxesCheckCommand,
   mailboxesSyncCommand,
   smtpResolveCommand,

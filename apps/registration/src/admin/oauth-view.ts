@@ -26,6 +26,8 @@ export interface OAuthAppView {
   secretSet: boolean;
   /** The server templates its sign-ins register with (none: the sign-in is not offered). */
   templates: string[];
+  /** The instances whose mailboxes log in with this app's own (app-only) token. */
+  appOnlyInstances: string[];
 }
 
 /** One mailbox that signs in with OAuth. */
@@ -38,6 +40,11 @@ export interface OAuthMailboxView {
   grant: MailboxGrant;
   /** The link that starts a new sign-in for this address, when the provider is known. */
   grantLink?: string;
+  /**
+   * Its instance's app-only app (`instances[].oauthAppOnly`): the mailbox logs in with that app's own
+   * token, no owner grant counts, and there is no grant link to send.
+   */
+  appOnly?: { id: string; name: string };
 }
 
 /**
@@ -72,6 +79,7 @@ export function oauthApps(config: Config): OAuthAppView[] {
       ...(`${configured.origin}${configured.pathname}` === expected ? {} : { expectedRedirectUri: expected }),
       secretSet: p.clientSecret !== undefined,
       templates: config.servers.filter((s) => s.oauthProvider === id).map((s) => s.id),
+      appOnlyInstances: config.instances.filter((i) => i.oauthAppOnly?.provider === id).map((i) => i.id),
     };
   });
 }
@@ -95,6 +103,12 @@ export async function oauthMailboxes(config: Config, store: Store): Promise<OAut
       instanceId: mailbox.instanceId,
       grant,
     };
+    const appOnly = config.instances.find((i) => i.id === mailbox.instanceId)?.oauthAppOnly?.provider;
+    if (appOnly !== undefined) {
+      const app = config.oauth.providers[appOnly];
+      view.appOnly = { id: appOnly, name: app === undefined ? appOnly : providerName(appOnly, app.kind) };
+      return [view];
+    }
     const id = config.servers.find((s) => s.id === mailbox.template)?.oauthProvider;
     const provider = id === undefined ? undefined : config.oauth.providers[id];
     if (id !== undefined && provider !== undefined && oauthTemplate(config, id) !== undefined) {

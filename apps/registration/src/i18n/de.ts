@@ -231,6 +231,10 @@ export const de: Messages = {
   "admin.oauth.mailboxes.none": "Noch meldet sich kein Postfach mit OAuth an.",
   "admin.oauth.grant": "Berechtigung",
   "admin.oauth.granted": "erteilt",
+  "admin.oauth.appOnly": "App-only (eigener Zugriff der App)",
+  "admin.oauth.appOnly.noLink":
+    "Seine Instanz meldet sich mit der App von {provider} an: keine Freigabe des Inhabers nötig",
+  "admin.oauth.appOnly.instances": "App-only-Zugriff für Instanzen: {instances}",
   "admin.oauth.mustGrantAgain": "muss neu erteilt werden",
   "admin.oauth.since": "seit {time}",
   "admin.oauth.newLink": "Dem Inhaber einen neuen Berechtigungslink senden",

@@ -64,7 +64,14 @@ export function OAuthPage(
                     )}
                   </td>
                   <td>{t(a.secretSet ? "admin.oauth.secret.set" : "admin.oauth.secret.unset")}</td>
-                  <td>{a.templates.length === 0 ? t("admin.oauth.server.none") : a.templates.join(", ")}</td>
+                  <td>
+                    {a.templates.length === 0 ? t("admin.oauth.server.none") : a.templates.join(", ")}
+                    {a.appOnlyInstances.length === 0 ? null : (
+                      <div class="muted">
+                        {t("admin.oauth.appOnly.instances", { instances: a.appOnlyInstances.join(", ") })}
+                      </div>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -91,9 +98,11 @@ export function OAuthPage(
                 <tr>
                   <td>{m.address}</td>
                   <td>{m.instanceId}</td>
-                  <td>{m.provider?.name ?? "–"}</td>
+                  <td>{m.appOnly?.name ?? m.provider?.name ?? "–"}</td>
                   <td>
-                    {m.grant.state === "granted" ? (
+                    {m.appOnly !== undefined ? (
+                      <span class="badge applied">{t("admin.oauth.appOnly")}</span>
+                    ) : m.grant.state === "granted" ? (
                       <span class="badge applied">{t("admin.oauth.granted")}</span>
                     ) : (
                       <>
@@ -110,7 +119,11 @@ export function OAuthPage(
                     )}
                   </td>
                   <td>
-                    {m.grantLink === undefined || m.provider === undefined ? (
+                    {m.appOnly !== undefined ? (
+                      <span class="muted">
+                        {t("admin.oauth.appOnly.noLink", { provider: m.appOnly.name })}
+                      </span>
+                    ) : m.grantLink === undefined || m.provider === undefined ? (
                       <span class="muted">{t("admin.oauth.noProvider")}</span>
                     ) : (
                       <details open={m.grant.state === "must-grant-again"}>
