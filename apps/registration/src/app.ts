@@ -10,9 +10,11 @@ import { bodyLimit } from "hono/body-limit";
 import { csrf } from "hono/csrf";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
+import { messageCsp } from "./admin/message-downloads.ts";
 import { adminPages } from "./admin-pages/admin-pages.ts";
 import { adminDeadLettersApi } from "./api/admin-dead-letters-api.ts";
 import { adminMailboxesApi } from "./api/admin-mailboxes-api.ts";
+import { adminMessagesApi } from "./api/admin-messages-api.ts";
 import { adminMiscApi } from "./api/admin-misc-api.ts";
 import { adminRegistrationsApi } from "./api/admin-registrations-api.ts";
 import { adminWindowApi } from "./api/admin-window-api.ts";
@@ -77,6 +79,7 @@ export function createApp(deps: AppDeps): RegistrationApp {
   app.use(requestId());
   app.use(requestLog(ctx.logger, ctx.metrics));
   app.use(localeMiddleware());
+  app.use(messageCsp()); // message pages and downloads: a stricter policy than the one below
   app.use(
     secureHeaders({
       contentSecurityPolicy: {
@@ -111,6 +114,7 @@ export function createApp(deps: AppDeps): RegistrationApp {
   adminWindowApi(app, ctx);
   adminRegistrationsApi(app, ctx);
   adminMailboxesApi(app, ctx);
+  adminMessagesApi(app, ctx);
   adminDeadLettersApi(app, ctx);
   adminMiscApi(app, ctx);
   metaApi(app, ctx);
