@@ -372,6 +372,8 @@ function _ids(list: unknown): (string | undefined)[] {
 
 // Runs even when other parts of the config failed, so it sees possibly malformed values.
 function _crossReferences(config: Config, ctx: z.RefinementCtx<Config>): void {
+  // runs even when the shape check failed (`when`): a file holding `null` or a string is no object
+  if (typeof config !== "object" || config === null) return;
   const raw = config as unknown as Record<string, Record<string, unknown> | undefined>;
   for (const section of ["servers", "instances"] as const) {
     const seen = new Map<string, number>();
