@@ -78,8 +78,14 @@ async function* _lines(source: RegistrationFileSource): AsyncGenerator<string> {
       throw new MailregError("REGFILE_LINE", `line ${line}: not valid UTF-8`, { cause, details: { line } });
     }
   };
+  const tooLong = () =>
+    new MailregError("REGFILE_LINE", `line ${line}: longer than ${REGISTRATION_FILE_MAX_LINE} characters`, {
+      details: { line },
+    });
   const end = (text: string): string => {
     const out = text.endsWith("\r") ? text.slice(0, -1) : text;
+    // a line that ends inside one chunk is checked here, one still open below
+    if (out.length > REGISTRATION_FILE_MAX_LINE) throw tooLong();
     line++;
     return out;
   };
@@ -104,15 +110,7 @@ async function* _lines(source: RegistrationFileSource): AsyncGenerator<string> {
       pending += decode(chunk.subarray(start), true);
     }
     if (chunk.length > 0) first = false;
-    if (pending.length > REGISTRATION_FILE_MAX_LINE) {
-      throw new MailregError(
-        "REGFILE_LINE",
-        `line ${line}: longer than ${REGISTRATION_FILE_MAX_LINE} characters`,
-        {
-          details: { line },
-        },
-      );
-    }
+    if (pending.length > REGISTRATION_FILE_MAX_LINE) throw tooLong();
     yield* lines;
   }
   pending += decode(new Uint8Array(0), false);
