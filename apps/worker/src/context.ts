@@ -4,27 +4,43 @@
  * @module
  */
 import { jsonLogger, type Logger, newId } from "@mailreg/core";
+import { type Sink, sinksFromConfig } from "@mailreg/imap-sync";
 import type { WorkerDeps } from "./deps.ts";
 import { createWorkerMetrics, type WorkerMetrics } from "./metrics.ts";
+import { createRoutingMetrics, type RoutingMetrics } from "./routing-metrics.ts";
 
 /** Everything the scheduler and a run use. */
 export interface WorkerContext extends WorkerDeps {
   logger: Logger;
   metrics: WorkerMetrics;
+  /** Dead letters and retention counters, in the same registry. */
+  routingMetrics: RoutingMetrics;
   owner: string;
+  /** The sinks besides the store: `deps.sinks`, else the config's. */
+  sinks: readonly Sink[];
 }
 
 /**
- * Fills in defaults: JSON logs on the console, a new metrics registry, a unique owner name.
+ * Fills in defaults: JSON logs on the console, a new metrics registry, a unique owner name, the
+ * config's sinks (webhook secrets from `deps.env`, else the process environment).
  *
  * @param deps the dependencies
  * @returns the context
+ * @throws {MailregError} CONFIG_INVALID when a webhook's secret variable is not set
  */
 export function workerContext(deps: WorkerDeps): WorkerContext {
+  const metrics = createWorkerMetrics(deps.store, deps.registry);
   return {
     ...deps,
     logger: deps.logger ?? jsonLogger(),
-    metrics: createWorkerMetrics(deps.store, deps.registry),
+    metrics,
+    routingMetrics: createRoutingMetrics(metrics.registry),
     owner: deps.owner ?? `worker-${newId()}`,
+    sinks: deps.sinks ?? sinksFromConfig(deps.config.sinks, deps.env ?? processEnv()),
   };
+}
+
+/** The process environment under Node and Deno 2 (both have `process`); empty elsewhere. */
+export function processEnv(): Readonly<Record<string, string | undefined>> {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 }

@@ -26,8 +26,15 @@ export interface WorkerDeps {
   owner?: string;
   /** Certificates to trust besides the system's (PEM), for IMAP, POP3 and SMTP: a test server's own, say. */
   ca?: string | string[];
-  /** Sinks besides the store (Maildir, webhook, in-process events). */
+  /**
+   * Sinks besides the store (Maildir, webhook, in-process events), named by `id ?? kind` in routing
+   * rules. Default: the config's `sinks`, built with the webhook secrets from `env`.
+   */
   sinks?: readonly Sink[];
+  /** Where webhook HMAC secrets (`sinks.*.secretEnv`) are read from; default the process environment. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** How often retention (instances' `retention`) runs, in ms; the first run is at start. Default 3,600,000. */
+  retentionMs?: number;
   /**
    * For OAuth 2.0 profiles: a fresh access token for the mailbox (from `@mailreg/oauth`), for
    * collecting and sending. `prepareWorker` defaults it to `oauthAccessTokens` (oauth-tokens.ts),

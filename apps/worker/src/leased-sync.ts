@@ -140,7 +140,7 @@ export async function runClaim(
       store,
       keyring: ctx.keyring,
       signal: stop.signal,
-      ...(ctx.sinks === undefined ? {} : { sinks: ctx.sinks }),
+      sinks: ctx.sinks,
       ...(accessToken === undefined
         ? {}
         : { accessToken: (p: ConnectionProfile) => accessToken(p, mailbox) }),
@@ -216,6 +216,8 @@ function _record(ctx: WorkerContext, mailbox: Mailbox, summary: SyncSummary): vo
   if (summary.fetched > 0) metrics.messages.inc({ mailbox: mailbox.id }, summary.fetched);
   if (summary.bytes > 0) metrics.bytes.inc({ mailbox: mailbox.id }, summary.bytes);
   if (summary.error !== undefined) metrics.errors.inc({ mailbox: mailbox.id, code: summary.error.code });
+  if (summary.deadLetters > 0)
+    ctx.routingMetrics.deadLetters.inc({ mailbox: mailbox.id }, summary.deadLetters);
   ctx.logger[summary.status === "ok" ? "info" : "warn"]("sync", {
     mailboxId: mailbox.id,
     address: mailbox.address,
@@ -224,6 +226,7 @@ function _record(ctx: WorkerContext, mailbox: Mailbox, summary: SyncSummary): vo
     bytes: summary.bytes,
     deleted: summary.deleted,
     flagsChanged: summary.flagsChanged,
+    ...(summary.deadLetters > 0 ? { deadLetters: summary.deadLetters } : {}),
     folders: summary.folders.length,
     ms: summary.durationMs,
     aborted: summary.aborted,

@@ -2,13 +2,15 @@
  * What the config says about collecting one mailbox, as `@mailreg/imap-sync` options: the server
  * template's certificate policy (verify, alternative name) and its Sent/Trash folders for servers
  * that do not mark them, the instance's folder policy, and delete after fetch forced by the
- * worker-wide override (MultiPOP's "always delete") or the instance.
+ * worker-wide override (MultiPOP's "always delete") or the instance, and the instance's routing
+ * rules (the instance-wide ones and the mailbox's own, see `routingForMailbox`).
  *
  * @module
  */
 import type { Config } from "@mailreg/core";
 import {
   type ConnectOptions,
+  routingForMailbox,
   type SpecialUseOverrides,
   type SyncMailboxOptions,
   templateTls,
@@ -18,7 +20,7 @@ import type { Mailbox } from "@mailreg/store";
 /** The config-derived part of a mailbox's sync options. */
 export type ConfiguredSyncOptions = Pick<
   SyncMailboxOptions,
-  "folderPolicy" | "specialUse" | "connect" | "alwaysDeleteAfterFetch"
+  "folderPolicy" | "specialUse" | "connect" | "alwaysDeleteAfterFetch" | "routing"
 >;
 
 /**
@@ -27,7 +29,7 @@ export type ConfiguredSyncOptions = Pick<
  * @param config the config
  * @param mailbox the mailbox (its template and instance ids)
  * @param extra certificates to trust besides the system's; the connect timeout
- * @returns folder policy, special-use overrides, connect options and the delete override
+ * @returns folder policy, special-use overrides, connect options, the delete override and routing
  * @example
  * ```ts
  * import { sampleConfig } from "@mailreg/core/testing";
@@ -39,11 +41,14 @@ export type ConfiguredSyncOptions = Pick<
  */
 export function syncOptionsFor(
   config: Config,
-  mailbox: Pick<Mailbox, "template" | "instanceId">,
+  mailbox: Pick<Mailbox, "template" | "instanceId"> & { address?: string },
   extra: { ca?: string | string[]; timeoutMs?: number } = {},
 ): ConfiguredSyncOptions {
   const instance = config.instances.find((i) => i.id === mailbox.instanceId);
+  const routing =
+    mailbox.address === undefined ? instance?.routing : routingForMailbox(instance?.routing, mailbox.address);
   return {
+    ...(routing === undefined ? {} : { routing }),
     connect: connectOptionsFor(config, mailbox, extra),
     specialUse: specialUseFor(config, mailbox),
     ...(instance === undefined ? {} : { folderPolicy: instance.folderPolicy }),

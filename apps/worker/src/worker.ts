@@ -6,7 +6,9 @@
  * processes share the mailboxes. Beside that it delivers the outbox (see `outbox-delivery.ts`).
  * `stop()` aborts the runs (each finishes its current chunk), waits for them and releases their
  * leases, and lets the outbox finish the messages it holds. Mailboxes whose instance opts in to
- * IMAP IDLE are also watched (see `idle-watch.ts`): new mail there requests a sync at once.
+ * IMAP IDLE are also watched (see `idle-watch.ts`): new mail there requests a sync at once. Each
+ * new message goes to the sinks the instance's routing rules choose (see `sync-options.ts`), and
+ * retention runs at start and then every `retentionMs` (see `retention.ts`).
  *
  * @module
  */
@@ -24,6 +26,7 @@ import { type IdleWatch, startIdleWatch } from "./idle-watch.ts";
 import { claimMailbox, runClaim } from "./leased-sync.ts";
 import type { WorkerMetrics } from "./metrics.ts";
 import { type OutboxDelivery, startOutboxDelivery } from "./outbox-delivery.ts";
+import { type RetentionLoop, startRetention } from "./retention.ts";
 
 /** A worker built by {@link createWorker}. */
 export interface Worker {
@@ -74,6 +77,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   let started = false;
   let outbox: OutboxDelivery | undefined;
   let idle: IdleWatch | undefined;
+  let retention: RetentionLoop | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let ticking: Promise<void> = Promise.resolve();
   let lastScan = Number.NEGATIVE_INFINITY;
@@ -155,6 +159,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       });
       ticking = tick();
       outbox = startOutboxDelivery(ctx, deps.outboxMs ?? 1000);
+      retention = startRetention(ctx, deps.retentionMs ?? 3_600_000);
       idle = startIdleWatch(ctx, {
         scanMs,
         onNewMail: () => {
@@ -167,7 +172,11 @@ export function createWorker(deps: WorkerDeps): Worker {
       if (stopping.signal.aborted) return;
       stopping.abort();
       clearTimeout(timer);
-      await Promise.all([ticking.then(() => Promise.allSettled(active.values())), outbox?.stop()]);
+      await Promise.all([
+        ticking.then(() => Promise.allSettled(active.values())),
+        outbox?.stop(),
+        retention?.stop(),
+      ]);
       await idle?.stop();
       if (started) ctx.logger.info("worker stopped", { worker: ctx.owner });
     },

@@ -1,5 +1,10 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { loadConfig } from "./config-loader.ts";
 import { checkConfig, validateConfig } from "./config-schema.ts";
+import { MailregError } from "./errors.ts";
 
 function issuesOf(value: unknown) {
   const result = checkConfig(value);
@@ -115,5 +120,56 @@ describe("sinks, routing and retention in the config", () => {
     expect(issues.map((i) => i.path)).toContain("instances[0].retention.deleteDays");
     expect(issues.map((i) => i.message)).toContain("must not be less than rawDays");
     expect(checkConfig({ instances: [{ id: "m", label: "M", retention: { rawDays: 0 } }] }).ok).toBe(false);
+  });
+
+  it("the config loader refuses a file whose rule names an unknown sink, saying where, and loads nothing", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mailreg-routing-"));
+    try {
+      const path = join(dir, "mailreg.config.json");
+      await writeFile(
+        path,
+        JSON.stringify({
+          sinks,
+          instances: [
+            { id: "main", label: "Main" },
+            {
+              id: "sales",
+              label: "Sales",
+              routing: { rules: [{ match: { mailbox: "orders@example.org" }, sinks: ["crm", "erp"] }] },
+            },
+          ],
+        }),
+      );
+      const error = await loadConfig({ path, env: {} }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(MailregError);
+      expect((error as MailregError).code).toBe("CONFIG_INVALID");
+      expect((error as MailregError).message).toContain(
+        'instances[1].routing.rules[0].sinks[1]: no sink "erp" in sinks',
+      );
+      expect((error as MailregError).details?.issues).toEqual([
+        { path: "instances[1].routing.rules[0].sinks[1]", message: 'no sink "erp" in sinks' },
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("takes a mailbox-level rule: a match naming the collected mailbox's address or domain", () => {
+    const c = validateConfig({
+      sinks,
+      instances: [
+        {
+          id: "main",
+          label: "Main",
+          routing: {
+            rules: [{ match: { mailbox: "@sales.example.org", subject: "order" }, sinks: ["crm"] }],
+          },
+        },
+      ],
+    });
+    expect(c.instances[0]!.routing?.rules[0]?.match.mailbox).toBe("@sales.example.org");
   });
 });

@@ -44,6 +44,11 @@ export type SinkConfigEntry = z.infer<typeof SinkConfigSchema>;
 /** What a routing rule matches; every given field must match (an empty match matches every message). */
 export const RoutingMatchSchema = z
   .strictObject({
+    mailbox: _text
+      .optional()
+      .describe(
+        "The collected mailbox's SMTP address, or its domain as '@example.org' (case-insensitive): a mailbox-level rule",
+      ),
     folder: _text
       .optional()
       .describe("The folder path, exactly, or a prefix ending in the delimiter and '*'"),
@@ -70,7 +75,11 @@ const _sinkIds = z
   .array(_id)
   .refine((a) => new Set(a).size === a.length, { message: "must not repeat a sink" });
 
-/** One rule: what it matches, and the sinks it sends to or `action: "drop"` (the store keeps it). */
+/**
+ * One rule: what it matches, and the sinks it sends to or `action: "drop"` (the store keeps it).
+ * Rules live in the instance; a rule whose match names a `mailbox` is that mailbox's own (mailboxes
+ * are registered by their owners and kept in the store, so their rules are kept with the instance's).
+ */
 export const RoutingRuleSchema = z.union([
   z.strictObject({ match: RoutingMatchSchema, sinks: _sinkIds.describe("Ids in the top-level sinks") }),
   z.strictObject({

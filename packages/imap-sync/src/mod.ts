@@ -4,12 +4,15 @@
  *
  * - {@link verifyLogin} and {@link checkMailbox}: does a profile log in, what folders does it have.
  * - {@link syncMailbox}: one run of one mailbox (folder policy, chunked commits, delete after fetch).
+ * - {@link routeMessage} and {@link rerouteMailbox}: routing rules choose a message's sinks; re-run
+ *   them over stored messages. {@link sinksFromConfig}: the config's sinks.
  * - {@link Source} and {@link Sink}: the connector interfaces; {@link SOURCES} and {@link SINKS}
  *   their registries.
  *
  * @module
  */
 export * from "./check-mailbox.ts";
+export * from "./configured-sinks.ts";
 export * from "./connect-options.ts";
 export * from "./content-hash.ts";
 export * from "./dead-letters.ts";
@@ -23,7 +26,10 @@ export * from "./maildir-sink.ts";
 export * from "./pop3-client.ts";
 export * from "./pop3-connect.ts";
 export * from "./pop3-source.ts";
+export * from "./reroute.ts";
+export * from "./routing.ts";
 export type * from "./sink.ts";
+export * from "./sink-dispatch.ts";
 export * from "./sinks.ts";
 export type * from "./source.ts";
 export * from "./sources.ts";

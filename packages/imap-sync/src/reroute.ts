@@ -7,19 +7,24 @@
  *
  * @module
  */
-import type { Routing } from "@mailreg/core";
+import { MailregError, newId, type Routing } from "@mailreg/core";
 import {
+  acquireLease,
+  appendAudit,
   commitMessageChunk,
   getMessage,
   listFolderStates,
   listStoredMessageRefs,
   type Mailbox,
   recordSinkResults,
+  releaseLease,
+  renewLease,
   type SinkState,
   type Store,
   sinkStatesOf,
 } from "@mailreg/store";
 import { parseEnvelope } from "./envelope.ts";
+import { routingForMailbox } from "./routing.ts";
 import type { MessageKey, Sink } from "./sink.ts";
 import { type DispatchMessage, dispatchToSinks, sinkName } from "./sink-dispatch.ts";
 
@@ -28,8 +33,11 @@ export interface RerouteOptions {
   /** The configured sinks, named by `id ?? kind`. */
   sinks: readonly Sink[];
   /** The mailboxes whose stored messages are routed again. */
-  mailboxes: readonly Pick<Mailbox, "id" | "instanceId">[];
-  /** An instance's routing (undefined: every sink). */
+  mailboxes: readonly Pick<Mailbox, "id" | "instanceId" | "address">[];
+  /**
+   * An instance's routing (undefined: every sink); each mailbox gets the instance-wide rules and its
+   * own (see `routingForMailbox`).
+   */
   routingFor: (instanceId: string) => Routing | undefined;
   /** Called after each page. */
   onProgress?: (progress: RerouteSummary) => void;
@@ -83,7 +91,7 @@ export async function rerouteStoredMessages(store: Store, options: RerouteOption
   const limit = options.pageSize ?? 200;
   for (const mailbox of options.mailboxes) {
     if (options.sinks.length === 0) break;
-    const routing = options.routingFor(mailbox.instanceId);
+    const routing = routingForMailbox(options.routingFor(mailbox.instanceId), mailbox.address);
     const delimiters = new Map(
       (await listFolderStates(store, mailbox.id)).map((f) => [f.folder, f.delimiter] as const),
     );
@@ -173,4 +181,56 @@ export async function rerouteStoredMessages(store: Store, options: RerouteOption
     }
   }
   return summary;
+}
+
+/** Options of {@link rerouteMailbox}. */
+export interface RerouteMailboxOptions extends Omit<RerouteOptions, "mailboxes"> {
+  /** Who asked (an admin user name, `cli`); written to the audit log. */
+  actor: string;
+  /** The lease length in seconds (the worker's `leaseSeconds`). Default 120. */
+  leaseSeconds?: number;
+}
+
+/**
+ * The administrator's "re-run the rules over stored messages" for one mailbox: under the mailbox's
+ * lease (so no worker stores and hands on its new mail meanwhile, and no second re-run runs at the
+ * same time), {@link rerouteStoredMessages}, then one audit entry `mailbox.reroute` with the counts.
+ * Running it again delivers nothing more (a delivered message is never delivered again).
+ *
+ * @param store the open store
+ * @param mailbox the mailbox
+ * @param options sinks, routing, actor, progress, abort signal
+ * @returns the counts
+ * @throws {MailregError} CONFLICT while a worker collects the mailbox (or another re-run runs)
+ */
+export async function rerouteMailbox(
+  store: Store,
+  mailbox: Pick<Mailbox, "id" | "instanceId" | "address">,
+  options: RerouteMailboxOptions,
+): Promise<RerouteSummary> {
+  const { actor, leaseSeconds = 120, ...rest } = options;
+  const owner = `reroute-${newId()}`;
+  const lease = { mailboxId: mailbox.id, owner, seconds: leaseSeconds };
+  if (!(await acquireLease(store, lease))) {
+    throw new MailregError(
+      "CONFLICT",
+      `The mailbox ${mailbox.address} is being collected right now; re-run the rules when that run has ended`,
+      { details: { mailboxId: mailbox.id } },
+    );
+  }
+  const renew = setInterval(() => void renewLease(store, lease).catch(() => {}), (leaseSeconds * 1000) / 3);
+  try {
+    const summary = await rerouteStoredMessages(store, { ...rest, mailboxes: [mailbox] });
+    await appendAudit(store, {
+      actor,
+      action: "mailbox.reroute",
+      subjectType: "mailbox",
+      subjectId: mailbox.id,
+      details: { address: mailbox.address, ...summary },
+    });
+    return summary;
+  } finally {
+    clearInterval(renew);
+    await releaseLease(store, { mailboxId: mailbox.id, owner }).catch(() => {});
+  }
 }

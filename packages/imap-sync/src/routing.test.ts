@@ -1,7 +1,13 @@
 import type { Routing, RoutingMatch } from "@mailreg/core";
 import { describe, expect, it } from "vitest";
 import { parseEnvelope } from "./envelope.ts";
-import { hasAttachment, matchesRule, type RoutableMessage, routeMessage } from "./routing.ts";
+import {
+  hasAttachment,
+  matchesRule,
+  type RoutableMessage,
+  routeMessage,
+  routingForMailbox,
+} from "./routing.ts";
 
 function message(header: string, body = "hello\r\n", folder = "INBOX"): RoutableMessage {
   const raw = new TextEncoder().encode(`${header.trim().replace(/\n/g, "\r\n")}\r\n\r\n${body}`);
@@ -191,5 +197,39 @@ describe("routeMessage()", () => {
 
   it("without routing every message goes to every sink", () => {
     expect(routeMessage(undefined, plain, all)).toEqual({ sinks: all, rule: null, drop: false });
+  });
+});
+
+describe("mailbox-level rules", () => {
+  const routing: Routing = {
+    rules: [
+      { match: { mailbox: "Orders@Example.org", subject: "invoice" }, sinks: ["crm"] },
+      { match: { mailbox: "@support.example.org" }, action: "drop" },
+      { match: {}, sinks: ["archive"] },
+    ],
+  };
+
+  it("a mailbox gets the instance-wide rules and its own, in order; another mailbox's rules are left out", () => {
+    expect(routingForMailbox(routing, "orders@example.org")?.rules).toEqual([
+      { match: { subject: "invoice" }, sinks: ["crm"] },
+      { match: {}, sinks: ["archive"] },
+    ]);
+    expect(routingForMailbox(routing, "desk@support.example.org")?.rules).toEqual([
+      { match: {}, action: "drop" },
+      { match: {}, sinks: ["archive"] },
+    ]);
+    expect(routingForMailbox(routing, "info@example.org")?.rules).toEqual([
+      { match: {}, sinks: ["archive"] },
+    ]);
+    expect(routingForMailbox(undefined, "info@example.org")).toBeUndefined();
+  });
+
+  it("a rule naming a mailbox matches only a message collected from it", () => {
+    const sinks = ["crm", "archive"];
+    expect(routeMessage(routing, { ...plain, mailbox: "orders@example.org" }, sinks).sinks).toEqual(["crm"]);
+    expect(routeMessage(routing, { ...plain, mailbox: "info@example.org" }, sinks).sinks).toEqual([
+      "archive",
+    ]);
+    expect(routeMessage(routing, plain, sinks).sinks).toEqual(["archive"]);
   });
 });

@@ -6,7 +6,9 @@
  * none for `action: "drop"` (the message stays in the store). A message no rule matches goes to
  * `routing.default`, or to every sink when that is omitted; without routing, to every sink.
  *
- * Matching: `folder` is the path exactly (INBOX in any case) or, ending in `*`, that folder and
+ * Matching: `mailbox` is the collected mailbox's address or, starting with `@`, its domain (a
+ * mailbox-level rule; {@link routingForMailbox} keeps only a mailbox's own and the instance-wide
+ * rules, in their order); `folder` is the path exactly (INBOX in any case) or, ending in `*`, that folder and
  * everything under it (`INBOX/Orders/*`); `from` and `to` (To or Cc) an address or, starting with
  * `@`, a domain, case-insensitive; `subject` and a header's `value` a case-insensitive substring of
  * the decoded text (a header without `value`: the header is present); `minSize`/`maxSize` bytes,
@@ -27,6 +29,8 @@ export interface RoutableMessage {
   size: number;
   /** The parsed envelope (from, to, cc, subject). */
   envelope: Envelope;
+  /** The collected mailbox's SMTP address (for rules naming a `mailbox`); absent: such rules never match. */
+  mailbox?: string;
 }
 
 /** Where a message goes, and why. */
@@ -94,6 +98,11 @@ export function matchesRule(
     parseHeaders(headerBlock(message.raw)).get(name.toLowerCase()) ?? [],
 ): boolean {
   const env = message.envelope;
+  if (
+    match.mailbox !== undefined &&
+    (message.mailbox === undefined || !_addressMatches(match.mailbox, [{ address: message.mailbox }]))
+  )
+    return false;
   if (match.folder !== undefined && !_folderMatches(match.folder, message.folder)) return false;
   if (match.from !== undefined && !_addressMatches(match.from, env.from)) return false;
   if (match.to !== undefined && !_addressMatches(match.to, [...env.to, ...env.cc])) return false;
@@ -108,6 +117,35 @@ export function matchesRule(
   }
   if (match.hasAttachment !== undefined && hasAttachment(message.raw) !== match.hasAttachment) return false;
   return true;
+}
+
+/**
+ * The routing one mailbox is collected with: the instance's rules without those naming another
+ * mailbox, in their order, and with the `mailbox` field of its own rules taken out (so the engine,
+ * which does not know the address, matches them); the default stays.
+ *
+ * @param routing the instance's routing, or undefined (every sink)
+ * @param address the mailbox's SMTP address
+ * @returns the mailbox's routing (undefined when the instance has none)
+ * @example
+ * ```ts
+ * import { routingForMailbox } from "@mailreg/imap-sync";
+ * const routing = routingForMailbox(
+ *   { rules: [{ match: { mailbox: "sales@example.org" }, sinks: ["crm"] }, { match: {}, action: "drop" }] },
+ *   "info@example.org",
+ * );
+ * console.log(routing?.rules); // [{ match: {}, action: "drop" }]
+ * ```
+ */
+export function routingForMailbox(routing: Routing | undefined, address: string): Routing | undefined {
+  if (routing === undefined) return undefined;
+  const rules = routing.rules.flatMap((rule) => {
+    const { mailbox, ...match } = rule.match;
+    if (mailbox === undefined) return [rule];
+    if (!_addressMatches(mailbox, [{ address }])) return [];
+    return [{ ...rule, match }];
+  });
+  return { ...routing, rules };
 }
 
 /** A MIME part header naming an attachment: disposition attachment, or a file name on a non-text part. */

@@ -102,6 +102,7 @@ export async function deliverToSink(
   try {
     const dead = await sink.store(message, message.key, message.contentHash);
     if (dead === undefined) return { result: { messageRowId: message.id, sink: name, state: "delivered" } };
+    // kept under the sink's name in the config (what a retry looks it up by), not the sink's own id
     return {
       result: {
         messageRowId: message.id,
@@ -110,7 +111,7 @@ export async function deliverToSink(
         attempts: dead.attempts,
         lastError: dead.lastError,
       },
-      deadLetter: dead,
+      deadLetter: { ...dead, sink: name },
     };
   } catch (error) {
     const lastError = (error instanceof Error ? error.message : String(error)).slice(0, 500);

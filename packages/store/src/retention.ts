@@ -8,9 +8,14 @@
  * sink again. Deleting removes its search rows (triggers) and routing records (cascade); its dead
  * letters stay, without the message.
  *
+ * Given `audit`, each batch that changed something writes one audit entry (`retention.purge-raw` or
+ * `retention.delete`, subject the instance) in the same transaction as its change.
+ *
  * @module
  */
+import { searchText } from "@mailreg/message";
 import { and, eq, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
+import { appendAudit } from "./audit.ts";
 import { mailboxes, messages, messageText } from "./schema.ts";
 import type { Store, StoreTx } from "./store.ts";
 import { writeTransaction } from "./write-lock.ts";
@@ -23,6 +28,19 @@ export interface RetentionScope {
   instanceId?: string;
   /** Messages per transaction. Default 500. */
   batchSize?: number;
+  /** Who to name in the audit log (e.g. `worker:<id>`); without it nothing is audited. */
+  audit?: { actor: string };
+}
+
+function _audit(tx: StoreTx, scope: RetentionScope, action: string, count: number): Promise<unknown> {
+  if (scope.audit === undefined) return Promise.resolve();
+  return appendAudit(tx, {
+    actor: scope.audit.actor,
+    action,
+    subjectType: "instance",
+    ...(scope.instanceId === undefined ? {} : { subjectId: scope.instanceId }),
+    details: { messages: count, storedBefore: scope.before.toISOString() },
+  });
 }
 
 /**
@@ -64,6 +82,7 @@ export async function purgeRawOlderThan(
         .set({ raw: new Uint8Array(0), rawPurgedAt: new Date().toISOString() })
         .where(inArray(messages.id, ids))
         .run();
+      await _audit(tx, scope, "retention.purge-raw", ids.length);
       return ids.length;
     });
     purged += n;
@@ -98,12 +117,91 @@ export async function deleteMessagesOlderThan(store: Store, scope: RetentionScop
       const ids = await _ids(tx, _scope(tx, scope), scope.batchSize);
       if (ids.length === 0) return 0;
       await tx.delete(messages).where(inArray(messages.id, ids)).run();
+      await _audit(tx, scope, "retention.delete", ids.length);
       return ids.length;
     });
     deleted += n;
     if (n < (scope.batchSize ?? _BATCH)) break;
   }
   return deleted;
+}
+
+/**
+ * Messages stored before the cutoff whose text body the search index lacks, with their raw source:
+ * what an indexer extracts before {@link purgeRawOlderThan} may purge them.
+ *
+ * @param store the open store
+ * @param scope the cutoff, the instance; `limit` (default 100)
+ * @returns up to `limit` messages, oldest first
+ */
+export async function listUnindexedBefore(
+  store: Store,
+  scope: Omit<RetentionScope, "audit" | "batchSize"> & { limit?: number },
+): Promise<{ id: string; raw: Uint8Array }[]> {
+  const rows = await store.db
+    .select({ id: messages.id, raw: messages.raw })
+    .from(messages)
+    .innerJoin(messageText, eq(messageText.messageRowId, messages.id))
+    .where(and(_scope(store.db, scope), isNull(messages.rawPurgedAt), isNull(messageText.body)))
+    .orderBy(messages.storedAt)
+    .limit(Math.max(1, scope.limit ?? 100))
+    .all();
+  return rows.map((r) => ({ id: r.id, raw: new Uint8Array(r.raw) }));
+}
+
+/**
+ * Sets the extracted text body of messages in the search index (the FTS index follows by trigger).
+ *
+ * @param store the open store
+ * @param bodies message id and its text body
+ * @returns how many were set
+ */
+export async function setMessageTextBodies(
+  store: Store,
+  bodies: readonly { id: string; body: string }[],
+): Promise<number> {
+  if (bodies.length === 0) return 0;
+  return await writeTransaction(store, async (tx) => {
+    let n = 0;
+    for (const { id, body } of bodies) {
+      const r = await tx.update(messageText).set({ body }).where(eq(messageText.messageRowId, id)).run();
+      n += r.rowsAffected;
+    }
+    return n;
+  });
+}
+
+/**
+ * Extracts the text body of messages stored before the cutoff that the search index lacks (with
+ * `@mailreg/message`'s `searchText`), so that purging their raw sources keeps them findable.
+ *
+ * @param store the open store
+ * @param scope the cutoff, the instance; `max` messages at most this call (default 2,000)
+ * @returns how many bodies were extracted
+ * @example
+ * ```ts
+ * import { indexTextBodiesBefore, openStore } from "@mailreg/store";
+ * const store = await openStore({ url: "file::memory:" });
+ * console.log(await indexTextBodiesBefore(store, { before: new Date() })); // 0
+ * store.close();
+ * ```
+ */
+export async function indexTextBodiesBefore(
+  store: Store,
+  scope: Omit<RetentionScope, "audit" | "batchSize"> & { max?: number },
+): Promise<number> {
+  const max = scope.max ?? 2000;
+  let done = 0;
+  while (done < max) {
+    const page = await listUnindexedBefore(store, { ...scope, limit: Math.min(100, max - done) });
+    if (page.length === 0) break;
+    const bodies: { id: string; body: string }[] = [];
+    // a message the parser cannot read gets an empty body (its header fields stay searchable)
+    for (const m of page) bodies.push({ id: m.id, body: await searchText(m.raw).catch(() => "") });
+    await setMessageTextBodies(store, bodies);
+    done += page.length;
+  }
+  return done;
 }
 
 const _BATCH = 500;

@@ -1,0 +1,49 @@
+/**
+ * "Re-run the rules over stored messages" for one mailbox, with the worker's config and sinks (what
+ * `mailreg mailboxes reroute` runs): the current routing rules of the mailbox's instance applied to
+ * what the store holds, each message delivered to a sink at most once, under the mailbox's lease,
+ * audited.
+ *
+ * @module
+ */
+import { type RerouteSummary, rerouteMailbox } from "@mailreg/imap-sync";
+import { getMailbox } from "@mailreg/store";
+import { workerContext } from "./context.ts";
+import type { WorkerDeps } from "./deps.ts";
+
+/**
+ * Applies the current routing rules to one mailbox's stored messages once.
+ *
+ * @param deps config, store, keyring and the optional rest (sinks, env)
+ * @param mailboxId the mailbox
+ * @param options who asked (for the audit log); progress after each page
+ * @returns the counts
+ * @throws {MailregError} NOT_FOUND for no such mailbox; CONFLICT while a worker collects it
+ * @example
+ * ```ts
+ * import { loadConfig } from "@mailreg/core";
+ * import { loadKeyring } from "@mailreg/crypto-registry";
+ * import { openStore } from "@mailreg/store";
+ * import { rerouteMailboxNow } from "@mailreg/worker";
+ * const { config } = await loadConfig();
+ * const store = await openStore({ url: config.database.url });
+ * const keyring = await loadKeyring({ publicKeyFile: config.keys.publicKeyFile, privateKeyDir: config.keys.privateKeyDir });
+ * console.log(await rerouteMailboxNow({ config, store, keyring }, "0193…", { actor: "cli" }));
+ * store.close();
+ * ```
+ */
+export async function rerouteMailboxNow(
+  deps: WorkerDeps,
+  mailboxId: string,
+  options: { actor: string; onProgress?: (progress: RerouteSummary) => void },
+): Promise<RerouteSummary> {
+  const ctx = workerContext(deps);
+  const mailbox = await getMailbox(ctx.store, mailboxId);
+  return await rerouteMailbox(ctx.store, mailbox, {
+    actor: options.actor,
+    sinks: ctx.sinks,
+    routingFor: (id) => ctx.config.instances.find((i) => i.id === id)?.routing,
+    leaseSeconds: ctx.config.worker.leaseSeconds,
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+  });
+}
