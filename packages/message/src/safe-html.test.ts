@@ -44,4 +44,15 @@ describe("safeHtml", () => {
     expect(out).toContain('href="https://example.org/x"');
     expect(out).toContain('rel="noopener noreferrer nofollow"');
   });
+
+  it("drops images and links that would point into the server showing the message (relative URLs)", () => {
+    const out = safeHtml(
+      '<img src="x" onerror="alert(1)"><img src="/admin/logout.png"><img src="../a.gif">' +
+        '<a href="/admin/registrations/1/apply">apply</a><a href="mailto:a@example.org">mail</a>',
+    );
+    expect(out).not.toMatch(/<img|onerror/);
+    expect(out).not.toContain("/admin/");
+    expect(out).toContain(">apply</a>");
+    expect(out).toContain('href="mailto:a@example.org"');
+  });
 });

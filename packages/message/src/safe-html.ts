@@ -69,10 +69,25 @@ const _OPTIONS: sanitizeHtml.IOptions = {
     "*": Object.fromEntries(_STYLE_PROPERTIES.map((p) => [p, [_SAFE_STYLE_VALUE]])),
   },
   transformTags: {
-    a: sanitizeHtml.simpleTransform("a", { rel: "noopener noreferrer nofollow", target: "_blank" }),
+    // a link keeps its target only when it is absolute (http, https, mailto): a relative one would
+    // point into the server showing the message
+    a: (_tag, attribs) => {
+      const { href, ...rest } = attribs;
+      const absolute = href !== undefined && /^\s*(?:https?:|mailto:)/i.test(href);
+      return {
+        tagName: "a",
+        attribs: {
+          ...rest,
+          ...(absolute ? { href } : {}),
+          rel: "noopener noreferrer nofollow",
+          target: "_blank",
+        },
+      };
+    },
   },
-  // an image whose src was dropped (remote) is dropped with it
-  exclusiveFilter: (frame) => frame.tag === "img" && !frame.attribs.src,
+  // an image whose src was dropped (remote) is dropped with it, and so is one with a relative src
+  // (it would load from the server showing the message)
+  exclusiveFilter: (frame) => frame.tag === "img" && !/^(?:cid:|data:image\/)/i.test(frame.attribs.src ?? ""),
 };
 
 /**

@@ -11,6 +11,7 @@ import { deadLetterRoutes } from "./dead-letter-routes.tsx";
 import { infoRoutes } from "./info-routes.tsx";
 import { loginRoutes } from "./login-routes.tsx";
 import { mailboxRoutes } from "./mailbox-routes.tsx";
+import { messageRoutes } from "./message-routes.tsx";
 import { oauthAdminRoutes } from "./oauth-routes.tsx";
 import { registrationsRoutes } from "./registrations-routes.tsx";
 import { windowRoutes } from "./window-routes.tsx";
@@ -30,6 +31,7 @@ export function adminPages(app: Hono<AppEnv>, ctx: AppContext): void {
   registrationsRoutes(app, ctx);
   windowRoutes(app, ctx);
   mailboxRoutes(app, ctx);
+  messageRoutes(app, ctx);
   deadLetterRoutes(app, ctx);
   oauthAdminRoutes(app, ctx);
   infoRoutes(app, ctx);

@@ -16,7 +16,7 @@ import type { MiddlewareHandler } from "hono";
  */
 export const MESSAGE_CSP =
   "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; " +
-  "base-uri 'none'; sandbox allow-forms allow-same-origin allow-popups allow-popups-to-escape-sandbox";
+  "base-uri 'none'; sandbox allow-forms allow-same-origin allow-downloads allow-popups allow-popups-to-escape-sandbox";
 
 /**
  * Middleware that puts {@link MESSAGE_CSP} on the responses of message pages and downloads

@@ -73,7 +73,9 @@ export function MailboxPage(
             </tr>
             <tr>
               <th scope="row">{t("admin.mb.messages")}</th>
-              <td>{m.sync.messages}</td>
+              <td>
+                {m.sync.messages} · <a href={`/admin/mailboxes/${m.id}/messages`}>{t("admin.msg.open")}</a>
+              </td>
             </tr>
           </tbody>
         </table>
