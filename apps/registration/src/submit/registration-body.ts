@@ -9,7 +9,9 @@ import { PROTOCOLS, SECURITIES } from "@mailreg/core";
 import { z } from "zod";
 import type { FieldError, FieldErrors } from "../http/field-errors.ts";
 
-const _CONTROL = /[\p{Cc}\u2028\u2029]/u;
+// U+FFFD too: it is what bytes that are not UTF-8 (raw or %-encoded in a form) decode to, and no
+// one types it, so a field holding one was garbled on the way and is refused rather than stored
+const _CONTROL = /[\p{Cc}\u2028\u2029\uFFFD]/u;
 
 function _text(max: number, description: string, min = 0) {
   return z
