@@ -9,6 +9,7 @@ import { initCommand } from "./commands/init.ts";
 import { keysGenerateCommand, keysRotateCommand } from "./commands/keys.ts";
 import { mailboxesCheckCommand, mailboxesListCommand, mailboxesSyncCommand } from "./commands/mailboxes.ts";
 import { mailboxesAddCommand } from "./commands/mailboxes-add.ts";
+import { messagesExportCommand, messagesListCommand, messagesShowCommand } from "./commands/messages.ts";
 import {
   registrationsApplyCommand,
   registrationsExportCommand,
@@ -41,5 +42,8 @@ export const COMMANDS: readonly Command[] = [
   mailboxesAddCommand,
   mailboxesCheckCommand,
   mailboxesSyncCommand,
+  messagesListCommand,
+  messagesShowCommand,
+  messagesExportCommand,
   smtpResolveCommand,
 ];
