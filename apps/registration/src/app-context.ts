@@ -25,6 +25,8 @@ export interface AppContext extends OAuthContext, MailboxActionContext {
   sessions: Sessions;
   timeZone: string;
   resolveSmtp: AppDeps["resolveSmtp"];
+  /** The configured sinks (re-run of routing rules, dead-letter retry); undefined: both answer 503. */
+  sinks: AppDeps["sinks"];
   /** Shared by POST /register and POST /api/v1/registrations. */
   submitLimiter: SlidingWindow;
   /** POST /admin/login. */
@@ -66,6 +68,7 @@ export function appContext(deps: AppDeps): AppContext {
     writeRegistration: registrationWriter(deps.store),
     requestSync: deps.requestSync,
     resolveSmtp: deps.resolveSmtp,
+    sinks: deps.sinks,
     logger: deps.logger ?? jsonLogger(),
     metrics: deps.metrics ?? createMetrics(),
     sessions: createSessions({ store: deps.store, config, clock }),

@@ -17,6 +17,7 @@ import { adminMailboxesApi } from "./api/admin-mailboxes-api.ts";
 import { adminMessagesApi } from "./api/admin-messages-api.ts";
 import { adminMiscApi } from "./api/admin-misc-api.ts";
 import { adminRegistrationsApi } from "./api/admin-registrations-api.ts";
+import { adminRoutingApi } from "./api/admin-routing-api.ts";
 import { adminWindowApi } from "./api/admin-window-api.ts";
 import { metaApi } from "./api/meta-api.tsx";
 import { publicApi } from "./api/public-api.ts";
@@ -116,6 +117,7 @@ export function createApp(deps: AppDeps): RegistrationApp {
   adminMailboxesApi(app, ctx);
   adminMessagesApi(app, ctx);
   adminDeadLettersApi(app, ctx);
+  adminRoutingApi(app, ctx);
   adminMiscApi(app, ctx);
   metaApi(app, ctx);
   registerPages(app, ctx);

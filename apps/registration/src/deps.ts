@@ -6,6 +6,7 @@
  */
 import type { Config, ConnectionProfile, Logger, TlsPolicy } from "@mailreg/core";
 import type { Keyring } from "@mailreg/crypto-registry";
+import type { Sink } from "@mailreg/imap-sync";
 import type { Store } from "@mailreg/store";
 import type { ResolveSmtp } from "./admin/smtp-resolution.ts";
 import type { AppMetrics } from "./metrics.ts";
@@ -92,6 +93,12 @@ export interface AppDeps {
    * shows none. `prepareApp` resolves with `@mailreg/smtp-resolver` over the store and the config.
    */
   resolveSmtp?: ResolveSmtp;
+  /**
+   * The configured sinks (named by their config ids), for the admin's "re-run the rules" and
+   * dead-letter "retry"; without them both answer 503. `prepareApp` builds them from the config's
+   * `sinks` with the webhook secrets from the environment.
+   */
+  sinks?: readonly Sink[];
 }
 
 /** The client's address as the runtime adapter passes it (Hono bindings). */

@@ -7,6 +7,7 @@
  */
 import type { Config } from "@mailreg/core";
 import { createKeyring, loadKeyring, loadPublicKey } from "@mailreg/crypto-registry";
+import { type Sink, sinksFromConfig } from "@mailreg/imap-sync";
 import { mirrorConfig, openStore, requestSync, type Store } from "@mailreg/store";
 import { storeSmtpResolver } from "./admin/smtp-resolution.ts";
 import { createApp, type RegistrationApp } from "./app.ts";
@@ -16,7 +17,9 @@ import { imapSyncChecks } from "./mail-checks.ts";
 /**
  * Options of {@link prepareApp}. Defaults: `verifyLogin` and `checkMailbox` are `@mailreg/imap-sync`'s,
  * `requestSync` records the request in the store (`requestSync` of `@mailreg/store`), `resolveSmtp`
- * resolves with `@mailreg/smtp-resolver`.
+ * resolves with `@mailreg/smtp-resolver`, `sinks` are the config's (webhook secrets from the
+ * environment; none on a public-key-only site, or while a secret variable is unset: re-run and
+ * retry then answer 503).
  */
 export interface PrepareOptions extends Partial<Omit<AppDeps, "config" | "store" | "keyring">> {
   /** The validated config (paths resolved, e.g. by `loadConfig`). */
@@ -59,10 +62,21 @@ export async function prepareApp(options: PrepareOptions): Promise<PreparedApp> 
       ...imapSyncChecks(),
       requestSync: (mailboxId: string, actor: string) => requestSync(store, mailboxId, { actor }),
       resolveSmtp: storeSmtpResolver(store, config),
+      ...(publicKeyOnly === true ? {} : _configuredSinks(config)),
     };
     return { ...createApp({ ...defaults, ...deps, config, store, keyring }), store };
   } catch (error) {
     store.close();
     throw error;
+  }
+}
+
+/** The config's sinks with the webhook secrets from the process environment (Node and Deno 2), if all are set. */
+function _configuredSinks(config: Config): { sinks?: readonly Sink[] } {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
+  try {
+    return { sinks: sinksFromConfig(config.sinks, env) };
+  } catch {
+    return {};
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The mailboxes page, one mailbox's page (collection state and SMTP resolution), and their "check"
- * and "sync now" buttons.
+ * , "sync now" and "re-run routing rules" buttons.
  *
  * @module
  */
@@ -9,6 +9,7 @@ import { getMailbox, listMailboxes, type Mailbox } from "@mailreg/store";
 import type { Hono } from "hono";
 import { checkMailbox, requestMailboxSync } from "../admin/mailbox-actions.ts";
 import { mailboxDetail, mailboxViews } from "../admin/mailbox-view.ts";
+import { rerouteMailboxAction } from "../admin/routing-actions.ts";
 import type { AppContext } from "../app-context.ts";
 import type { AppEnv } from "../http/env.ts";
 import { type Flash, setFlash } from "../http/flash.ts";
@@ -40,7 +41,7 @@ export function mailboxRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       <MailboxPage {...pageBase(c)} mailbox={detail} smtp={smtp} timeZone={ctx.timeZone} />,
     );
   });
-  app.post("/admin/mailboxes/:id/:action{check|sync}", async (c) => {
+  app.post("/admin/mailboxes/:id/:action{check|sync|reroute}", async (c) => {
     const t = c.get("t");
     const input = { id: c.req.param("id"), actor: c.get("actor") };
     let flash: Flash;
@@ -60,6 +61,17 @@ export function mailboxRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
                     : t(`field.${_FIELD[failed?.reason ?? "protocol"]}`),
               }),
             };
+      } else if (c.req.param("action") === "reroute") {
+        const r = await rerouteMailboxAction(ctx, input);
+        flash = {
+          kind: r.failed > 0 ? "error" : "ok",
+          text: t("admin.mb.rerouted", {
+            address: r.address,
+            messages: String(r.messages),
+            delivered: String(r.delivered),
+            failed: String(r.failed),
+          }),
+        };
       } else {
         const r = await requestMailboxSync(ctx, input);
         flash = { kind: "ok", text: t("admin.mb.syncRequested", { address: r.address }) };

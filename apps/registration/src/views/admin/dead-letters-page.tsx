@@ -1,11 +1,11 @@
 /**
- * The dead-letters page: the events a sink gave up on, newest first (read-only).
+ * The dead-letters page: the events a sink gave up on, newest first, each with a "retry" button.
  *
  * @module
  */
 import type { DeadLetterView } from "../../admin/dead-letter-view.ts";
 import { formatTime } from "../format-time.ts";
-import { AdminFrame, type AdminPageBase } from "./admin-frame.tsx";
+import { AdminFrame, type AdminPageBase, Csrf } from "./admin-frame.tsx";
 
 /**
  * The dead-letters page.
@@ -31,6 +31,7 @@ export function DeadLettersPage(p: AdminPageBase & { letters: DeadLetterView[]; 
                 <th scope="col">{t("admin.dl.attempts")}</th>
                 <th scope="col">{t("admin.mb.lastError")}</th>
                 <th scope="col">{t("admin.dl.created")}</th>
+                <th scope="col" />
               </tr>
             </thead>
             <tbody>
@@ -48,6 +49,14 @@ export function DeadLettersPage(p: AdminPageBase & { letters: DeadLetterView[]; 
                   <td class="num">{d.attempts}</td>
                   <td>{d.lastError}</td>
                   <td>{formatTime(d.createdAt, p.locale, p.timeZone)}</td>
+                  <td>
+                    <form method="post" action={`/admin/dead-letters/${d.id}/retry`}>
+                      <Csrf session={p.session} />
+                      <button type="submit" class="secondary small">
+                        {t("admin.dl.retry")}
+                      </button>
+                    </form>
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -88,6 +88,9 @@ export function MailboxPage(
           <button type="submit" class="secondary small" formaction={`/admin/mailboxes/${m.id}/sync`}>
             {t("admin.mb.sync")}
           </button>
+          <button type="submit" class="secondary small" formaction={`/admin/mailboxes/${m.id}/reroute`}>
+            {t("admin.mb.reroute")}
+          </button>
         </form>
       </section>
       <section class="card" aria-labelledby="smtp">
