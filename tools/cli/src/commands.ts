@@ -9,6 +9,7 @@ import { initCommand } from "./commands/init.ts";
 import { keysGenerateCommand, keysRotateCommand } from "./commands/keys.ts";
 import { mailboxesCheckCommand, mailboxesListCommand, mailboxesSyncCommand } from "./commands/mailboxes.ts";
 import { mailboxesAddCommand } from "./commands/mailboxes-add.ts";
+import { mailboxesRerouteCommand } from "./commands/mailboxes-reroute.ts";
 import { messagesExportCommand, messagesListCommand, messagesShowCommand } from "./commands/messages.ts";
 import {
   registrationsApplyCommand,
@@ -42,6 +43,7 @@ export const COMMANDS: readonly Command[] = [
   mailboxesAddCommand,
   mailboxesCheckCommand,
   mailboxesSyncCommand,
+  mailboxesRerouteCommand,
   messagesListCommand,
   messagesShowCommand,
   messagesExportCommand,

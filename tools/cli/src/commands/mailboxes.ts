@@ -26,7 +26,11 @@ import { checkMailboxSending } from "../sending-check.ts";
 import { UsageError } from "../usage-error.ts";
 
 /** The mailbox named by `ref` (an id, or an address in one instance). */
-async function _find(store: Store, ref: string, instanceId: string | undefined): Promise<Mailbox> {
+export async function findMailbox(
+  store: Store,
+  ref: string,
+  instanceId: string | undefined,
+): Promise<Mailbox> {
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(ref)) {
     return await getMailbox(store, ref.toLowerCase());
   }
@@ -136,7 +140,7 @@ export const mailboxesCheckCommand: Command = {
     const ref = _one(positionals);
     const { config } = await configContext(io, values.config);
     const keyring = await keyringFor(config);
-    const mailbox = await withStore(config, (store) => _find(store, ref, values.instance));
+    const mailbox = await withStore(config, (store) => findMailbox(store, ref, values.instance));
     const result = await checkMailboxOf({ config, keyring }, mailbox);
     const sending = to === undefined ? undefined : await checkMailboxSending(config, keyring, mailbox, to);
     const out = {
@@ -191,7 +195,7 @@ export const mailboxesSyncCommand: Command = {
     const quiet: Logger = { info() {}, warn: _toStderr(io, "warn"), error: _toStderr(io, "error") };
     try {
       return await withStore(config, async (store) => {
-        const mailbox = await _find(store, ref, values.instance);
+        const mailbox = await findMailbox(store, ref, values.instance);
         let bar: Progress | undefined;
         let folder: string | undefined;
         const result = await syncMailboxOnce({ config, store, keyring, logger: quiet }, mailbox.id, {
