@@ -1,9 +1,10 @@
 import { newId } from "@mailreg/core";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { listAudit } from "./audit.ts";
 import { commitMessageChunk, getMessage } from "./mail-sync.ts";
 import { listMessageSinks, recordSinkResult } from "./message-routing.ts";
-import { deleteMessagesOlderThan, purgeRawOlderThan } from "./retention.ts";
+import { deleteMessagesOlderThan, indexTextBodiesBefore, purgeRawOlderThan } from "./retention.ts";
 import * as schema from "./schema.ts";
 import type { Store } from "./store.ts";
 import { insertTestMailbox, openMemoryStore } from "./testing.ts";
@@ -123,6 +124,56 @@ describe("deleteMessagesOlderThan()", () => {
         .where(eq(schema.messageSinks.messageRowId, ids[0]!))
         .all(),
     ).toEqual([]);
+    store.close();
+  });
+});
+
+describe("retention with an audit actor", () => {
+  it("writes one audit entry per batch that changed something, naming the instance and the count; a run with nothing to do writes none", async () => {
+    const store = await openMemoryStore();
+    const one = await insertTestMailbox(store, { instanceId: "one" });
+    await storeAged(store, one, [400, 380, 370, 40, 35]);
+    await markIndexed(store);
+    const audit = { actor: "worker:w1" };
+    expect(
+      await deleteMessagesOlderThan(store, {
+        before: new Date(Date.now() - 365 * DAY),
+        instanceId: "one",
+        batchSize: 2,
+        audit,
+      }),
+    ).toBe(3);
+    expect(
+      (await purgeRawOlderThan(store, { before: new Date(Date.now() - 30 * DAY), instanceId: "one", audit }))
+        .purged,
+    ).toBe(2);
+    const entries = await listAudit(store);
+    expect(entries.map((e) => [e.action, e.actor, e.subjectType, e.subjectId, e.details.messages])).toEqual([
+      ["retention.delete", "worker:w1", "instance", "one", 2],
+      ["retention.delete", "worker:w1", "instance", "one", 1],
+      ["retention.purge-raw", "worker:w1", "instance", "one", 2],
+    ]);
+    await deleteMessagesOlderThan(store, { before: new Date(Date.now() - 365 * DAY), audit });
+    await purgeRawOlderThan(store, { before: new Date(Date.now() - 30 * DAY), audit });
+    expect(await listAudit(store)).toHaveLength(3);
+    store.close();
+  });
+});
+
+describe("indexTextBodiesBefore()", () => {
+  it("extracts the text body of old messages the search index lacks, so purging keeps them findable by body words", async () => {
+    const store = await openMemoryStore();
+    const one = await insertTestMailbox(store, { instanceId: "one" });
+    const [old, young] = await storeAged(store, one, [40, 1]);
+    const before = new Date(Date.now() - 30 * DAY);
+    expect(await searchCount(store, "body")).toBe(0);
+    expect(await indexTextBodiesBefore(store, { before, instanceId: "one" })).toBe(1);
+    expect(await searchCount(store, "body")).toBe(1);
+    expect(await purgeRawOlderThan(store, { before })).toEqual({ purged: 1, waitingForIndex: 0 });
+    expect((await getMessage(store, old!))?.rawPurgedAt).not.toBeNull();
+    expect((await getMessage(store, young!))?.rawPurgedAt).toBeNull();
+    expect(await searchCount(store, "body")).toBe(1);
+    expect(await indexTextBodiesBefore(store, { before })).toBe(0);
     store.close();
   });
 });
