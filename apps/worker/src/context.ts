@@ -4,7 +4,7 @@
  * @module
  */
 import { jsonLogger, type Logger, newId } from "@mailreg/core";
-import { type Sink, sinksFromConfig } from "@mailreg/imap-sync";
+import { pauseAfterGiveUp, type Sink, sinksFromConfig } from "@mailreg/imap-sync";
 import type { WorkerDeps } from "./deps.ts";
 import { createWorkerMetrics, type WorkerMetrics } from "./metrics.ts";
 import { createRoutingMetrics, type RoutingMetrics } from "./routing-metrics.ts";
@@ -22,7 +22,8 @@ export interface WorkerContext extends WorkerDeps {
 
 /**
  * Fills in defaults: JSON logs on the console, a new metrics registry, a unique owner name, the
- * config's sinks (webhook secrets from `deps.env`, else the process environment).
+ * config's sinks (webhook secrets from `deps.env`, else the process environment; each paused for
+ * a minute after it gave up on a message, whose followers go straight to the dead-letter list).
  *
  * @param deps the dependencies
  * @returns the context
@@ -36,7 +37,10 @@ export function workerContext(deps: WorkerDeps): WorkerContext {
     metrics,
     routingMetrics: createRoutingMetrics(metrics.registry),
     owner: deps.owner ?? `worker-${newId()}`,
-    sinks: deps.sinks ?? sinksFromConfig(deps.config.sinks, deps.env ?? processEnv()),
+    // a sink that just gave up is paused for a minute: a receiver that is down does not hold up collection
+    sinks:
+      deps.sinks ??
+      sinksFromConfig(deps.config.sinks, deps.env ?? processEnv()).map((s) => pauseAfterGiveUp(s)),
   };
 }
 

@@ -227,7 +227,7 @@ describe("routing collected mail to sinks", () => {
     expect(audit.map((a) => (a.details as { delivered: number }).delivered)).toEqual([1, 0]);
   });
 
-  it("a webhook that keeps failing leaves a dead letter after its retries; retrying it once the receiver works delivers it and empties the list", async () => {
+  it("a webhook that keeps failing leaves dead letters (after its retries, then without holding up collection); Retry delivers each once the receiver works and empties the list", async () => {
     const receiver = await startWebhookReceiver(SECRETS);
     cleanup.push(() => receiver.close());
     receiver.answer("/crm", 503);
@@ -236,42 +236,55 @@ describe("routing collected mail to sinks", () => {
       { rules: [{ match: { subject: "invoice" }, sinks: ["crm"] }], default: [] },
       { attempts: 3 },
     );
-    const row = await mailbox([mail("shop@orders.example", "Invoice 7"), mail("a@example.org", "Hello")]);
+    const row = await mailbox([
+      mail("shop@orders.example", "Invoice 7"),
+      mail("shop@orders.example", "Invoice 8"),
+      mail("shop@orders.example", "Invoice 9"),
+      mail("a@example.org", "Hello"),
+    ]);
     const worker = start();
-    const [letter] = await until("a dead letter", async () => {
-      const letters = await listDeadLetters(store, { mailboxId: row.id });
-      return letters.length > 0 ? letters : undefined;
+    const letters = await until("three dead letters", async () => {
+      const found = await listDeadLetters(store, { mailboxId: row.id });
+      return found.length === 3 ? found : undefined;
     });
     await worker.stop();
-    expect(await countMessages(store, row.id)).toBe(2);
-    // three tries, each signed, then given up; "Hello" went nowhere (default: no sink)
-    expect(receiver.received.map((r) => [r.path, r.status, r.signed])).toEqual([
-      ["/crm", 503, true],
-      ["/crm", 503, true],
-      ["/crm", 503, true],
+    expect(await countMessages(store, row.id)).toBe(4);
+    // the first invoice: three tries, each signed, then given up; the sink then pauses, so the other
+    // two are kept untried; "Hello" went nowhere (default: no sink)
+    expect(receiver.received.map((r) => [r.path, r.status, r.signed, r.body.envelope.subject])).toEqual([
+      ["/crm", 503, true, "Invoice 7"],
+      ["/crm", 503, true, "Invoice 7"],
+      ["/crm", 503, true, "Invoice 7"],
     ]);
-    expect(letter).toMatchObject({
+    const bySubject = new Map(
+      letters.map((l) => [(l.payload as { envelope: { subject: string } }).envelope.subject, l]),
+    );
+    expect(bySubject.get("Invoice 7")).toMatchObject({
       sink: "crm",
       event: "message.stored",
       attempts: 3,
       lastError: "HTTP 503",
     });
-    expect(JSON.stringify(letter)).not.toContain(SECRETS["/crm"]);
-    const [state] = await listMessageSinks(store, letter!.messageRowId!).then((s) =>
-      s.filter((x) => x.sink === "crm"),
-    );
+    expect(bySubject.get("Invoice 8")).toMatchObject({ sink: "crm", attempts: 0 });
+    expect(bySubject.get("Invoice 8")?.lastError).toMatch(/^Not tried: the sink gave up .*HTTP 503/);
+    expect(JSON.stringify(letters)).not.toContain(SECRETS["/crm"]);
+    const first = bySubject.get("Invoice 7")!;
+    const [state] = (await listMessageSinks(store, first.messageRowId!)).filter((x) => x.sink === "crm");
     expect(state).toMatchObject({ state: "dead-letter", attempts: 3 });
 
-    // a re-run does not deliver it behind the dead-letter list's back
+    // a re-run does not deliver them behind the dead-letter list's back
     const deps = { config: folder.config, store, keyring: folder.keyring, env: ENV };
     expect(await rerouteMailboxNow(deps, row.id, { actor: "admin" })).toMatchObject({ delivered: 0 });
+    expect(receiver.received).toHaveLength(3);
 
     receiver.answer("/crm", 200);
     const sinksNow = sinksFromConfig(folder.config.sinks, ENV);
-    expect(await retryDeadLetter(store, sinksNow, letter!.id)).toEqual({ outcome: "delivered" });
-    expect(subjects(receiver.accepted("/crm"))).toEqual(["Invoice 7"]);
+    for (const letter of letters) {
+      expect(await retryDeadLetter(store, sinksNow, letter.id)).toEqual({ outcome: "delivered" });
+    }
+    expect(subjects(receiver.accepted("/crm"))).toEqual(["Invoice 7", "Invoice 8", "Invoice 9"]);
     expect(await listDeadLetters(store, { mailboxId: row.id })).toEqual([]);
-    const after = await listMessageSinks(store, letter!.messageRowId!);
+    const after = await listMessageSinks(store, first.messageRowId!);
     expect(after.find((s) => s.sink === "crm")).toMatchObject({ state: "delivered", attempts: 4 });
   });
 

@@ -29,6 +29,7 @@ export * from "./pop3-source.ts";
 export * from "./reroute.ts";
 export * from "./routing.ts";
 export type * from "./sink.ts";
+export * from "./sink-breaker.ts";
 export * from "./sink-dispatch.ts";
 export * from "./sinks.ts";
 export type * from "./source.ts";
