@@ -1,7 +1,15 @@
 import { rm } from "node:fs/promises";
 import { jsonLogger } from "@mailreg/core";
 import { type GeneratedMessage, seedMaildir } from "@mailreg/mailservers";
-import { countMessages, getMessage, listAudit, type Store, schema } from "@mailreg/store";
+import {
+  countMessages,
+  getMessage,
+  listAudit,
+  listSyncRuns,
+  requestSync,
+  type Store,
+  schema,
+} from "@mailreg/store";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import {
@@ -172,5 +180,75 @@ describe("retention in the worker", () => {
     expect((await listAudit(store)).filter((a) => a.action.startsWith("retention."))).toHaveLength(2);
     expect(await countMessages(store, row.id)).toBe(4);
     expect(await countOnServer(dovecot, user.user)).toBe(6);
+  });
+
+  it("spares the rows of a POP3 mailbox that leaves mail on the server (purging their raw sources): deleted, they would be collected again", async () => {
+    const folder = await testFolder(dovecot, {
+      worker: { leaseSeconds: 10 },
+      instances: [{ id: INSTANCE, label: "Test", retention: { deleteDays: 90 } }],
+    });
+    const store = await openTestStore(folder);
+    const lines: Record<string, unknown>[] = [];
+    const workers: Worker[] = [];
+    const start = () => {
+      const w = createWorker({
+        config: folder.config,
+        store,
+        keyring: folder.keyring,
+        ca: dovecot.caPem,
+        logger: jsonLogger((line) => lines.push(JSON.parse(line) as Record<string, unknown>)),
+        scanMs: 300,
+        tickMs: 100,
+      });
+      workers.push(w);
+      w.start();
+      return w;
+    };
+    cleanup.push(async () => {
+      for (const w of workers) await w.stop();
+      store.close();
+      await rm(folder.dir, { recursive: true, force: true });
+    });
+    const imapUser = freshUser(dovecot, "reti");
+    const popUser = freshUser(dovecot, "retp");
+    await seedMaildir(seedTarget(dovecot), imapUser.user, "INBOX", [
+      mail("imap a", "ibis"),
+      mail("imap b", "impala"),
+    ]);
+    await seedMaildir(seedTarget(dovecot), popUser.user, "INBOX", [
+      mail("pop a", "panda"),
+      mail("pop b", "puffin"),
+    ]);
+    const imap = await applyMailbox(store, folder.keyring.publicKey, dovecot, imapUser);
+    const pop = await applyMailbox(store, folder.keyring.publicKey, dovecot, popUser, { pop3: true });
+    const first = start();
+    await until("both collected", async () =>
+      (await countMessages(store, imap.id)) === 2 && (await countMessages(store, pop.id)) === 2
+        ? true
+        : undefined,
+    );
+    await first.stop();
+    await store.db
+      .update(schema.messages)
+      .set({ storedAt: new Date(Date.now() - 200 * DAY).toISOString() })
+      .run();
+
+    const second = start();
+    const line = await until("the retention log line", async () => lines.find((l) => l.msg === "retention"));
+    expect(line).toMatchObject({ level: "warn", deleted: 2, purged: 2, sparedPop3Mailboxes: 1 });
+    expect(await countMessages(store, imap.id)).toBe(0);
+    expect(await countMessages(store, pop.id)).toBe(2);
+    expect(await ftsCount(store, "puffin")).toBe(1);
+
+    // collecting the POP3 mailbox again fetches nothing: its messages are still known as stored
+    const runs = (await listSyncRuns(store, pop.id)).length;
+    await requestSync(store, pop.id, { actor: "test" });
+    await until("another run", async () => {
+      const all = await listSyncRuns(store, pop.id);
+      return all.length > runs && all[0]!.status !== "running" ? all[0] : undefined;
+    }).then((run) => expect(run).toMatchObject({ status: "ok", fetched: 0 }));
+    await second.stop();
+    expect(await countMessages(store, pop.id)).toBe(2);
+    expect(await countOnServer(dovecot, popUser.user)).toBe(2);
   });
 });

@@ -8,12 +8,22 @@
  * something is written to the audit log in the same transaction, as `worker:<owner>`; each
  * instance with an effect logs one line and counts in the metrics.
  *
+ * POP3 mailboxes that leave mail on the server are an exception to deleting: POP3 knows what it
+ * stored by UIDL from the store, so a deleted message would be collected (and handed to the sinks)
+ * again. Their messages past `deleteDays` have their raw sources purged instead (the rows stay as
+ * the record of what was collected); each run logs a warning naming how many mailboxes this spared.
+ *
  * Several workers may run it at the same time: a message is purged or deleted once, and a run
  * that finds nothing to do writes nothing.
  *
  * @module
  */
-import { deleteMessagesOlderThan, indexTextBodiesBefore, purgeRawOlderThan } from "@mailreg/store";
+import {
+  deleteMessagesOlderThan,
+  indexTextBodiesBefore,
+  listMailboxes,
+  purgeRawOlderThan,
+} from "@mailreg/store";
 import type { WorkerContext } from "./context.ts";
 
 const DAY_MS = 86_400_000;
@@ -27,6 +37,8 @@ export interface RetentionOutcome {
   purged: number;
   /** Text bodies extracted into the search index before purging. */
   indexed: number;
+  /** POP3 mailboxes leaving mail on the server, whose old messages were purged instead of deleted. */
+  sparedPop3Mailboxes: number;
   /** Raw sources due but kept because their text body is not indexed yet (the next run takes them). */
   waitingForIndex: number;
 }
@@ -51,18 +63,36 @@ export async function runRetention(ctx: WorkerContext, now: Date = new Date()): 
       purged: 0,
       indexed: 0,
       waitingForIndex: 0,
+      sparedPop3Mailboxes: 0,
+    };
+    const purge = async (scope: { before: Date; instanceId: string; mailboxIds?: string[] }) => {
+      outcome.indexed += await indexTextBodiesBefore(ctx.store, scope);
+      const done = await purgeRawOlderThan(ctx.store, { ...scope, audit });
+      outcome.purged += done.purged;
+      outcome.waitingForIndex = Math.max(outcome.waitingForIndex, done.waitingForIndex);
     };
     if (retention.deleteDays !== undefined) {
       const before = new Date(now.getTime() - retention.deleteDays * DAY_MS);
-      outcome.deleted = await deleteMessagesOlderThan(ctx.store, { before, instanceId: instance.id, audit });
+      const spared = (await listMailboxes(ctx.store, { instanceId: instance.id }))
+        .filter(
+          (m) =>
+            m.protocol === "pop3" &&
+            !(ctx.config.worker.alwaysDeleteAfterFetch || instance.deleteAfterFetch || m.deleteAfterFetch),
+        )
+        .map((m) => m.id);
+      outcome.deleted = await deleteMessagesOlderThan(ctx.store, {
+        before,
+        instanceId: instance.id,
+        exceptMailboxIds: spared,
+        audit,
+      });
+      if (spared.length > 0) {
+        outcome.sparedPop3Mailboxes = spared.length;
+        await purge({ before, instanceId: instance.id, mailboxIds: spared });
+      }
     }
     if (retention.rawDays !== undefined) {
-      const before = new Date(now.getTime() - retention.rawDays * DAY_MS);
-      const scope = { before, instanceId: instance.id };
-      outcome.indexed = await indexTextBodiesBefore(ctx.store, scope);
-      const purge = await purgeRawOlderThan(ctx.store, { ...scope, audit });
-      outcome.purged = purge.purged;
-      outcome.waitingForIndex = purge.waitingForIndex;
+      await purge({ before: new Date(now.getTime() - retention.rawDays * DAY_MS), instanceId: instance.id });
     }
     out.push(outcome);
     const { retentionMessages } = ctx.routingMetrics;
@@ -71,12 +101,18 @@ export async function runRetention(ctx: WorkerContext, now: Date = new Date()): 
     if (outcome.purged > 0)
       retentionMessages.inc({ instance: instance.id, action: "purge-raw" }, outcome.purged);
     if (outcome.deleted + outcome.purged + outcome.waitingForIndex > 0) {
-      ctx.logger.info("retention", {
+      ctx.logger[outcome.sparedPop3Mailboxes > 0 ? "warn" : "info"]("retention", {
         instance: instance.id,
         deleted: outcome.deleted,
         purged: outcome.purged,
         indexed: outcome.indexed,
         waitingForIndex: outcome.waitingForIndex,
+        ...(outcome.sparedPop3Mailboxes > 0
+          ? {
+              sparedPop3Mailboxes: outcome.sparedPop3Mailboxes,
+              note: "POP3 mailboxes that leave mail on the server keep their old messages' rows (raw purged): deleted, they would be collected again",
+            }
+          : {}),
         rawDays: retention.rawDays ?? null,
         deleteDays: retention.deleteDays ?? null,
         ms: Date.now() - started,

@@ -14,7 +14,7 @@
  * @module
  */
 import { searchText } from "@mailreg/message";
-import { and, eq, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, lt, notInArray, sql } from "drizzle-orm";
 import { appendAudit } from "./audit.ts";
 import { mailboxes, messages, messageText } from "./schema.ts";
 import type { Store, StoreTx } from "./store.ts";
@@ -26,6 +26,10 @@ export interface RetentionScope {
   before: Date;
   /** Only this instance's mailboxes (default every mailbox). */
   instanceId?: string;
+  /** Only these mailboxes. */
+  mailboxIds?: readonly string[];
+  /** Not these mailboxes (e.g. POP3 mailboxes that leave mail on the server: deleted, it would be collected again). */
+  exceptMailboxIds?: readonly string[];
   /** Messages per transaction. Default 500. */
   batchSize?: number;
   /** Who to name in the audit log (e.g. `worker:<id>`); without it nothing is audited. */
@@ -209,6 +213,10 @@ const _BATCH = 500;
 function _scope(db: Store["db"] | StoreTx, scope: RetentionScope) {
   return and(
     lt(messages.storedAt, scope.before.toISOString()),
+    scope.mailboxIds === undefined ? undefined : inArray(messages.mailboxId, [...scope.mailboxIds]),
+    scope.exceptMailboxIds === undefined || scope.exceptMailboxIds.length === 0
+      ? undefined
+      : notInArray(messages.mailboxId, [...scope.exceptMailboxIds]),
     scope.instanceId === undefined
       ? undefined
       : inArray(
