@@ -1,3 +1,4 @@
+import type { ConfigInput } from "@mailreg/core";
 import { applyRegistration, insertRegistration, setGrantState } from "@mailreg/store";
 import { makeProfile, makeRegistration } from "@mailreg/store/testing";
 import { afterEach, describe, expect, it } from "vitest";
@@ -8,7 +9,7 @@ afterEach(() => t?.close());
 
 const GOOGLE_SECRET = "google-client-secret-77d1";
 
-async function start(instances?: unknown[]) {
+async function start(instances?: ConfigInput["instances"]) {
   t = await createTestApp({
     config: {
       ...(instances === undefined ? {} : { instances }),
