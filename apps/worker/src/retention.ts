@@ -20,7 +20,7 @@
  */
 import {
   deleteMessagesOlderThan,
-  indexTextBodiesBefore,
+  indexPendingMessageText,
   listMailboxes,
   purgeRawOlderThan,
 } from "@mailreg/store";
@@ -66,7 +66,9 @@ export async function runRetention(ctx: WorkerContext, now: Date = new Date()): 
       sparedPop3Mailboxes: 0,
     };
     const purge = async (scope: { before: Date; instanceId: string; mailboxIds?: string[] }) => {
-      outcome.indexed += await indexTextBodiesBefore(ctx.store, scope);
+      // bodies the search index lacks are extracted first (the runs index what they store; this
+      // catches up after a failure), so purging keeps the message findable by its words
+      outcome.indexed += (await indexPendingMessageText(ctx.store)).indexed;
       const done = await purgeRawOlderThan(ctx.store, { ...scope, audit });
       outcome.purged += done.purged;
       outcome.waitingForIndex = Math.max(outcome.waitingForIndex, done.waitingForIndex);

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { listAudit } from "./audit.ts";
 import { commitMessageChunk, getMessage } from "./mail-sync.ts";
 import { listMessageSinks, recordSinkResult } from "./message-routing.ts";
-import { deleteMessagesOlderThan, indexTextBodiesBefore, purgeRawOlderThan } from "./retention.ts";
+import { deleteMessagesOlderThan, purgeRawOlderThan } from "./retention.ts";
 import * as schema from "./schema.ts";
 import type { Store } from "./store.ts";
 import { insertTestMailbox, openMemoryStore } from "./testing.ts";
@@ -156,24 +156,6 @@ describe("retention with an audit actor", () => {
     await deleteMessagesOlderThan(store, { before: new Date(Date.now() - 365 * DAY), audit });
     await purgeRawOlderThan(store, { before: new Date(Date.now() - 30 * DAY), audit });
     expect(await listAudit(store)).toHaveLength(3);
-    store.close();
-  });
-});
-
-describe("indexTextBodiesBefore()", () => {
-  it("extracts the text body of old messages the search index lacks, so purging keeps them findable by body words", async () => {
-    const store = await openMemoryStore();
-    const one = await insertTestMailbox(store, { instanceId: "one" });
-    const [old, young] = await storeAged(store, one, [40, 1]);
-    const before = new Date(Date.now() - 30 * DAY);
-    expect(await searchCount(store, "body")).toBe(0);
-    expect(await indexTextBodiesBefore(store, { before, instanceId: "one" })).toBe(1);
-    expect(await searchCount(store, "body")).toBe(1);
-    expect(await purgeRawOlderThan(store, { before })).toEqual({ purged: 1, waitingForIndex: 0 });
-    expect((await getMessage(store, old!))?.rawPurgedAt).not.toBeNull();
-    expect((await getMessage(store, young!))?.rawPurgedAt).toBeNull();
-    expect(await searchCount(store, "body")).toBe(1);
-    expect(await indexTextBodiesBefore(store, { before })).toBe(0);
     store.close();
   });
 });

@@ -13,7 +13,6 @@
  *
  * @module
  */
-import { searchText } from "@mailreg/message";
 import { and, eq, inArray, isNotNull, isNull, lt, notInArray, sql } from "drizzle-orm";
 import { appendAudit } from "./audit.ts";
 import { mailboxes, messages, messageText } from "./schema.ts";
@@ -51,7 +50,8 @@ function _audit(tx: StoreTx, scope: RetentionScope, action: string, count: numbe
  * Purges the raw source of messages stored before `before`: `raw` becomes empty and
  * `raw_purged_at` is set; envelope, size, hash, flags, search text and routing records stay.
  * A message whose text body the search index has not extracted yet keeps its raw source until
- * it has (`requireIndexed: false` purges it anyway, losing its body from search).
+ * it has (`indexPendingMessageText` extracts it; `requireIndexed: false` purges it anyway, losing
+ * its body from search).
  *
  * @param store the open store
  * @param scope the cutoff, the instance, the batch size; `requireIndexed` (default true)
@@ -128,84 +128,6 @@ export async function deleteMessagesOlderThan(store: Store, scope: RetentionScop
     if (n < (scope.batchSize ?? _BATCH)) break;
   }
   return deleted;
-}
-
-/**
- * Messages stored before the cutoff whose text body the search index lacks, with their raw source:
- * what an indexer extracts before {@link purgeRawOlderThan} may purge them.
- *
- * @param store the open store
- * @param scope the cutoff, the instance; `limit` (default 100)
- * @returns up to `limit` messages, oldest first
- */
-export async function listUnindexedBefore(
-  store: Store,
-  scope: Omit<RetentionScope, "audit" | "batchSize"> & { limit?: number },
-): Promise<{ id: string; raw: Uint8Array }[]> {
-  const rows = await store.db
-    .select({ id: messages.id, raw: messages.raw })
-    .from(messages)
-    .innerJoin(messageText, eq(messageText.messageRowId, messages.id))
-    .where(and(_scope(store.db, scope), isNull(messages.rawPurgedAt), isNull(messageText.body)))
-    .orderBy(messages.storedAt)
-    .limit(Math.max(1, scope.limit ?? 100))
-    .all();
-  return rows.map((r) => ({ id: r.id, raw: new Uint8Array(r.raw) }));
-}
-
-/**
- * Sets the extracted text body of messages in the search index (the FTS index follows by trigger).
- *
- * @param store the open store
- * @param bodies message id and its text body
- * @returns how many were set
- */
-export async function setMessageTextBodies(
-  store: Store,
-  bodies: readonly { id: string; body: string }[],
-): Promise<number> {
-  if (bodies.length === 0) return 0;
-  return await writeTransaction(store, async (tx) => {
-    let n = 0;
-    for (const { id, body } of bodies) {
-      const r = await tx.update(messageText).set({ body }).where(eq(messageText.messageRowId, id)).run();
-      n += r.rowsAffected;
-    }
-    return n;
-  });
-}
-
-/**
- * Extracts the text body of messages stored before the cutoff that the search index lacks (with
- * `@mailreg/message`'s `searchText`), so that purging their raw sources keeps them findable.
- *
- * @param store the open store
- * @param scope the cutoff, the instance; `max` messages at most this call (default 2,000)
- * @returns how many bodies were extracted
- * @example
- * ```ts
- * import { indexTextBodiesBefore, openStore } from "@mailreg/store";
- * const store = await openStore({ url: "file::memory:" });
- * console.log(await indexTextBodiesBefore(store, { before: new Date() })); // 0
- * store.close();
- * ```
- */
-export async function indexTextBodiesBefore(
-  store: Store,
-  scope: Omit<RetentionScope, "audit" | "batchSize"> & { max?: number },
-): Promise<number> {
-  const max = scope.max ?? 2000;
-  let done = 0;
-  while (done < max) {
-    const page = await listUnindexedBefore(store, { ...scope, limit: Math.min(100, max - done) });
-    if (page.length === 0) break;
-    const bodies: { id: string; body: string }[] = [];
-    // a message the parser cannot read gets an empty body (its header fields stay searchable)
-    for (const m of page) bodies.push({ id: m.id, body: await searchText(m.raw).catch(() => "") });
-    await setMessageTextBodies(store, bodies);
-    done += page.length;
-  }
-  return done;
 }
 
 const _BATCH = 500;
