@@ -13,6 +13,7 @@
 import type { ConnectionProfile } from "@mailreg/core";
 import type { ImapFlow } from "imapflow";
 import type { ConnectOptions } from "./connect-options.ts";
+import { type BulkConnection, openBulkConnection } from "./imap-bulk-fetch.ts";
 import { closeImap, connectImap } from "./imap-connect.ts";
 import { toMailError } from "./mail-error.ts";
 import { toSequenceSet } from "./sequence-set.ts";
@@ -38,6 +39,12 @@ import type {
 export const imapSource: SourceFactory = async (profile: ConnectionProfile, options: ConnectOptions) => {
   const client = await connectImap(profile, options);
   const where = { host: profile.host, port: profile.port };
+  // opened for the first folder with a large backlog, kept for the next ones, closed with the source
+  let bulk: Promise<BulkConnection | undefined> | undefined;
+  const bulkConnection = () => {
+    bulk ??= openBulkConnection(profile, options);
+    return bulk;
+  };
   const guard = async <T>(run: () => Promise<T>): Promise<T> => {
     try {
       return await run();
@@ -54,10 +61,14 @@ export const imapSource: SourceFactory = async (profile: ConnectionProfile, opti
       move: true,
     },
     listFolders: () => guard(() => _listFolders(client)),
-    fetchNew: (folder, since, context) => _fetchNew(client, folder, since, context, where),
+    fetchNew: (folder, since, context) => _fetchNew(client, folder, since, context, where, bulkConnection),
     delete: (folder, keys) => guard(() => _delete(client, folder, keys)),
     move: (folder, keys, destination) => guard(() => _move(client, folder, keys, destination)),
-    close: () => closeImap(client),
+    close: async () => {
+      const open = bulk;
+      bulk = undefined;
+      await Promise.all([open?.then((b) => b?.close()), closeImap(client)]);
+    },
   };
   return source;
 };
@@ -85,6 +96,7 @@ async function* _fetchNew(
   since: SavedFolderState | undefined,
   context: FetchContext,
   where: { host: string; port: number },
+  bulkConnection?: () => Promise<BulkConnection | undefined>,
 ): AsyncGenerator<SourceEvent, void, undefined> {
   const changed: { uid: number; flags: string[] }[] = [];
   const vanished: number[] = [];
@@ -150,28 +162,34 @@ async function* _fetchNew(
     const previousModseq = same ? since.highestModseq : undefined;
     let seen = lastUid;
     if (mailbox.exists > 0 && mailbox.uidNext > lastUid + 1) {
-      // no RFC822.SIZE: it is the source's length, and each item asked for costs the client parsing
-      const messages = client.fetch(
-        `${lastUid + 1}:*`,
-        { uid: true, flags: true, internalDate: true, source: true },
-        { uid: true },
-      );
+      // a large backlog comes through the bulk connection (its own parser); else, or when it cannot
+      // be had, through imapflow. No RFC822.SIZE: it is the source's length.
+      const bulk =
+        bulkConnection !== undefined && expected >= BULK_MIN_MESSAGES
+          ? await (await bulkConnection())?.fetch(folder, uidValidity, lastUid + 1)
+          : undefined;
+      const messages = bulk ?? _viaImapflow(client, lastUid);
+      let quietSince = performance.now();
       for await (const message of messages) {
-        if (message.uid <= lastUid || message.source === undefined) continue;
-        const internalDate = message.internalDate === undefined ? undefined : new Date(message.internalDate);
+        if (message.uid <= lastUid) continue;
         yield {
           type: "message",
           message: {
             key: key(message.uid),
-            flags: _flags(message.flags),
+            flags: message.flags,
             size: message.source.length,
             source: _once(message.source),
-            ...(internalDate === undefined ? {} : { internalDate }),
+            ...(message.internalDate === undefined ? {} : { internalDate: message.internalDate }),
           },
         };
         seen = Math.max(seen, message.uid);
         yield { type: "checkpoint", state: _state(uidValidity, seen, previousModseq) };
         if (context.signal?.aborted === true) return;
+        // the imapflow connection waits meanwhile: keep it from timing out
+        if (bulk !== undefined && performance.now() - quietSince > _KEEPALIVE_MS) {
+          await client.noop();
+          quietSince = performance.now();
+        }
       }
     }
     // UIDs below UIDNEXT that were not fetched are gone: the next run starts above them
@@ -181,6 +199,40 @@ async function* _fetchNew(
     };
   } catch (error) {
     throw toMailError(error, where);
+  }
+}
+
+/**
+ * New messages from which on a folder's backlog is read through a bulk connection of its own
+ * (`imap-bulk-fetch.ts`) instead of imapflow: above a second login's cost.
+ */
+export const BULK_MIN_MESSAGES = 1_000;
+
+const _KEEPALIVE_MS = 20_000;
+
+/** A fetched message, whichever way it came. */
+interface _Fetched {
+  uid: number;
+  flags: string[];
+  internalDate?: Date;
+  source: Uint8Array;
+}
+
+async function* _viaImapflow(client: ImapFlow, lastUid: number): AsyncGenerator<_Fetched, void, undefined> {
+  const messages = client.fetch(
+    `${lastUid + 1}:*`,
+    { uid: true, flags: true, internalDate: true, source: true },
+    { uid: true },
+  );
+  for await (const m of messages) {
+    if (m.source === undefined) continue;
+    const internalDate = m.internalDate === undefined ? undefined : new Date(m.internalDate);
+    yield {
+      uid: m.uid,
+      flags: _flags(m.flags),
+      source: m.source,
+      ...(internalDate === undefined ? {} : { internalDate }),
+    };
   }
 }
 

@@ -54,6 +54,7 @@ async function _mailreg(j: _MailregJob): Promise<Record<string, unknown>> {
       bytes: summary.bytes,
       stored: await countMessages(store, mailbox.id),
       durationMs: summary.durationMs,
+      ms: summary.durationMs,
       ...(summary.error === undefined ? {} : { error: `${summary.error.code}: ${summary.error.message}` }),
     };
   } finally {
@@ -70,6 +71,7 @@ async function _fetch(j: _FetchJob): Promise<Record<string, unknown>> {
     auth: { user: j.user, pass: j.password },
     logger: false,
   });
+  const started = performance.now();
   await client.connect();
   let count = 0;
   let bytes = 0;
@@ -85,5 +87,5 @@ async function _fetch(j: _FetchJob): Promise<Record<string, unknown>> {
   } finally {
     await client.logout();
   }
-  return { count, bytes };
+  return { count, bytes, ms: performance.now() - started };
 }

@@ -2,13 +2,13 @@
  * The peers as a user would set them up, each writing its own config into a fresh directory:
  * `mbsync` (isync) into a Maildir, `fetchmail` over IMAP and over POP3 handing each message to
  * procmail (the MDA fetchmail's manual suggests) which files it into a Maildir, `getmail6` into a
- * Maildir, `offlineimap3` into a Maildir. All log in with plain IMAP/POP3 on loopback (as mailreg
+ * Maildir (delivering as the `mail` user: it refuses root), `offlineimap3` into a Maildir. All log in with plain IMAP/POP3 on loopback (as mailreg
  * and the bare FETCH do in the same run), keep the messages on the server, and keep their own state
  * so that a second run fetches nothing new.
  *
  * @module
  */
-import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** Where a peer fetches from. */
@@ -25,6 +25,8 @@ export interface PeerTarget {
 /** How to run a peer once in a directory it owns. */
 export interface PeerRun {
   argv: string[];
+  /** The command of the `no-change` run, when it differs from the initial one. */
+  againArgv?: string[];
   /** Exit codes that mean success (fetchmail answers 1 for "no new mail"). */
   okCodes: number[];
   /** The Maildir (tree) the messages land in: message files are counted there. */
@@ -47,6 +49,9 @@ export interface PeerTool {
    */
   prepare(dir: string, target: PeerTarget): PeerRun;
 }
+
+/** Debian's `mail` user (uid and gid 8): getmail6 delivers as it. */
+const _MAIL_UID = 8;
 
 const _inboxOnly = (t: PeerTarget) => t.folders.length === 1 && t.folders[0] === "INBOX";
 
@@ -105,14 +110,7 @@ function _fetchmail(protocol: "IMAP" | "POP3"): PeerTool {
     prepare(dir, t) {
       const maildir = _maildirRoot(dir);
       for (const sub of ["cur", "new", "tmp"]) mkdirSync(join(maildir, sub), { recursive: true });
-      const procmailrc = join(dir, "procmailrc");
-      writeFileSync(
-        procmailrc,
-        [`MAILDIR=${maildir}/`, "LOGFILE=/dev/null", ":0", `${maildir}/`, ""].join("\n"),
-        {
-          mode: 0o600,
-        },
-      );
+      const procmailrc = _procmailrc(dir, maildir);
       const rc = join(dir, "fetchmailrc");
       const folders = protocol === "IMAP" ? ` folder ${t.folders.map((f) => `"${f}"`).join(",")}` : "";
       writeFileSync(
@@ -128,18 +126,22 @@ function _fetchmail(protocol: "IMAP" | "POP3"): PeerTool {
         { mode: 0o600 },
       );
       chmodSync(rc, 0o600);
+      const argv = [
+        "fetchmail",
+        "--nosyslog",
+        "--silent",
+        "-f",
+        rc,
+        "-i",
+        join(dir, "fetchids"),
+        "--pidfile",
+        join(dir, "fetchmail.pid"),
+      ];
       return {
-        argv: [
-          "fetchmail",
-          "--nosyslog",
-          "--silent",
-          "-f",
-          rc,
-          "-i",
-          join(dir, "fetchids"),
-          "--pidfile",
-          join(dir, "fetchmail.pid"),
-        ],
+        // over IMAP fetchmail takes only unseen messages unless told `--all`: the first run takes
+        // all (and marks them seen), later runs what is new, as a user would set it up
+        argv: protocol === "IMAP" ? [...argv, "--all"] : argv,
+        againArgv: argv,
         // 1: no new mail (the no-change run)
         okCodes: [0, 1],
         maildir,
@@ -148,7 +150,7 @@ function _fetchmail(protocol: "IMAP" | "POP3"): PeerTool {
   };
 }
 
-/** getmail6: SimpleIMAPRetriever (or SimplePOP3Retriever), Maildir destination, nothing deleted. */
+/** getmail6: SimpleIMAPRetriever, its own Maildir delivery (as the `mail` user), nothing deleted. */
 const getmail: PeerTool = {
   name: "getmail6",
   debianPackage: "getmail6",
@@ -157,6 +159,9 @@ const getmail: PeerTool = {
   prepare(dir, t) {
     const maildir = _maildirRoot(dir);
     for (const sub of ["cur", "new", "tmp"]) mkdirSync(join(maildir, sub), { recursive: true });
+    for (const path of [maildir, ...["cur", "new", "tmp"].map((sub) => join(maildir, sub))]) {
+      chownSync(path, _MAIL_UID, _MAIL_UID);
+    }
     const rc = join(dir, "getmailrc");
     writeFileSync(
       rc,
@@ -169,9 +174,12 @@ const getmail: PeerTool = {
         `password = ${t.password}`,
         `mailboxes = (${t.folders.map((f) => `"${f}"`).join(", ")},)`,
         "",
+        // getmail6 refuses to deliver as root: its Maildir delivery (a child process per message)
+        // switches to the `mail` user, which owns the Maildir
         "[destination]",
         "type = Maildir",
         `path = ${maildir}/`,
+        "user = mail",
         "",
         "[options]",
         "verbose = 0",
@@ -265,6 +273,19 @@ export function countMaildirMessages(root: string): number {
   };
   walk(root);
   return count;
+}
+
+/** A procmailrc that files every message into the Maildir `maildir`. */
+function _procmailrc(dir: string, maildir: string): string {
+  const procmailrc = join(dir, "procmailrc");
+  writeFileSync(
+    procmailrc,
+    [`MAILDIR=${maildir}/`, "LOGFILE=/dev/null", ":0", `${maildir}/`, ""].join("\n"),
+    {
+      mode: 0o600,
+    },
+  );
+  return procmailrc;
 }
 
 function _maildirRoot(dir: string): string {
