@@ -3,7 +3,14 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { newId } from "@mailreg/core";
 import { sinksFromConfig } from "@mailreg/imap-sync";
-import { commitMessageChunk, listAudit, listDeadLetters } from "@mailreg/store";
+import {
+  acquireLease,
+  commitMessageChunk,
+  listAudit,
+  listDeadLetters,
+  listSyncRequests,
+  takeRerouteRequest,
+} from "@mailreg/store";
 import { afterEach, describe, expect, it } from "vitest";
 import { call, createTestApp, signIn, TEST_ADMIN, type TestApp } from "./testing.ts";
 
@@ -201,6 +208,22 @@ describe("routing actions in the admin", () => {
       token: TEST_ADMIN.token,
     });
     expect(gone.status).toBe(404);
+  });
+
+  it("while a worker holds the mailbox, the re-run is handed to that worker (202) and nothing is delivered from here", async () => {
+    const hook = await receiver();
+    const { app, mailboxId } = await start(hook.url);
+    await acquireLease(app.store, { mailboxId, owner: "worker-elsewhere", seconds: 60 });
+    const res = await call(app.app, "POST", `/api/v1/admin/mailboxes/${mailboxId}/reroute`, {
+      token: TEST_ADMIN.token,
+    });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ ran: false, requested: true, mailboxId, address: "ann@example.com" });
+    expect(hook.got).toEqual([]);
+    // the worker holding it is woken with "sync now" and finds the request after its run
+    expect((await listSyncRequests(app.store)).map((r) => r.mailboxId)).toEqual([mailboxId]);
+    expect((await takeRerouteRequest(app.store, mailboxId))?.actor).toContain("test");
+    expect(await takeRerouteRequest(app.store, mailboxId)).toBeUndefined();
   });
 
   it("without the webhook secret in its environment the app answers 503 and delivers nothing", async () => {

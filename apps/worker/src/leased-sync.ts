@@ -24,6 +24,7 @@ import {
 } from "@mailreg/store";
 import { type WorkerContext, workerContext } from "./context.ts";
 import type { WorkerDeps } from "./deps.ts";
+import { serveRerouteRequest } from "./reroute.ts";
 import { syncOptionsFor } from "./sync-options.ts";
 
 /** A mailbox whose lease this worker holds, ready to collect. */
@@ -157,6 +158,11 @@ export async function runClaim(
       );
     }
     _record(ctx, mailbox, summary);
+    // the administrator's "re-run the routing rules", asked for while this worker held the mailbox
+    if (!lost)
+      await serveRerouteRequest(ctx, mailbox).catch((error: unknown) =>
+        ctx.logger.error("reroute failed", { mailboxId, error: String(error), worker: owner }),
+      );
     // the text bodies of what was stored, for search (header fields were indexed as it was stored)
     await indexPendingMessageText(store, { mailboxId }).catch((error: unknown) =>
       ctx.logger.warn("indexing message text failed", { mailboxId, error: String(error) }),

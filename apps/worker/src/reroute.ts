@@ -2,13 +2,19 @@
  * "Re-run the rules over stored messages" for one mailbox, with the worker's config and sinks (what
  * `mailreg mailboxes reroute` runs): the current routing rules of the mailbox's instance applied to
  * what the store holds, each message delivered to a sink at most once, under the mailbox's lease,
- * audited.
+ * audited. While a worker holds the mailbox, a request that worker serves after its run
+ * ({@link serveRerouteRequest}).
  *
  * @module
  */
-import { type RerouteSummary, rerouteMailbox } from "@mailreg/imap-sync";
-import { getMailbox } from "@mailreg/store";
-import { workerContext } from "./context.ts";
+import {
+  type RerouteMailboxResult,
+  type RerouteSummary,
+  rerouteHeldMailbox,
+  rerouteMailbox,
+} from "@mailreg/imap-sync";
+import { getMailbox, type Mailbox, takeRerouteRequest } from "@mailreg/store";
+import { type WorkerContext, workerContext } from "./context.ts";
 import type { WorkerDeps } from "./deps.ts";
 
 /**
@@ -17,8 +23,8 @@ import type { WorkerDeps } from "./deps.ts";
  * @param deps config, store, keyring and the optional rest (sinks, env)
  * @param mailboxId the mailbox
  * @param options who asked (for the audit log); progress after each page
- * @returns the counts
- * @throws {MailregError} NOT_FOUND for no such mailbox; CONFLICT while a worker collects it
+ * @returns the counts, or `{ ran: false, requested: true }` while a worker holds the mailbox
+ * @throws {MailregError} NOT_FOUND for no such mailbox
  * @example
  * ```ts
  * import { loadConfig } from "@mailreg/core";
@@ -36,7 +42,7 @@ export async function rerouteMailboxNow(
   deps: WorkerDeps,
   mailboxId: string,
   options: { actor: string; onProgress?: (progress: RerouteSummary) => void },
-): Promise<RerouteSummary> {
+): Promise<RerouteMailboxResult> {
   const ctx = workerContext(deps);
   const mailbox = await getMailbox(ctx.store, mailboxId);
   return await rerouteMailbox(ctx.store, mailbox, {
@@ -46,4 +52,31 @@ export async function rerouteMailboxNow(
     leaseSeconds: ctx.config.worker.leaseSeconds,
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
   });
+}
+
+/**
+ * Serves a pending re-run request of a mailbox whose lease this worker holds (after its run).
+ *
+ * @param ctx the worker context
+ * @param mailbox the mailbox
+ * @returns the counts, or undefined when nothing was requested
+ */
+export async function serveRerouteRequest(
+  ctx: WorkerContext,
+  mailbox: Pick<Mailbox, "id" | "instanceId" | "address">,
+): Promise<RerouteSummary | undefined> {
+  const request = await takeRerouteRequest(ctx.store, mailbox.id);
+  if (request === undefined) return undefined;
+  const summary = await rerouteHeldMailbox(ctx.store, mailbox, {
+    actor: request.actor,
+    sinks: ctx.sinks,
+    routingFor: (id) => ctx.config.instances.find((i) => i.id === id)?.routing,
+  });
+  ctx.logger.info("reroute", {
+    mailboxId: mailbox.id,
+    requestedBy: request.actor,
+    ...summary,
+    worker: ctx.owner,
+  });
+  return summary;
 }

@@ -6,6 +6,7 @@ import {
   countMessages,
   listAudit,
   listDeadLetters,
+  listLeases,
   listMessageSinks,
   type Store,
   schema,
@@ -100,18 +101,29 @@ function sinks(receiver: WebhookReceiver, extra: { attempts?: number } = {}): Co
   };
 }
 
-async function setup(receiver: WebhookReceiver, routing: unknown, extra: { attempts?: number } = {}) {
+async function setup(
+  receiver: WebhookReceiver,
+  routing: unknown,
+  extra: { attempts?: number; idle?: boolean } = {},
+) {
   const folder: TestFolder = await testFolder(dovecot, {
     worker: { leaseSeconds: 10 },
     sinks: sinks(receiver, extra),
-    instances: [{ id: INSTANCE, label: "Test", routing } as never],
+    instances: [
+      {
+        id: INSTANCE,
+        label: "Test",
+        routing,
+        ...(extra.idle === true ? { schedule: { intervalSeconds: 3600, idle: true } } : {}),
+      } as never,
+    ],
   });
   const store: Store = await openTestStore(folder);
   const lines: Record<string, unknown>[] = [];
   const workers: Worker[] = [];
-  const start = () => {
+  const start = (config: Config = folder.config) => {
     const w = createWorker({
-      config: folder.config,
+      config,
       store,
       keyring: folder.keyring,
       ca: dovecot.caPem,
@@ -286,6 +298,64 @@ describe("routing collected mail to sinks", () => {
     expect(await listDeadLetters(store, { mailboxId: row.id })).toEqual([]);
     const after = await listMessageSinks(store, first.messageRowId!);
     expect(after.find((s) => s.sink === "crm")).toMatchObject({ state: "delivered", attempts: 4 });
+  });
+
+  it("a re-run asked for while a worker watches the mailbox with IDLE is left to that worker, which applies it once after its next run", async () => {
+    const receiver = await startWebhookReceiver(SECRETS);
+    cleanup.push(() => receiver.close());
+    const { folder, store, lines, start, mailbox } = await setup(
+      receiver,
+      { rules: [{ match: { subject: "invoice" }, sinks: ["crm"] }], default: [] },
+      { idle: true },
+    );
+    const row = await mailbox([mail("shop@orders.example", "Invoice 31"), mail("a@example.org", "Hi")]);
+    const first = start();
+    await until("2 stored", async () => ((await countMessages(store, row.id)) === 2 ? true : undefined));
+    await until("the run logged", async () => lines.find((l) => l.msg === "sync" && l.mailboxId === row.id));
+    await first.stop();
+    expect(subjects(receiver.accepted("/crm"))).toEqual(["Invoice 31"]);
+
+    // the administrator sends everything to the archive as well, and restarts the worker with it
+    const changed: Config = {
+      ...folder.config,
+      instances: folder.config.instances.map((i) => ({
+        ...i,
+        routing: { rules: [{ match: {}, sinks: ["crm", "archive"] }] },
+      })),
+    };
+    const watching = start(changed);
+    await until("the IDLE watch holding the mailbox", async () =>
+      (await listLeases(store)).some((l) => l.mailboxId === row.id && l.owner === watching.owner)
+        ? true
+        : undefined,
+    );
+    const deps = { config: changed, store, keyring: folder.keyring, env: ENV };
+    expect(await rerouteMailboxNow(deps, row.id, { actor: "admin" })).toEqual({
+      ran: false,
+      requested: true,
+    });
+    // the watching worker collects (nothing new), then applies the rules to the stored messages
+    const line = await until("the worker's re-run", async () => lines.find((l) => l.msg === "reroute"));
+    expect(line).toMatchObject({ mailboxId: row.id, requestedBy: "admin", messages: 2, delivered: 3 });
+    // "Hi" reaches both sinks now, the invoice only the archive (the CRM had it)
+    expect(subjects(receiver.accepted("/archive"))).toEqual(["Hi", "Invoice 31"]);
+    expect(subjects(receiver.accepted("/crm"))).toEqual(["Hi", "Invoice 31"]);
+    const audit = (await listAudit(store, { subjectId: row.id })).filter(
+      (a) => a.action === "mailbox.reroute",
+    );
+    expect(audit.map((a) => [a.actor, (a.details as { delivered: number }).delivered])).toEqual([
+      ["admin", 3],
+    ]);
+    // asked again: once more left to the worker, and nothing more is delivered
+    expect(await rerouteMailboxNow(deps, row.id, { actor: "admin" })).toEqual({
+      ran: false,
+      requested: true,
+    });
+    await until("the second re-run", async () =>
+      lines.filter((l) => l.msg === "reroute").length === 2 ? true : undefined,
+    );
+    expect(lines.filter((l) => l.msg === "reroute")[1]).toMatchObject({ delivered: 0 });
+    expect(receiver.received).toHaveLength(4);
   });
 
   it("a worker whose webhook secret variable is unset refuses to start, naming the variable but no secret", async () => {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { MailregError, newId, type Routing } from "@mailreg/core";
+import { newId, type Routing } from "@mailreg/core";
 import {
   acquireLease,
   appendAudit,
@@ -19,6 +19,7 @@ import {
   recordSinkResults,
   releaseLease,
   renewLease,
+  requestReroute,
   type SinkState,
   type Store,
   sinkStatesOf,
@@ -191,46 +192,65 @@ export interface RerouteMailboxOptions extends Omit<RerouteOptions, "mailboxes">
   leaseSeconds?: number;
 }
 
+/** What {@link rerouteMailbox} did: ran now, or left a request for the worker holding the mailbox. */
+export type RerouteMailboxResult = ({ ran: true } & RerouteSummary) | { ran: false; requested: true };
+
 /**
- * The administrator's "re-run the rules over stored messages" for one mailbox: under the mailbox's
- * lease (so no worker stores and hands on its new mail meanwhile, and no second re-run runs at the
- * same time), {@link rerouteStoredMessages}, then one audit entry `mailbox.reroute` with the counts.
- * Running it again delivers nothing more (a delivered message is never delivered again).
+ * The administrator's "re-run the rules over stored messages" for one mailbox. When its lease is
+ * free: under the lease (so no worker stores and hands on new mail meanwhile, and no second re-run
+ * runs at the same time), {@link rerouteHeldMailbox}. When a worker holds it (collecting, or
+ * watching with IMAP IDLE): a request (`requestReroute` of `@mailreg/store`) that the worker runs
+ * after its current run, under the same lease. Running it again delivers nothing more (a delivered
+ * message is never delivered again).
  *
  * @param store the open store
  * @param mailbox the mailbox
  * @param options sinks, routing, actor, progress, abort signal
- * @returns the counts
- * @throws {MailregError} CONFLICT while a worker collects the mailbox (or another re-run runs)
+ * @returns the counts, or that it was requested
  */
 export async function rerouteMailbox(
   store: Store,
   mailbox: Pick<Mailbox, "id" | "instanceId" | "address">,
   options: RerouteMailboxOptions,
-): Promise<RerouteSummary> {
-  const { actor, leaseSeconds = 120, ...rest } = options;
+): Promise<RerouteMailboxResult> {
+  const { leaseSeconds = 120, ...rest } = options;
   const owner = `reroute-${newId()}`;
   const lease = { mailboxId: mailbox.id, owner, seconds: leaseSeconds };
   if (!(await acquireLease(store, lease))) {
-    throw new MailregError(
-      "CONFLICT",
-      `The mailbox ${mailbox.address} is being collected right now; re-run the rules when that run has ended`,
-      { details: { mailboxId: mailbox.id } },
-    );
+    await requestReroute(store, mailbox.id, { actor: options.actor });
+    return { ran: false, requested: true };
   }
   const renew = setInterval(() => void renewLease(store, lease).catch(() => {}), (leaseSeconds * 1000) / 3);
   try {
-    const summary = await rerouteStoredMessages(store, { ...rest, mailboxes: [mailbox] });
-    await appendAudit(store, {
-      actor,
-      action: "mailbox.reroute",
-      subjectType: "mailbox",
-      subjectId: mailbox.id,
-      details: { address: mailbox.address, ...summary },
-    });
-    return summary;
+    return { ran: true, ...(await rerouteHeldMailbox(store, mailbox, rest)) };
   } finally {
     clearInterval(renew);
     await releaseLease(store, { mailboxId: mailbox.id, owner }).catch(() => {});
   }
+}
+
+/**
+ * Re-runs the rules over the stored messages of a mailbox whose lease the caller holds (the worker
+ * serving a request), then writes one audit entry `mailbox.reroute` with the counts.
+ *
+ * @param store the open store
+ * @param mailbox the mailbox
+ * @param options sinks, routing, actor, progress, abort signal
+ * @returns the counts
+ */
+export async function rerouteHeldMailbox(
+  store: Store,
+  mailbox: Pick<Mailbox, "id" | "instanceId" | "address">,
+  options: Omit<RerouteMailboxOptions, "leaseSeconds">,
+): Promise<RerouteSummary> {
+  const { actor, ...rest } = options;
+  const summary = await rerouteStoredMessages(store, { ...rest, mailboxes: [mailbox] });
+  await appendAudit(store, {
+    actor,
+    action: "mailbox.reroute",
+    subjectType: "mailbox",
+    subjectId: mailbox.id,
+    details: { address: mailbox.address, ...summary },
+  });
+  return summary;
 }

@@ -27,6 +27,7 @@ export { MIGRATIONS_FOLDER, migrate } from "./migrate.ts";
 export * from "./oauth-grants.ts";
 export * from "./outbox.ts";
 export * from "./registrations.ts";
+export * from "./reroute-requests.ts";
 export * from "./retention.ts";
 export * as schema from "./schema.ts";
 export * from "./sealed.ts";

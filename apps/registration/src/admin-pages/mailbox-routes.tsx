@@ -63,15 +63,17 @@ export function mailboxRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
             };
       } else if (c.req.param("action") === "reroute") {
         const r = await rerouteMailboxAction(ctx, input);
-        flash = {
-          kind: r.failed > 0 ? "error" : "ok",
-          text: t("admin.mb.rerouted", {
-            address: r.address,
-            messages: String(r.messages),
-            delivered: String(r.delivered),
-            failed: String(r.failed),
-          }),
-        };
+        flash = !r.ran
+          ? { kind: "ok", text: t("admin.mb.rerouteRequested", { address: r.address }) }
+          : {
+              kind: r.failed > 0 ? "error" : "ok",
+              text: t("admin.mb.rerouted", {
+                address: r.address,
+                messages: String(r.messages),
+                delivered: String(r.delivered),
+                failed: String(r.failed),
+              }),
+            };
       } else {
         const r = await requestMailboxSync(ctx, input);
         flash = { kind: "ok", text: t("admin.mb.syncRequested", { address: r.address }) };

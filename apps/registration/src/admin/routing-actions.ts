@@ -8,7 +8,8 @@
  */
 import { MailregError } from "@mailreg/core";
 import {
-  type RerouteSummary,
+  pauseAfterGiveUp,
+  type RerouteMailboxResult,
   type RetryResult,
   rerouteMailbox,
   retryDeadLetter,
@@ -35,17 +36,19 @@ function _sinks(ctx: RoutingActionContext): readonly Sink[] {
  *
  * @param ctx store, config and sinks
  * @param input mailbox id and who asks
- * @returns the mailbox's id and address, and the counts
- * @throws {MailregError} NOT_FOUND, CONFLICT (a worker collects it right now), DEPENDENCY_MISSING
+ * @returns the mailbox's id and address, and the counts (`ran: true`), or `ran: false` when a worker
+ *   holds the mailbox and was asked to do it after its current run
+ * @throws {MailregError} NOT_FOUND, DEPENDENCY_MISSING
  */
 export async function rerouteMailboxAction(
   ctx: RoutingActionContext,
   input: { id: string; actor: string },
-): Promise<{ mailboxId: string; address: string } & RerouteSummary> {
+): Promise<{ mailboxId: string; address: string } & RerouteMailboxResult> {
   const mailbox = await getMailbox(ctx.store, input.id);
   const summary = await rerouteMailbox(ctx.store, mailbox, {
     actor: input.actor,
-    sinks: _sinks(ctx),
+    // a sink that gives up is paused: the rest of the messages go to the dead-letter list at once
+    sinks: _sinks(ctx).map((s) => pauseAfterGiveUp(s)),
     routingFor: (id) => ctx.config.instances.find((i) => i.id === id)?.routing,
     leaseSeconds: ctx.config.worker.leaseSeconds,
   });

@@ -1,7 +1,7 @@
 /**
  * Admin routing routes: re-run the current routing rules over a mailbox's stored messages (each
- * message reaches a sink at most once, so running it twice delivers nothing more), and retry a
- * dead letter. Both deliver with the configured sinks and are audited.
+ * message reaches a sink at most once, so running it twice delivers nothing more; while a worker
+ * holds the mailbox, that worker does it after its current run), and retry a dead letter. Both deliver with the configured sinks and are audited.
  *
  * @module
  */
@@ -15,6 +15,7 @@ import { errorResponses } from "./schemas.ts";
 
 const _RerouteSchema = z
   .object({
+    ran: z.literal(true),
     mailboxId: z.string(),
     address: z.string(),
     messages: z.number().int().describe("Stored messages looked at"),
@@ -24,6 +25,10 @@ const _RerouteSchema = z
     skippedPurged: z.number().int().describe("Messages whose raw source retention purged (never sent again)"),
   })
   .meta({ id: "RerouteSummary" });
+
+const _RerouteRequestedSchema = z
+  .object({ ran: z.literal(false), requested: z.literal(true), mailboxId: z.string(), address: z.string() })
+  .meta({ id: "RerouteRequested" });
 
 const _RetrySchema = z
   .object({
@@ -54,11 +59,23 @@ export function adminRoutingApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): void
       request: { params: IdParam },
       responses: {
         200: { description: "What the re-run did", ...jsonContent(_RerouteSchema) },
-        ...errorResponses(401, 404, 409, 503),
+        202: {
+          description:
+            "A worker holds the mailbox (collecting it, or watching it with IDLE): it re-runs the rules after its current run",
+          ...jsonContent(_RerouteRequestedSchema),
+        },
+        ...errorResponses(401, 404, 503),
       },
     }),
-    async (c) =>
-      c.json(await rerouteMailboxAction(ctx, { id: c.req.valid("param").id, actor: c.get("actor") }), 200),
+    async (c) => {
+      const r = await rerouteMailboxAction(ctx, { id: c.req.valid("param").id, actor: c.get("actor") });
+      return r.ran
+        ? c.json(r, 200)
+        : c.json(
+            { ran: false as const, requested: true as const, mailboxId: r.mailboxId, address: r.address },
+            202,
+          );
+    },
   );
   app.openapi(
     createRoute({

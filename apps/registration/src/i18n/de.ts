@@ -177,6 +177,8 @@ export const de: Messages = {
   "admin.mb.checkFailed": "{address}: {message}",
   "admin.mb.syncRequested": "{address}: Abholung angefordert",
   "admin.mb.reroute": "Verteilregeln erneut anwenden",
+  "admin.mb.rerouteRequested":
+    "{address}: ein Worker holt es gerade ab; er wendet die Verteilregeln nach seinem aktuellen Lauf auf die gespeicherten Nachrichten an",
   "admin.mb.rerouted":
     "{address}: Verteilregeln auf {messages} gespeicherte Nachrichten angewandt; {delivered} jetzt zugestellt, {failed} fehlgeschlagen (siehe unzustellbare Ereignisse)",
   "admin.mb.grantAgain":

@@ -170,6 +170,8 @@ export const en = {
   "admin.mb.checkFailed": "{address}: {message}",
   "admin.mb.syncRequested": "{address}: collection requested",
   "admin.mb.reroute": "Re-run routing rules",
+  "admin.mb.rerouteRequested":
+    "{address}: a worker is collecting it; it applies the routing rules to the stored messages after its current run",
   "admin.mb.rerouted":
     "{address}: routing rules applied to {messages} stored messages; {delivered} delivered now, {failed} failed (see dead letters)",
   "admin.mb.grantAgain": "the owner must grant permission again: send a new grant link from the OAuth page",

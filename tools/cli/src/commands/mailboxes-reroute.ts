@@ -2,8 +2,9 @@
  * `mailreg mailboxes reroute ADDRESS|ID`: re-run the current routing rules of the mailbox's
  * instance over its stored messages, once: each message goes to the sinks the rules now choose
  * that it has not reached yet (a message already delivered to a sink is never delivered again, so
- * a second run delivers nothing more). Runs under the mailbox's lease (refused while a worker
- * collects it) and is audited. Webhook secrets come from the environment variables the config names.
+ * a second run delivers nothing more). Runs under the mailbox's lease and is audited; while a
+ * worker holds the mailbox (collecting it, or watching it with IDLE) it leaves a request that
+ * worker serves after its run. Webhook secrets come from the environment variables the config names.
  *
  * @module
  */
@@ -27,11 +28,21 @@ export const mailboxesRerouteCommand: Command = {
     const keyring = await keyringFor(config);
     const out = await withStore(config, async (store) => {
       const mailbox = await findMailbox(store, positionals[0]!, values.instance);
-      const summary = await rerouteMailboxNow({ config, store, keyring, env: io.env }, mailbox.id, {
+      const result = await rerouteMailboxNow({ config, store, keyring, env: io.env }, mailbox.id, {
         actor: actorName(io, values.actor),
       });
-      return { mailboxId: mailbox.id, address: mailbox.address, ...summary };
+      return { mailboxId: mailbox.id, address: mailbox.address, ...result };
     });
+    if (!out.ran) {
+      emit(
+        io,
+        values.json,
+        out,
+        () =>
+          `${out.address}: a worker is collecting or watching it; it applies the rules after its current run\n`,
+      );
+      return 0;
+    }
     emit(io, values.json, out, () =>
       block([
         ["mailbox", `${out.address} (${out.mailboxId})`],
