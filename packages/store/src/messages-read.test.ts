@@ -119,6 +119,57 @@ describe("listMessages()", () => {
     store.close();
   });
 
+  it("pages searches (by text, by date) without gaps or repeats while new matching mail is stored", async () => {
+    const store = await openMemoryStore();
+    const mailboxId = await insertTestMailbox(store);
+    // another mailbox with more matches than this one holds: its messages drive the text search
+    const other = await insertTestMailbox(store, { instanceId: "j" });
+    const others = await storeMails(
+      store,
+      other,
+      Array.from({ length: 40 }, (_, i) => ({ subject: `quarterly report elsewhere ${i}` })),
+    );
+    const old: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      old.push(
+        ...(await storeMails(
+          store,
+          mailboxId,
+          Array.from({ length: 5 }, (_, j) => ({
+            subject: `quarterly report ${i}-${j}`,
+            internalDate: `2026-0${1 + (j % 3)}-1${i}T10:00:00.000Z`,
+          })),
+        )),
+      );
+    }
+    await indexPendingMessageText(store);
+    for (const query of [
+      { q: "report" },
+      { subject: "quarterly" },
+      { since: "2026-01-01" },
+      { since: "2026-01-01", q: "report" },
+    ]) {
+      let n = 0;
+      const seen = await allPages(store, { mailboxId, limit: 3, ...query }, async () => {
+        await storeMails(store, mailboxId, [
+          { subject: `quarterly report late ${n++}`, internalDate: `2026-02-1${n % 10}T11:00:00.000Z` },
+        ]);
+        await indexPendingMessageText(store);
+      });
+      const ids = seen.map((m) => m.id);
+      expect(new Set(ids).size, JSON.stringify(query)).toBe(ids.length);
+      // every message there before paging started is on exactly one page, none of the other mailbox
+      for (const id of old) expect(ids, JSON.stringify(query)).toContain(id);
+      for (const id of others) expect(ids).not.toContain(id);
+    }
+    // a cursor only continues the kind of search that handed it out
+    const textPage = await listMessages(store, { mailboxId, q: "report", limit: 2 });
+    await expect(listMessages(store, { mailboxId, cursor: textPage.nextCursor! })).rejects.toMatchObject({
+      code: "VALIDATION",
+    });
+    store.close();
+  });
+
   it("lists one folder, and folders with their counts (INBOX first)", async () => {
     const store = await openMemoryStore();
     const mailboxId = await insertTestMailbox(store);
@@ -225,10 +276,12 @@ describe("listMessages()", () => {
         code: "VALIDATION",
       });
     }
-    expect(decodeCursor(encodeCursor("2026-01-01T00:00:00.000Z", "id-ü"))).toEqual([
+    expect(decodeCursor(encodeCursor(["stored", "2026-01-01T00:00:00.000Z", "id-ü"]))).toEqual([
+      "stored",
       "2026-01-01T00:00:00.000Z",
       "id-ü",
     ]);
+    expect(decodeCursor(encodeCursor(["match", 42]))).toEqual(["match", 42]);
     store.close();
   });
 });

@@ -108,15 +108,26 @@ export interface MessagePage {
 const _SUMMARY_COLUMNS =
   "m.id, m.mailbox_id, m.folder, m.message_id, m.size, m.flags, m.internal_date, m.envelope, m.stored_at, m.raw_purged_at";
 
+/** The order a page is in, which its cursor names (see {@link listMessages}). */
+export type MessageOrder = "stored" | "received" | "match";
+
 /**
- * A mailbox's messages, newest stored first, a page at a time. The cursor is the (stored-at, id) of
- * the last message of the page: a page after it holds exactly the messages stored before it, so mail
- * stored while someone pages through never shifts a later page (no message is skipped or repeated).
+ * A mailbox's messages, newest first, a page at a time, by a keyset cursor: a page after a cursor
+ * holds exactly the messages that sort after the cursor's message, so mail stored while someone
+ * pages through never shifts a later page (no message is skipped or repeated).
+ *
+ * The order depends on the query, so that every kind of search reads only what it needs:
+ * - a plain list (folder or not): by when mailreg stored them, (stored-at, id) descending;
+ * - with a date range and no text: by when the server received them, (received-at, id) descending,
+ *   along the received-at index;
+ * - with text (`q`, `from`, `to`, `subject`), with or without dates: in the order they were stored,
+ *   newest first, along the full-text index (its document ids grow as messages are stored).
  *
  * @param store the open store
  * @param query the mailbox, folder, filters, cursor and page size
  * @returns the page and the cursor of the next one
- * @throws {MailregError} VALIDATION for a malformed cursor, date or limit
+ * @throws {MailregError} VALIDATION for a malformed cursor (or one of another kind of search), date
+ *   or limit
  * @example
  * ```ts
  * import { listMessages, openStore } from "@mailreg/store";
@@ -128,44 +139,137 @@ const _SUMMARY_COLUMNS =
  */
 export async function listMessages(store: Store, query: MessageQuery): Promise<MessagePage> {
   const limit = pageLimit(query.limit, 50, 500);
+  const match = searchExpression(query);
+  const range = dateRange(query.since, query.until);
+  const order: MessageOrder =
+    match !== undefined
+      ? "match"
+      : range.since !== undefined || range.until !== undefined
+        ? "received"
+        : "stored";
+  const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  if (cursor !== undefined && cursor[0] !== order) {
+    throw new MailregError(
+      "VALIDATION",
+      "The cursor belongs to another search: start again from the first page",
+      {
+        details: { cursor: query.cursor?.slice(0, 100) },
+      },
+    );
+  }
+  const received = "coalesce(m.internal_date, m.stored_at)";
   const where: string[] = ["m.mailbox_id = ?"];
   const args: InValue[] = [query.mailboxId];
   if (query.folder !== undefined) {
     where.push("m.folder = ?");
     args.push(query.folder);
   }
-  if (query.cursor !== undefined) {
-    const [storedAt, id] = decodeCursor(query.cursor);
-    where.push("(m.stored_at, m.id) < (?, ?)");
-    args.push(storedAt, id);
-  }
-  const range = dateRange(query.since, query.until);
   if (range.since !== undefined) {
-    where.push("coalesce(m.internal_date, m.stored_at) >= ?");
+    where.push(`${received} >= ?`);
     args.push(range.since);
   }
   if (range.until !== undefined) {
-    where.push("coalesce(m.internal_date, m.stored_at) < ?");
+    where.push(`${received} < ?`);
     args.push(range.until);
   }
-  const match = searchExpression(query);
-  const sql =
-    match === undefined
-      ? `SELECT ${_SUMMARY_COLUMNS} FROM messages AS m WHERE ${where.join(" AND ")}
-         ORDER BY m.stored_at DESC, m.id DESC LIMIT ?`
-      : // the full-text match picks the candidates (its rowids are message_text's doc ids)
-        `SELECT ${_SUMMARY_COLUMNS} FROM message_fts AS f
-         JOIN message_text AS t ON t.doc_id = f.rowid
-         JOIN messages AS m ON m.id = t.message_row_id
-         WHERE message_fts MATCH ? AND ${where.join(" AND ")}
-         ORDER BY m.stored_at DESC, m.id DESC LIMIT ?`;
-  const rows = await _rows(store, sql, [...(match === undefined ? [] : [match]), ...args, limit + 1]);
-  const page = rows.slice(0, limit).map(_summary);
+  let sql: string;
+  if (order === "match" && (await _scopeDrives(store, query.mailboxId, range, match!))) {
+    // the mailbox (or its messages in the date range) drives: fewer of them than matches of the text
+    // in the whole store; the `+` keeps SQLite from looking each of them up once per match (the set
+    // of matches is built once)
+    if (cursor !== undefined) {
+      where.push("t.doc_id < ?");
+      args.push(cursor[1]);
+    }
+    sql = `SELECT ${_SUMMARY_COLUMNS}, t.doc_id AS doc_id FROM messages AS m INDEXED BY messages_mailbox_received
+           CROSS JOIN message_text AS t
+           WHERE ${where.join(" AND ")} AND t.message_row_id = m.id
+             AND +t.doc_id IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ?)
+           ORDER BY t.doc_id DESC LIMIT ?`;
+    args.push(match!);
+  } else if (order === "match") {
+    if (cursor !== undefined) {
+      where.push("f.rowid < ?");
+      args.push(cursor[1]);
+    }
+    // the full-text index drives (CROSS JOIN keeps that order): newest match first, only matches read
+    sql = `SELECT ${_SUMMARY_COLUMNS}, t.doc_id AS doc_id FROM message_fts AS f
+           CROSS JOIN message_text AS t CROSS JOIN messages AS m
+           WHERE message_fts MATCH ? AND t.doc_id = f.rowid AND m.id = t.message_row_id AND ${where.join(" AND ")}
+           ORDER BY f.rowid DESC LIMIT ?`;
+    args.unshift(match!);
+  } else if (order === "received") {
+    if (cursor !== undefined) {
+      // the first term bounds the index walk (SQLite does not use the row value on an expression)
+      where.push(`${received} <= ?`, `(${received}, m.id) < (?, ?)`);
+      args.push(cursor[1], cursor[1], cursor[2]!);
+    }
+    sql = `SELECT ${_SUMMARY_COLUMNS} FROM messages AS m INDEXED BY messages_mailbox_received
+           WHERE ${where.join(" AND ")} ORDER BY ${received} DESC, m.id DESC LIMIT ?`;
+  } else {
+    if (cursor !== undefined) {
+      where.push("(m.stored_at, m.id) < (?, ?)");
+      args.push(cursor[1], cursor[2]!);
+    }
+    sql = `SELECT ${_SUMMARY_COLUMNS} FROM messages AS m WHERE ${where.join(" AND ")}
+           ORDER BY m.stored_at DESC, m.id DESC LIMIT ?`;
+  }
+  const rows = await _rows(store, sql, [...args, limit + 1]);
+  const page = rows.slice(0, limit);
   const last = page.at(-1);
-  return {
-    messages: page,
-    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.storedAt, last.id) : null,
-  };
+  let nextCursor: string | null = null;
+  if (rows.length > limit && last !== undefined) {
+    const summary = _summary(last);
+    nextCursor = encodeCursor(
+      order === "match"
+        ? ["match", Number(last.doc_id)]
+        : order === "received"
+          ? ["received", summary.receivedAt, summary.id]
+          : ["stored", summary.storedAt, summary.id],
+    );
+  }
+  return { messages: page.map(_summary), nextCursor };
+}
+
+/** Counts of candidates are taken up to this many: above it, a driver is "many". */
+const _FEW = 10_000;
+
+/**
+ * Whether a text search should walk the mailbox's messages (in the date range, if any) rather than
+ * the matches of the text in the whole store: true when they are fewer (both counted up to
+ * {@link _FEW}, so deciding costs little).
+ */
+async function _scopeDrives(
+  store: Store,
+  mailboxId: string,
+  range: { since?: string; until?: string },
+  match: string,
+): Promise<boolean> {
+  const received = "coalesce(m.internal_date, m.stored_at)";
+  const where = ["m.mailbox_id = ?"];
+  const args: InValue[] = [mailboxId];
+  if (range.since !== undefined) {
+    where.push(`${received} >= ?`);
+    args.push(range.since);
+  }
+  if (range.until !== undefined) {
+    where.push(`${received} < ?`);
+    args.push(range.until);
+  }
+  const [scope] = await _rows(
+    store,
+    `SELECT count(*) AS n FROM (SELECT 1 FROM messages AS m INDEXED BY messages_mailbox_received
+     WHERE ${where.join(" AND ")} LIMIT ${_FEW + 1})`,
+    args,
+  );
+  const inScope = Number(scope?.n ?? 0);
+  if (inScope > _FEW) return false;
+  const [text] = await _rows(
+    store,
+    `SELECT count(*) AS n FROM (SELECT 1 FROM message_fts WHERE message_fts MATCH ? LIMIT ${inScope + 1})`,
+    [match],
+  );
+  return Number(text?.n ?? 0) > inScope;
 }
 
 /**
@@ -317,15 +421,17 @@ export async function readRawMessage(store: Store, id: string): Promise<Uint8Arr
   return at === raw.size ? out : out.subarray(0, at);
 }
 
+/** What a cursor holds: the order, then the sort key of the last message of its page. */
+export type MessageCursor = ["stored" | "received", string, string] | ["match", number];
+
 /**
  * The cursor of a page that ends at a message.
  *
- * @param storedAt the message's stored-at
- * @param id its id
+ * @param cursor the order and the message's sort key
  * @returns an opaque string
  */
-export function encodeCursor(storedAt: string, id: string): string {
-  const bytes = new TextEncoder().encode(JSON.stringify([storedAt, id]));
+export function encodeCursor(cursor: MessageCursor): string {
+  const bytes = new TextEncoder().encode(JSON.stringify(cursor));
   return btoa(String.fromCharCode(...bytes))
     .replaceAll("+", "-")
     .replaceAll("/", "_")
@@ -333,27 +439,22 @@ export function encodeCursor(storedAt: string, id: string): string {
 }
 
 /**
- * The (stored-at, id) a cursor names.
+ * The order and sort key a cursor names.
  *
  * @param cursor from {@link encodeCursor}
- * @returns stored-at and id
+ * @returns the order and the key
  * @throws {MailregError} VALIDATION for anything else
  */
-export function decodeCursor(cursor: string): [string, string] {
+export function decodeCursor(cursor: string): MessageCursor {
   try {
     const binary = atob(cursor.replaceAll("-", "+").replaceAll("_", "/"));
-    const value: unknown = JSON.parse(
-      new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))),
-    );
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === "string" &&
-      typeof value[1] === "string" &&
-      value[0].length <= 64 &&
-      value[1].length <= 64
-    ) {
-      return [value[0], value[1]];
+    const v: unknown = JSON.parse(new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0))));
+    if (Array.isArray(v)) {
+      const [kind, a, b] = v as unknown[];
+      const text = (x: unknown): x is string => typeof x === "string" && x.length <= 64;
+      if ((kind === "stored" || kind === "received") && v.length === 3 && text(a) && text(b))
+        return [kind, a, b];
+      if (kind === "match" && v.length === 2 && Number.isSafeInteger(a)) return ["match", a as number];
     }
   } catch {
     // reported below

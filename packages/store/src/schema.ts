@@ -170,6 +170,12 @@ export const messages = sqliteTable(
     // list paging, newest first, with a stable cursor (stored_at, id): per folder and per mailbox
     index("messages_mailbox_folder_stored").on(t.mailboxId, t.folder, desc(t.storedAt), desc(t.id)),
     index("messages_mailbox_stored").on(t.mailboxId, desc(t.storedAt), desc(t.id)),
+    // searches by date range, newest received first (received-at: INTERNALDATE, else stored-at)
+    index("messages_mailbox_received").on(
+      t.mailboxId,
+      sql`coalesce(${t.internalDate}, ${t.storedAt}) desc`,
+      desc(t.id),
+    ),
     // retention: the oldest first, across mailboxes
     index("messages_stored").on(t.storedAt),
   ],

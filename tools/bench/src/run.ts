@@ -5,8 +5,10 @@
  */
 import type { Benchmark, BenchResult } from "./benchmark.ts";
 import { imapSyncBenchmark } from "./imap-sync.ts";
+import { messageSearchBenchmark } from "./message-search.ts";
 import { peersBenchmark } from "./peers.ts";
 import { registrationFileBenchmark } from "./registration-file.ts";
+import { registrationLoadBenchmark } from "./registration-load.ts";
 import { registrationSubmitBenchmark } from "./registration-submit.ts";
 import { scaleBenchmark } from "./scale.ts";
 import { smtpSendBenchmark } from "./smtp-send.ts";
@@ -17,8 +19,10 @@ export const BENCHMARKS: readonly Benchmark[] = [
   imapSyncBenchmark,
   smtpSendBenchmark,
   registrationSubmitBenchmark,
+  registrationLoadBenchmark,
   peersBenchmark,
   scaleBenchmark,
+  messageSearchBenchmark,
 ];
 
 /** What `npm run bench` runs when no benchmark is named. */
