@@ -159,8 +159,8 @@ export async function runClaim(
     }
     _record(ctx, mailbox, summary);
     // the administrator's "re-run the routing rules", asked for while this worker held the mailbox
-    if (!lost)
-      await serveRerouteRequest(ctx, mailbox).catch((error: unknown) =>
+    if (!lost && !stop.signal.aborted)
+      await serveRerouteRequest(ctx, mailbox, stop.signal).catch((error: unknown) =>
         ctx.logger.error("reroute failed", { mailboxId, error: String(error), worker: owner }),
       );
     // the text bodies of what was stored, for search (header fields were indexed as it was stored)

@@ -13,7 +13,7 @@ import {
   rerouteHeldMailbox,
   rerouteMailbox,
 } from "@mailreg/imap-sync";
-import { getMailbox, type Mailbox, takeRerouteRequest } from "@mailreg/store";
+import { getMailbox, type Mailbox, requestReroute, takeRerouteRequest } from "@mailreg/store";
 import { type WorkerContext, workerContext } from "./context.ts";
 import type { WorkerDeps } from "./deps.ts";
 
@@ -59,11 +59,13 @@ export async function rerouteMailboxNow(
  *
  * @param ctx the worker context
  * @param mailbox the mailbox
+ * @param signal the worker stopping: the re-run stops after its current page and is asked for again
  * @returns the counts, or undefined when nothing was requested
  */
 export async function serveRerouteRequest(
   ctx: WorkerContext,
   mailbox: Pick<Mailbox, "id" | "instanceId" | "address">,
+  signal?: AbortSignal,
 ): Promise<RerouteSummary | undefined> {
   const request = await takeRerouteRequest(ctx.store, mailbox.id);
   if (request === undefined) return undefined;
@@ -71,7 +73,11 @@ export async function serveRerouteRequest(
     actor: request.actor,
     sinks: ctx.sinks,
     routingFor: (id) => ctx.config.instances.find((i) => i.id === id)?.routing,
+    ...(signal === undefined ? {} : { signal }),
   });
+  // stopped part way: asked for again, so the next worker to hold the mailbox finishes it (what
+  // was delivered is not delivered again)
+  if (signal?.aborted === true) await requestReroute(ctx.store, mailbox.id, { actor: request.actor });
   ctx.logger.info("reroute", {
     mailboxId: mailbox.id,
     requestedBy: request.actor,
