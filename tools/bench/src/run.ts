@@ -9,7 +9,6 @@ import { messageSearchBenchmark } from "./message-search.ts";
 import { peersBenchmark } from "./peers.ts";
 import { registrationFileBenchmark } from "./registration-file.ts";
 import { registrationLoadBenchmark } from "./registration-load.ts";
-import { registrationLoadBenchmark } from "./registration-load.ts";
 import { registrationSubmitBenchmark } from "./registration-submit.ts";
 import { scaleBenchmark } from "./scale.ts";
 import { smtpSendBenchmark } from "./smtp-send.ts";
@@ -20,7 +19,6 @@ export const BENCHMARKS: readonly Benchmark[] = [
   imapSyncBenchmark,
   smtpSendBenchmark,
   registrationSubmitBenchmark,
-  registrationLoadBenchmark,
   registrationLoadBenchmark,
   peersBenchmark,
   scaleBenchmark,
