@@ -318,8 +318,13 @@ export async function getMessageDetail(store: Store, id: string): Promise<Messag
   };
 }
 
-/** Default size of the chunks {@link readRawChunks} reads. */
-export const RAW_CHUNK_BYTES = 256 * 1024;
+/**
+ * Default size of the chunks {@link readRawChunks} reads. SQLite materialises the blob inside its own
+ * memory for each `substr()` (libSQL's client has no incremental blob I/O), so a chunk costs one
+ * transient read of the whole blob in SQLite: larger chunks mean fewer of those. The caller's side
+ * holds one chunk at a time.
+ */
+export const RAW_CHUNK_BYTES = 1024 * 1024;
 
 /** A message's raw source, ready to be read in chunks. */
 export interface RawSource {

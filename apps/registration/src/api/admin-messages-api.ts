@@ -149,7 +149,9 @@ export function adminMessagesApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): voi
       tags: ["admin", "messages"],
       summary: "A mailbox's messages, newest first, a page at a time; searchable",
       description:
-        "Paging by `cursor` is stable: mail stored while a client pages through never shifts a later page. " +
+        "Newest first: a plain list by when mailreg stored the messages, a date-range search by when the server " +
+        "received them, a text search in the order they were stored. Paging by `cursor` is stable: mail stored " +
+        "while a client pages through never shifts a later page; a cursor continues only the search that gave it. " +
         "Text filters match whole words (a trailing `*` matches a prefix); all given filters must match.",
       security: adminSecurity,
       request: { params: IdParam, query: _ListQuery },

@@ -300,7 +300,7 @@ describe("collected mail through the admin API (Dovecot)", () => {
       `streaming ${(bytes / 1e6).toFixed(1)} MB raw: RSS idle ${(idle / 1048576).toFixed(0)} MB, peak +${growthMb.toFixed(1)} MB`,
     );
     expect(bytes).toBe(HUGE.size);
-    expect(chunks).toBeGreaterThan(20); // read from the database a chunk at a time, not whole
+    expect(chunks).toBeGreaterThan(10); // read from the database a chunk at a time, not whole
     expect(hash.digest("hex")).toBe(createHash("sha256").update(HUGE.raw).digest("hex"));
     expect(growthMb).toBeLessThan(100);
   });
