@@ -35,7 +35,7 @@ interface Listed {
 }
 
 describe("mailreg messages", () => {
-  it("list shows the collected messages newest first, and --search, --from, --folder, --since narrow them", async () => {
+  it("list shows the collected messages newest first, and --search (words of the body too), --from, --subject, --folder, --since narrow them", async () => {
     const all = await runCli(["messages", "list", address, "--limit", "100", "--json"], { cwd: dir });
     expect(all.code, all.stderr).toBe(0);
     const listed = all.json<Listed[]>();
@@ -48,10 +48,19 @@ describe("mailreg messages", () => {
     );
     const word = messages[5]!.subject.split(/\s+/).find((w) => /^\p{L}{4,}$/u.test(w))!;
     const bySearch = (
-      await runCli(["messages", "list", address, "--search", word, "--json"], { cwd: dir })
+      await runCli(["messages", "list", address, "--subject", word, "--json"], { cwd: dir })
     ).json<Listed[]>();
     expect(bySearch.length).toBeGreaterThan(0);
     for (const m of bySearch) expect(m.subject.toLowerCase()).toContain(word.toLowerCase());
+    // the text bodies were indexed after the collection run (`mailboxes sync` runs the indexer)
+    const inBody = messages.filter((m) => /\bFrühling\b/i.test(m.raw.split("\r\n\r\n").slice(1).join("\n")));
+    expect(inBody.length).toBeGreaterThan(0);
+    const byBody = (
+      await runCli(["messages", "list", address, "--search", "fruhling", "--limit", "100", "--json"], {
+        cwd: dir,
+      })
+    ).json<(Listed & { messageId: string })[]>();
+    expect(byBody.map((m) => `<${m.messageId}>`).sort()).toEqual(inBody.map((m) => m.messageId).sort());
     expect(
       (await runCli(["messages", "list", address, "--folder", "Nope", "--json"], { cwd: dir })).json(),
     ).toEqual([]);
