@@ -59,4 +59,38 @@ describe("syncOptionsFor", () => {
     );
     expect(syncOptionsFor(config({}, { deleteAfterFetch: true }), mailbox).alwaysDeleteAfterFetch).toBe(true);
   });
+
+  it("collects a mailbox with its instance's routing rules: the instance-wide ones and its own, not another mailbox's", () => {
+    const routed = sampleConfig({
+      sinks: {
+        crm: { kind: "maildir", root: "/srv/crm" },
+        archive: { kind: "maildir", root: "/srv/archive" },
+      },
+      instances: [
+        {
+          id: "main",
+          label: "Main",
+          routing: {
+            rules: [
+              { match: { mailbox: "orders@example.org" }, sinks: ["crm"] },
+              { match: { mailbox: "@support.example.org" }, action: "drop" },
+              { match: { hasAttachment: true }, sinks: ["archive"] },
+            ],
+            default: [],
+          },
+        },
+      ],
+    });
+    const of = (address: string) =>
+      syncOptionsFor(routed, { template: null, instanceId: "main", address }).routing;
+    expect(of("orders@example.org")).toEqual({
+      rules: [
+        { match: {}, sinks: ["crm"] },
+        { match: { hasAttachment: true }, sinks: ["archive"] },
+      ],
+      default: [],
+    });
+    expect(of("info@example.org")?.rules).toEqual([{ match: { hasAttachment: true }, sinks: ["archive"] }]);
+    expect(syncOptionsFor(config(), { template: null, instanceId: "main" }).routing).toBeUndefined();
+  });
 });
