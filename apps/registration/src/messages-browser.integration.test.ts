@@ -124,11 +124,15 @@ describe("collected mail in the admin (Chromium)", () => {
     await shot(page, "message-html");
     expect(await page.evaluate(() => (window as unknown as { __ran?: boolean }).__ran)).toBeUndefined();
     expect(await page.title()).not.toBe("script ran");
-    expect(await page.locator("#message-html script, #message-html iframe, #message-html img").count()).toBe(0);
+    expect(await page.locator("#message-html script, #message-html iframe, #message-html img").count()).toBe(
+      0,
+    );
     expect(trackerHits).toEqual([]);
     // the page itself forbids scripts and remote loads
     const response = await page.request.get(page.url());
-    expect(response.headers()["content-security-policy"]).toMatch(/default-src 'none'.*img-src data:.*sandbox/);
+    expect(response.headers()["content-security-policy"]).toMatch(
+      /default-src 'none'.*img-src data:.*sandbox/,
+    );
     // the text part on request
     await page.getByRole("link", { name: "Show the text part" }).click();
     expect(await page.locator("#message-text").textContent()).toContain("Spring offers in plain text");
