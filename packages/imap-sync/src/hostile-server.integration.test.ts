@@ -1,11 +1,11 @@
-import { countMessages } from "@mailreg/store";
-import { afterEach, describe, expect, it } from "vitest";
 import {
   HOSTILE_MESSAGES,
   type HostileBehavior,
   type HostileImap,
   startHostileImap,
-} from "./_hostile-imap.ts";
+} from "@mailreg/mailservers";
+import { countMessages } from "@mailreg/store";
+import { afterEach, describe, expect, it } from "vitest";
 import { storedByFolder, testWorld } from "./_test-servers.ts";
 import { IMAP_MAX_LINE_BYTES } from "./imap-connect.ts";
 import { type SyncSummary, syncMailbox } from "./sync-mailbox.ts";

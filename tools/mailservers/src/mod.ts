@@ -35,6 +35,12 @@ export {
   type ProxiedConnection,
   startFaultProxy,
 } from "./fault-proxy.ts";
+export {
+  HOSTILE_MESSAGES,
+  type HostileBehavior,
+  type HostileImap,
+  startHostileImap,
+} from "./hostile-imap.ts";
 export { type GeneratedMessage, type GenerateOptions, generateMessages } from "./messages.ts";
 export {
   APP_MAILBOXES_CLAIM,

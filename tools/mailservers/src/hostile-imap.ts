@@ -1,5 +1,5 @@
 /**
- * Test helper (not built, not exported): a fake IMAP server on `node:net` that behaves until a
+ * A fake IMAP server for tests on `node:net` that behaves until a
  * chosen moment and then turns hostile — a garbage greeting, malformed answers, a line that never
  * ends, a literal of almost a gigabyte, a UIDVALIDITY that changes between SELECT and FETCH, or
  * silence. It serves one folder, INBOX, with two small messages, and keeps every command it got.
