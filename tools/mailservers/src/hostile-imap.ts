@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { createServer, type Socket } from "node:net";
 
 /** How the server misbehaves. */
