@@ -5,7 +5,7 @@
  * @module
  */
 import { isMailregError } from "@mailreg/core";
-import { type MessagePart, parseMessage, safeHtml } from "@mailreg/message";
+import { type MessagePart, parseMessage, readPart, safeHtml } from "@mailreg/message";
 import {
   getMailbox,
   getMessageDetail,
@@ -75,12 +75,17 @@ export function messageRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     if (message.rawPurgedAt !== null) {
       body = { kind: "purged", at: message.rawPurgedAt };
     } else {
-      const parsed = await parseMessage(await readRawMessage(ctx.store, message.id)).catch(() => undefined);
+      const raw = await readRawMessage(ctx.store, message.id);
+      const parsed = await parseMessage(raw).catch(() => undefined);
       parts = parsed?.parts ?? [];
       const html = parsed?.html ?? null;
       const text = parsed?.text ?? null;
       if (html !== null && (c.req.query("view") !== "text" || text === null)) {
-        body = { kind: "html", safeHtml: safeHtml(html), hasText: text !== null };
+        body = {
+          kind: "html",
+          safeHtml: await _inlineImages(safeHtml(html), raw, parts),
+          hasText: text !== null,
+        };
       } else if (text !== null) {
         body = { kind: "text", text, hasHtml: html !== null };
       } else {
@@ -98,5 +103,38 @@ export function messageRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
         timeZone={ctx.timeZone}
       />,
     );
+  });
+}
+
+/** Inline images of the message itself, shown as `data:` URLs (nothing is fetched to show them). */
+const _INLINE_TYPES = /^image\/(?:png|jpeg|gif|webp)$/;
+const _INLINE_MAX = 2 * 1024 * 1024;
+
+/**
+ * The safe HTML with each `cid:` image the message carries (PNG, JPEG, GIF or WebP up to 2 MiB)
+ * turned into a `data:` URL; other `cid:` references stay and show nothing.
+ */
+async function _inlineImages(html: string, raw: Uint8Array, parts: readonly MessagePart[]): Promise<string> {
+  const byCid = new Map(
+    parts
+      .filter((p) => p.contentId !== null && _INLINE_TYPES.test(p.contentType) && p.size <= _INLINE_MAX)
+      .map((p) => [p.contentId!, p]),
+  );
+  if (byCid.size === 0) return html;
+  const urls = new Map<string, string>();
+  for (const match of html.matchAll(/src="cid:([^"]+)"/g)) {
+    const cid = match[1]!;
+    const part = byCid.get(cid);
+    if (part === undefined || urls.has(cid)) continue;
+    const { content } = await readPart(raw, part.id);
+    let binary = "";
+    for (let i = 0; i < content.length; i += 0x8000) {
+      binary += String.fromCharCode(...content.subarray(i, i + 0x8000));
+    }
+    urls.set(cid, `data:${part.contentType};base64,${btoa(binary)}`);
+  }
+  return html.replace(/src="cid:([^"]+)"/g, (whole, cid: string) => {
+    const url = urls.get(cid);
+    return url === undefined ? whole : `src="${url}"`;
   });
 }
