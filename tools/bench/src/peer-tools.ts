@@ -1,14 +1,14 @@
 /**
  * The peers as a user would set them up, each writing its own config into a fresh directory:
  * `mbsync` (isync) into a Maildir, `fetchmail` over IMAP and over POP3 handing each message to
- * procmail (the MDA fetchmail's manual suggests) which files it into a Maildir, `getmail6` into a
- * Maildir (delivering as the `mail` user: it refuses root), `offlineimap3` into a Maildir. All log in with plain IMAP/POP3 on loopback (as mailreg
+ * procmail (the MDA fetchmail's manual suggests) which files it into a Maildir, `getmail6` through
+ * procmail too (its own Maildir delivery stalls, see below), `offlineimap3` into a Maildir. All log in with plain IMAP/POP3 on loopback (as mailreg
  * and the bare FETCH do in the same run), keep the messages on the server, and keep their own state
  * so that a second run fetches nothing new.
  *
  * @module
  */
-import { chmodSync, chownSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** Where a peer fetches from. */
@@ -49,9 +49,6 @@ export interface PeerTool {
    */
   prepare(dir: string, target: PeerTarget): PeerRun;
 }
-
-/** Debian's `mail` user (uid and gid 8): getmail6 delivers as it. */
-const _MAIL_UID = 8;
 
 const _inboxOnly = (t: PeerTarget) => t.folders.length === 1 && t.folders[0] === "INBOX";
 
@@ -150,7 +147,7 @@ function _fetchmail(protocol: "IMAP" | "POP3"): PeerTool {
   };
 }
 
-/** getmail6: SimpleIMAPRetriever, its own Maildir delivery (as the `mail` user), nothing deleted. */
+/** getmail6: SimpleIMAPRetriever, procmail into a Maildir (see below), nothing deleted. */
 const getmail: PeerTool = {
   name: "getmail6",
   debianPackage: "getmail6",
@@ -159,9 +156,6 @@ const getmail: PeerTool = {
   prepare(dir, t) {
     const maildir = _maildirRoot(dir);
     for (const sub of ["cur", "new", "tmp"]) mkdirSync(join(maildir, sub), { recursive: true });
-    for (const path of [maildir, ...["cur", "new", "tmp"].map((sub) => join(maildir, sub))]) {
-      chownSync(path, _MAIL_UID, _MAIL_UID);
-    }
     const rc = join(dir, "getmailrc");
     writeFileSync(
       rc,
@@ -174,12 +168,14 @@ const getmail: PeerTool = {
         `password = ${t.password}`,
         `mailboxes = (${t.folders.map((f) => `"${f}"`).join(", ")},)`,
         "",
-        // getmail6 refuses to deliver as root: its Maildir delivery (a child process per message)
-        // switches to the `mail` user, which owns the Maildir
+        // procmail as the MDA, as for fetchmail. getmail6's own Maildir delivery (6.18.11) forks a
+        // child per message and can miss its SIGCHLD (the handler's notify may come before the
+        // wait): each miss costs its 60 s timeout, and on this machine most deliveries missed it
         "[destination]",
-        "type = Maildir",
-        `path = ${maildir}/`,
-        "user = mail",
+        "type = MDA_external",
+        "path = /usr/bin/procmail",
+        `arguments = ("-m", "${_procmailrc(dir, maildir)}")`,
+        "allow_root_commands = true",
         "",
         "[options]",
         "verbose = 0",

@@ -75,19 +75,29 @@ export function renderPeersTable(report: PeersReport): string {
  */
 export async function writePeersReport(report: PeersReport): Promise<string[]> {
   const results = fileURLToPath(new URL("../results/", import.meta.url));
-  const readme = fileURLToPath(new URL("../README.md", import.meta.url));
   await mkdir(results, { recursive: true });
   const markdown = renderPeersTable(report);
   await writeFile(`${results}latest.json`, `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(`${results}latest.md`, `# mailreg vs its peers\n\n${markdown}\n`);
+  const inReadme = await writeReadmeSection("peers", markdown);
+  return [`${results}latest.json`, `${results}latest.md`, ...(inReadme ? ["README.md"] : [])];
+}
+
+/**
+ * Replaces the text between `<!-- name:start -->` and `<!-- name:end -->` in the bench README.
+ *
+ * @param name the markers' name
+ * @param markdown the new text
+ * @returns whether the markers were found
+ */
+export async function writeReadmeSection(name: string, markdown: string): Promise<boolean> {
+  const readme = fileURLToPath(new URL("../README.md", import.meta.url));
   const text = await readFile(readme, "utf8");
-  const start = "<!-- peers:start -->";
-  const end = "<!-- peers:end -->";
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
   const from = text.indexOf(start);
   const to = text.indexOf(end);
-  if (from >= 0 && to > from) {
-    await writeFile(readme, `${text.slice(0, from + start.length)}\n${markdown}\n${text.slice(to)}`);
-    return [`${results}latest.json`, `${results}latest.md`, readme];
-  }
-  return [`${results}latest.json`, `${results}latest.md`];
+  if (from < 0 || to < from) return false;
+  await writeFile(readme, `${text.slice(0, from + start.length)}\n${markdown}\n${text.slice(to)}`);
+  return true;
 }

@@ -13,7 +13,7 @@
  * Arguments: `sizes=100,500,1000,2000`, `messages=10` (per mailbox, 1–6 KB each), `concurrency=8`
  * (the config's `worker.concurrency`, per process), `workers=4`, `tickMs=50` (how often an idle
  * slot is refilled; the worker's own default is 1,000 ms, which caps a process at `concurrency`
- * mailboxes a second), `dir=/path` (where the databases go). `BENCH_PROF=/dir` in the environment
+ * mailboxes a second), `dir=/path` (where the databases go), `write=false` (leave the README alone). `BENCH_PROF=/dir` in the environment
  * writes a CPU profile of each worker process there.
  *
  * @module
@@ -21,7 +21,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ConnectionProfile, newId } from "@mailreg/core";
 import { generateRegistryKey, loadKeyring, seal, writeKeyPair } from "@mailreg/crypto-registry";
@@ -42,6 +42,7 @@ import {
   writeTransaction,
 } from "@mailreg/store";
 import type { Benchmark } from "./benchmark.ts";
+import { writeReadmeSection } from "./peers-report.ts";
 
 /** A mailbox ready to insert: its profile sealed once, reused by every round. */
 interface _Sealed {
@@ -181,6 +182,15 @@ export const scaleBenchmark: Benchmark = {
       if (perMailboxKb >= 1024) problems.push("more than 1 MiB of RSS per idle mailbox");
     }
     for (const p of problems) notes.push(`CHECK: ${p}`);
+    if (args.write !== "false") {
+      const header = `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC, ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}, load ${loadavg()
+        .map((n) => n.toFixed(2))
+        .join(
+          " ",
+        )} at the end; ${perMailbox} messages (1–6 KB) per mailbox, worker.concurrency ${concurrency} per process, tick ${tickMs} ms.`;
+      const written = await writeReadmeSection("scale", [header, "", markdown, "", ...notes].join("\n"));
+      if (written) notes.push("written: README.md (scale section)");
+    }
     return { results: [], markdown, notes, ok: problems.length === 0 };
   },
 };
