@@ -2,6 +2,7 @@ import { newId } from "@mailreg/core";
 import { parseEnvelope } from "@mailreg/imap-sync";
 import { commitMessageChunk, indexPendingMessageText, purgeRawOlderThan } from "@mailreg/store";
 import { insertTestMailbox } from "@mailreg/store/testing";
+import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { attachmentDisposition, MESSAGE_CSP } from "../admin/message-downloads.ts";
 import { call, createTestApp, TEST_ADMIN, type TestApp } from "../testing.ts";
@@ -182,6 +183,54 @@ describe("attachmentDisposition()", () => {
     }
     expect(attachmentDisposition("Grüße.txt", "x")).toBe(
       "attachment; filename=\"Gruße.txt\"; filename*=UTF-8''Gr%C3%BC%C3%9Fe.txt".replace("Gruße", "Gru_e"),
+    );
+  });
+});
+
+describe("search input from anyone", () => {
+  it("any text in any search field answers 200 or a 400 VALIDATION, never a server error", async () => {
+    t = await createTestApp();
+    const mailboxId = await insertTestMailbox(t.store);
+    await store(mailboxId, [multipart('He said "hi" AND NEAR(x) OR *', "a.pdf"), plain("ordinary")]);
+    const field = fc.constantFrom("q", "from", "to", "subject", "folder", "cursor", "since", "until");
+    const text = fc.oneof(
+      fc.string({ unit: "grapheme", maxLength: 40 }),
+      fc.string({
+        unit: fc.constantFrom(
+          '"',
+          "*",
+          "(",
+          ")",
+          ":",
+          "^",
+          "-",
+          "+",
+          "'",
+          ";",
+          " ",
+          "a",
+          "{",
+          "}",
+          "\\",
+          "NEAR",
+          "AND",
+          "OR",
+          "NOT",
+        ),
+        maxLength: 20,
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(field, text), { minLength: 1, maxLength: 3 }), async (pairs) => {
+        const params = new URLSearchParams(pairs);
+        const res = await get(`/api/v1/admin/mailboxes/${mailboxId}/messages?${params}`);
+        if (res.status === 400) {
+          expect(((await res.json()) as { error: { code: string } }).error.code).toBe("VALIDATION");
+        } else {
+          expect(res.status, params.toString()).toBe(200);
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 });
