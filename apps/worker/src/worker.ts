@@ -83,16 +83,26 @@ export function createWorker(deps: WorkerDeps): Worker {
   let lastScan = Number.NEGATIVE_INFINITY;
   let wake = true;
 
+  let scheduling = false;
   const tick = async () => {
+    scheduling = true;
     try {
       await _schedule();
     } catch (error) {
       ctx.logger.error("scheduling failed", { error: String(error), worker: ctx.owner });
+    } finally {
+      scheduling = false;
     }
     if (stopping.signal.aborted) return;
     timer = setTimeout(() => {
       ticking = tick();
     }, tickMs);
+  };
+  /** A run ended: fill its slot now rather than at the next tick (a slot idle up to tickMs per run). */
+  const refill = () => {
+    if (scheduling || stopping.signal.aborted || !started) return;
+    clearTimeout(timer);
+    ticking = tick();
   };
 
   const _schedule = async () => {
@@ -140,6 +150,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         .finally(() => {
           active.delete(id);
           wake = true;
+          refill();
         });
       active.set(id, run);
     }
