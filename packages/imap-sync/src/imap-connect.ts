@@ -59,6 +59,23 @@ export function imapFlowOptions(profile: ConnectionProfile, options: ConnectOpti
   };
 }
 
+const _dropped = new WeakMap<ImapFlow, unknown>();
+
+/**
+ * The error to report for a failed command: when imapflow dropped the connection itself (a literal
+ * or a line over its cap, a response it could not parse), the command waiting on it only sees
+ * "Connection not available"; the reason came in the client's 'error' event.
+ *
+ * @param client the client the command ran on
+ * @param error what the command threw
+ * @returns the reason the connection was dropped, or `error`
+ */
+export function whyDropped(client: ImapFlow, error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  const reason = _dropped.get(client);
+  return (code === "NoConnection" || code === "EConnectionClosed") && reason !== undefined ? reason : error;
+}
+
 /**
  * Connects and logs in. Closes the connection again when the login fails or takes longer than
  * `timeoutMs` (twice the connect budget covers connect, TLS, greeting and login).
@@ -80,8 +97,11 @@ export async function connectImap(
   } catch (error) {
     throw toMailError(error, where, secret);
   }
-  // an 'error' event without a listener would crash the process
-  client.on("error", () => {});
+  // an 'error' event without a listener would crash the process; it also says why a connection
+  // was dropped, which the command waiting on it never learns (see whyDropped)
+  client.on("error", (error: unknown) => {
+    _dropped.set(client, error);
+  });
   const budget = (options.timeoutMs ?? DEFAULT_TIMEOUT_MS) * 2;
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {

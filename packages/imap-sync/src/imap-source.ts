@@ -14,7 +14,7 @@ import type { ConnectionProfile } from "@mailreg/core";
 import type { ImapFlow } from "imapflow";
 import type { ConnectOptions } from "./connect-options.ts";
 import { type BulkConnection, openBulkConnection } from "./imap-bulk-fetch.ts";
-import { closeImap, connectImap } from "./imap-connect.ts";
+import { closeImap, connectImap, whyDropped } from "./imap-connect.ts";
 import { toMailError } from "./mail-error.ts";
 import { toSequenceSet } from "./sequence-set.ts";
 import type {
@@ -49,7 +49,7 @@ export const imapSource: SourceFactory = async (profile: ConnectionProfile, opti
     try {
       return await run();
     } catch (error) {
-      throw toMailError(error, where);
+      throw toMailError(whyDropped(client, error), where);
     }
   };
   const source: Source = {
@@ -118,7 +118,7 @@ async function* _fetchNew(
         : {},
     );
   } catch (error) {
-    throw toMailError(error, where);
+    throw toMailError(whyDropped(client, error), where);
   } finally {
     client.off("flags", onFlags);
     client.off("expunge", onExpunge);
@@ -198,7 +198,7 @@ async function* _fetchNew(
       state: _state(uidValidity, Math.max(seen, mailbox.uidNext - 1), highestModseq),
     };
   } catch (error) {
-    throw toMailError(error, where);
+    throw toMailError(whyDropped(client, error), where);
   }
 }
 
