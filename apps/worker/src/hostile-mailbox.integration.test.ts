@@ -174,6 +174,8 @@ describe("the worker among hostile IMAP servers", () => {
         failures.get(b.behavior)?.code,
       );
       expect(await countMessages(db, b.mailbox.id), b.behavior).toBe(0);
+      if (["malformed", "huge-literal"].includes(b.behavior))
+        expect(failures.get(b.behavior)?.code, b.behavior).toBe("MAIL_PROTOCOL");
     }
     expect(growthMiB).toBeLessThan(RSS_LIMIT_MIB);
     expect(logs.join("\n")).not.toContain("pw-hostile");
