@@ -254,6 +254,18 @@ describe("the security scan", () => {
     expect((await http("POST", "/admin/logout", { cookie, form: { _csrf: csrf! } })).status).toBe(303);
     expect((await http("GET", "/api/v1/admin/registrations", { cookie })).status).toBe(401);
     expect((await http("GET", "/admin/registrations", { cookie })).status).toBe(303);
+    // guessing admin passwords: after the sign-in limit, even the right password is refused
+    const tries: number[] = [];
+    for (let i = 0; i < 12; i++)
+      tries.push(
+        (await http("POST", "/admin/login", { form: { user: adminUser, password: WRONG_ADMIN_PASSWORD } }))
+          .status,
+      );
+    expect(tries).toContain(429);
+    expect(tries.filter((status) => status !== 401 && status !== 429)).toEqual([]);
+    expect(
+      (await http("POST", "/admin/login", { form: { user: adminUser, password: adminPassword } })).status,
+    ).toBe(429);
 
     // --- collect and send: the worker, with a refused recipient and a wrong password --------------
     store = await openStore({ url: config.database.url });
