@@ -260,7 +260,7 @@ export function parseAddressList(value: string): EnvelopeAddress[] {
     } else {
       const comment = _commentAddr(item);
       if (comment !== undefined)
-        out.push({ name: _clean(decodeWords(comment.name)), address: comment.address });
+        out.push({ name: _clean(decodeWords(comment.name)), address: _clean(comment.address) });
       else out.push({ address: _clean(item) });
     }
   }
