@@ -97,6 +97,10 @@ describe("parseEnvelope() on hostile messages", () => {
     expect(env.subject).toBe("Hi  Bcc: victim@example.org ");
     expect(env.bcc).toEqual([]);
     expect(env.from).toEqual([{ name: "a b", address: "x@y" }]);
+    // an address followed by a comment (found by the soak run: its NUL went through)
+    expect(_parseChecked(enc.encode("From: a@b\0c (Eve)\r\n\r\n")).from).toEqual([
+      { name: "Eve", address: "a@b c" },
+    ]);
   });
 
   it("parses a 256 KiB header built to make regular expressions backtrack in linear time", () => {
