@@ -64,6 +64,8 @@ export async function measureCommand(
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ["ignore", "pipe", "pipe"],
+      // its own process group: a timeout stops the tool and its children, not only GNU time
+      detached: true,
     });
     let stdout = "";
     let stderr = "";
@@ -73,7 +75,16 @@ export async function measureCommand(
     child.stderr.setEncoding("utf8").on("data", (s: string) => {
       stderr = _bounded(stderr + s);
     });
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 15 * 60_000);
+    const timer = setTimeout(
+      () => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+        } catch {
+          child.kill("SIGKILL");
+        }
+      },
+      options.timeoutMs ?? 15 * 60_000,
+    );
     const code = await new Promise<number | null>((resolve, reject) => {
       child.once("error", reject);
       child.once("close", (c) => resolve(c));

@@ -319,12 +319,18 @@ async function _peerRows(
 ): Promise<[PeerRow, PeerRow]> {
   await mkdir(dir, { recursive: true });
   const run = tool.prepare(dir, target);
-  const first = await measureCommand(run.argv, {
-    cwd: dir,
-    okCodes: run.okCodes,
-    timeoutMs: _PEER_TIMEOUT_MS,
-  });
+  const limitMs = tool.timeoutMs ?? _PEER_TIMEOUT_MS;
+  const first = await measureCommand(run.argv, { cwd: dir, okCodes: run.okCodes, timeoutMs: limitMs });
   const got = countMaildirMessages(run.maildir);
+  if (first.code === null) {
+    // stopped at its time limit: say how far it got, and skip the no-change run
+    const why = `stopped after ${(limitMs / 1000).toFixed(0)} s with ${got.toLocaleString("en")} of ${c.messages.toLocaleString("en")} messages (≈ ${(got / first.seconds).toFixed(1)} msg/s)`;
+    await rm(dir, { recursive: true, force: true });
+    return [
+      _row(tool.name, "initial", c, first, why),
+      _row(tool.name, "no-change", c, first, "not run: the initial run did not finish"),
+    ];
+  }
   const initialProblem =
     got !== c.messages || !first.ok
       ? _why(first, `${got} of ${c.messages} messages in the Maildir`)

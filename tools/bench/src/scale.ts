@@ -10,10 +10,10 @@
  * 2. The largest size again with `workers` processes (default 4) on one database: faster than one,
  *    and every mailbox collected exactly once (one sync run each, all ok, every message stored once).
  *
- * Arguments: `sizes=100,500,1000,2000`, `messages=10` (per mailbox, 1–6 KB each), `concurrency=8`
- * (the config's `worker.concurrency`, per process), `workers=4`, `tickMs=50` (how often an idle
- * slot is refilled; the worker's own default is 1,000 ms, which caps a process at `concurrency`
- * mailboxes a second), `dir=/path` (where the databases go), `write=false` (leave the README alone). `BENCH_PROF=/dir` in the environment
+ * Arguments: `sizes=100,500,1000,2000`, `messages=10` (per mailbox, 1–6 KB each), `concurrency=32`
+ * (the config's `worker.concurrency`, per process), `workers=4`, `tickMs=1000` (the worker's own
+ * default: how often it refills idle slots — at most `concurrency` runs start per tick — and,
+ * after a run ended, reads every mailbox's schedule again, which costs O(mailboxes) each time), `dir=/path` (where the databases go), `write=false` (leave the README alone). `BENCH_PROF=/dir` in the environment
  * writes a CPU profile of each worker process there.
  *
  * @module
@@ -83,9 +83,9 @@ export const scaleBenchmark: Benchmark = {
   async run(args) {
     const sizes = (args.sizes ?? "100,500,1000,2000").split(",").map(Number);
     const perMailbox = Number(args.messages ?? 10);
-    const concurrency = Number(args.concurrency ?? 8);
+    const concurrency = Number(args.concurrency ?? 32);
     const processes = Number(args.workers ?? 4);
-    const tickMs = Number(args.tickMs ?? 50);
+    const tickMs = Number(args.tickMs ?? 1000);
     const max = Math.max(...sizes);
     const dir = await mkdtemp(join(args.dir ?? tmpdir(), "mailreg-bench-scale-"));
     const users = Array.from({ length: max }, (_, i) => ({ user: `scale${i}`, password: `scale-pw-${i}` }));
