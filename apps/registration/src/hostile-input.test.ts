@@ -370,69 +370,73 @@ describe("POST /api/v1/registrations on hostile input", () => {
     expect(ok.status).toBe(201);
   });
 
-  it("answers any JSON object of hostile strings, numbers and extra keys with 201 or a 4xx, stores only what it accepts", async () => {
-    const app = await start();
-    const nasty = fc.oneof(
-      fc.string({ maxLength: 40 }),
-      fc.string({ unit: "binary", maxLength: 40 }),
-      fc.constantFrom(...NASTY_ADDRESSES, ...PRIVATE_HOSTS, "ann@example.com", "example-imap", ""),
-      fc
-        .tuple(fc.string({ maxLength: 10 }), fc.constantFrom("\r\n", "\0", "\u2028", "\u202e", "\uD800"))
-        .map(([a, b]) => a + b),
-    );
-    const value = fc.oneof(
-      nasty,
-      fc.integer(),
-      fc.double(),
-      fc.boolean(),
-      fc.constant(null),
-      fc.array(nasty, { maxLength: 2 }),
-    );
-    const server = fc.record(
-      {
-        protocol: fc.oneof(fc.constantFrom("imap", "pop3"), nasty),
-        host: nasty,
-        port: fc.oneof(fc.integer({ min: -10, max: 70_000 }), nasty),
-        security: fc.oneof(fc.constantFrom("tls", "starttls", "none"), nasty),
-      },
-      { requiredKeys: [] },
-    );
-    const body = fc.record(
-      {
-        address: fc.oneof(nasty, value),
-        displayName: value,
-        login: value,
-        password: fc.oneof(fc.constant(SECRET), value),
-        template: fc.oneof(fc.constant("example-imap"), value),
-        server: fc.oneof(server, value),
-      },
-      { requiredKeys: [] },
-    );
-    const extra = fc.dictionary(
-      fc.constantFrom("__proto__", "constructor", "status", "sealed", "id", "x"),
-      value,
-      { maxKeys: 2 },
-    );
-    await fc.assert(
-      fc.asyncProperty(body, extra, fc.boolean(), async (fields, more, withExtra) => {
-        const text = JSON.stringify(fields);
-        const extraText = withExtra
-          ? Object.entries(more)
-              .map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`)
-              .join(",")
-          : "";
-        await json(
-          app,
-          extraText === "" || text === "{}"
-            ? extraText === ""
-              ? text
-              : `{${extraText}}`
-            : `{${extraText},${text.slice(1)}`,
-        );
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT_MS);
+  it(
+    "answers any JSON object of hostile strings, numbers and extra keys with 201 or a 4xx, stores only what it accepts",
+    async () => {
+      const app = await start();
+      const nasty = fc.oneof(
+        fc.string({ maxLength: 40 }),
+        fc.string({ unit: "binary", maxLength: 40 }),
+        fc.constantFrom(...NASTY_ADDRESSES, ...PRIVATE_HOSTS, "ann@example.com", "example-imap", ""),
+        fc
+          .tuple(fc.string({ maxLength: 10 }), fc.constantFrom("\r\n", "\0", "\u2028", "\u202e", "\uD800"))
+          .map(([a, b]) => a + b),
+      );
+      const value = fc.oneof(
+        nasty,
+        fc.integer(),
+        fc.double(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(nasty, { maxLength: 2 }),
+      );
+      const server = fc.record(
+        {
+          protocol: fc.oneof(fc.constantFrom("imap", "pop3"), nasty),
+          host: nasty,
+          port: fc.oneof(fc.integer({ min: -10, max: 70_000 }), nasty),
+          security: fc.oneof(fc.constantFrom("tls", "starttls", "none"), nasty),
+        },
+        { requiredKeys: [] },
+      );
+      const body = fc.record(
+        {
+          address: fc.oneof(nasty, value),
+          displayName: value,
+          login: value,
+          password: fc.oneof(fc.constant(SECRET), value),
+          template: fc.oneof(fc.constant("example-imap"), value),
+          server: fc.oneof(server, value),
+        },
+        { requiredKeys: [] },
+      );
+      const extra = fc.dictionary(
+        fc.constantFrom("__proto__", "constructor", "status", "sealed", "id", "x"),
+        value,
+        { maxKeys: 2 },
+      );
+      await fc.assert(
+        fc.asyncProperty(body, extra, fc.boolean(), async (fields, more, withExtra) => {
+          const text = JSON.stringify(fields);
+          const extraText = withExtra
+            ? Object.entries(more)
+                .map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`)
+                .join(",")
+            : "";
+          await json(
+            app,
+            extraText === "" || text === "{}"
+              ? extraText === ""
+                ? text
+                : `{${extraText}}`
+              : `{${extraText},${text.slice(1)}`,
+          );
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT_MS,
+  );
 });
 
 describe("POST /register (the form) on hostile input", () => {
@@ -520,35 +524,46 @@ describe("POST /register (the form) on hostile input", () => {
     expect(statuses.get("over the size limit")).toBe(413);
   });
 
-  it("answers any form of hostile fields with the success redirect or the form again, stores only what it accepts", async () => {
-    const app = await start();
-    const nasty = fc.oneof(
-      fc.string({ maxLength: 40 }),
-      fc.string({ unit: "binary", maxLength: 40 }),
-      fc.constantFrom(...NASTY_ADDRESSES, ...PRIVATE_HOSTS, "ann@example.com", "example-imap", "custom", ""),
-    );
-    const name = fc.constantFrom(
-      "address",
-      "displayName",
-      "login",
-      "password",
-      "template",
-      "server.protocol",
-      "server.host",
-      "server.port",
-      "server.security",
-      "__proto__",
-      "_csrf",
-      "lang",
-    );
-    await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(name, nasty), { maxLength: 10 }), async (pairs) => {
-        // a valid form with some fields replaced by hostile values
-        const params = new URLSearchParams(good);
-        for (const [k, v] of pairs) params.set(k, v);
-        await form(app, params.toString());
-      }),
-      { numRuns: RUNS },
-    );
-  }, TIMEOUT_MS);
+  it(
+    "answers any form of hostile fields with the success redirect or the form again, stores only what it accepts",
+    async () => {
+      const app = await start();
+      const nasty = fc.oneof(
+        fc.string({ maxLength: 40 }),
+        fc.string({ unit: "binary", maxLength: 40 }),
+        fc.constantFrom(
+          ...NASTY_ADDRESSES,
+          ...PRIVATE_HOSTS,
+          "ann@example.com",
+          "example-imap",
+          "custom",
+          "",
+        ),
+      );
+      const name = fc.constantFrom(
+        "address",
+        "displayName",
+        "login",
+        "password",
+        "template",
+        "server.protocol",
+        "server.host",
+        "server.port",
+        "server.security",
+        "__proto__",
+        "_csrf",
+        "lang",
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.tuple(name, nasty), { maxLength: 10 }), async (pairs) => {
+          // a valid form with some fields replaced by hostile values
+          const params = new URLSearchParams(good);
+          for (const [k, v] of pairs) params.set(k, v);
+          await form(app, params.toString());
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    TIMEOUT_MS,
+  );
 });
