@@ -33,13 +33,18 @@ interface _FetchJob {
   folders: string[];
 }
 
+/** Node's start-up and loading the modules above, ms (module bodies run after their imports). */
+const _startedMs = Math.round(process.uptime() * 1000);
 const job = JSON.parse(process.argv[2] ?? "{}") as _MailregJob | _FetchJob;
 const out = job.mode === "mailreg" ? await _mailreg(job) : await _fetch(job);
 process.stdout.write(`${JSON.stringify(out)}\n`);
 
 async function _mailreg(j: _MailregJob): Promise<Record<string, unknown>> {
+  const t0 = performance.now();
   const keyring = await loadKeyring(j.keys);
   const store = await openStore({ url: j.dbUrl });
+  const phases: Record<string, number> = { startMs: _startedMs, openMs: Math.round(performance.now() - t0) };
+  let closed = false;
   try {
     const mailbox = (await listMailboxes(store)).find((m) => m.id === j.mailboxId);
     if (mailbox === undefined) throw new Error(`no mailbox ${j.mailboxId}`);
@@ -48,17 +53,24 @@ async function _mailreg(j: _MailregJob): Promise<Record<string, unknown>> {
       keyring,
       folderPolicy: { mode: j.folders, folders: [], includeSubfolders: true, exclude: [] },
     });
+    const stored = await countMessages(store, mailbox.id);
+    // closing the last connection checkpoints the WAL into the database file
+    const t1 = performance.now();
+    store.close();
+    closed = true;
+    phases.closeMs = Math.round(performance.now() - t1);
     return {
+      phases,
       status: summary.status,
       fetched: summary.fetched,
       bytes: summary.bytes,
-      stored: await countMessages(store, mailbox.id),
+      stored,
       durationMs: summary.durationMs,
       ms: summary.durationMs,
       ...(summary.error === undefined ? {} : { error: `${summary.error.code}: ${summary.error.message}` }),
     };
   } finally {
-    store.close();
+    if (!closed) store.close();
   }
 }
 

@@ -25,6 +25,8 @@ export interface PeerRow {
   ratioToMailreg: number | null;
   ok: boolean;
   error?: string;
+  /** mailreg's process, phase by phase (ms): start-up and module loading, opening, closing. */
+  phases?: Record<string, number>;
   /** Fastest and slowest seconds when run more than once. */
   spreadSeconds?: [number, number];
 }

@@ -146,6 +146,12 @@ export const peersBenchmark: Benchmark = {
     if (installed.length > 0) notes.push(`installed from Debian: ${installed.join(" ")}`);
     const failed = rows.filter((r) => !r.ok);
     for (const r of failed) notes.push(`FAILED ${r.tool} ${r.scenario} (${r.corpus}): ${r.error ?? ""}`);
+    for (const r of rows.filter((x) => x.phases !== undefined)) {
+      const p = r.phases!;
+      notes.push(
+        `mailreg process, ${r.corpus} ${r.scenario}: ${r.seconds.toFixed(2)} s = Node start-up and modules ${p.startMs} ms, keys and store open ${p.openMs} ms, the sync, closing the store (WAL checkpoint) ${p.closeMs} ms, exit`,
+      );
+    }
     const targets = _targets(rows);
     notes.push(...targets.notes);
     // a peer that fails is reported; mailreg or the floor failing (data lost) fails the benchmark
@@ -301,9 +307,13 @@ async function _mailregRows(setup: _MailregSetup, c: _Corpus, dir: string): Prom
       ? _why(second.m, `fetched ${String(second.out.fetched)} again, ${String(second.out.stored)} stored`)
       : undefined;
   await rm(dir, { recursive: true, force: true });
+  const phased = (row: PeerRow, out: Record<string, unknown>): PeerRow =>
+    typeof out.phases === "object" && out.phases !== null
+      ? { ...row, phases: out.phases as Record<string, number> }
+      : row;
   return [
-    _row("mailreg", "initial", c, first.m, initialProblem),
-    _row("mailreg", "no-change", c, second.m, againProblem),
+    phased(_row("mailreg", "initial", c, first.m, initialProblem), first.out),
+    phased(_row("mailreg", "no-change", c, second.m, againProblem), second.out),
     // the worker is a resident process: this is what each run costs it
     _row(`mailreg${IN_PROCESS}`, "initial", c, _inProcess(first.m, first.out), initialProblem),
     _row(`mailreg${IN_PROCESS}`, "no-change", c, _inProcess(second.m, second.out), againProblem),
