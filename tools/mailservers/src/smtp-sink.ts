@@ -95,6 +95,11 @@ export interface SmtpSinkHandle {
   clear(): void;
   /** Replaces the rule that refuses commands (`undefined` accepts everything). */
   failWith(rule: SinkRule | undefined): void;
+  /**
+   * Runs `hook` after a message is kept and before its 250 is sent (`undefined` removes it): a test
+   * can cut the connection there, the one moment SMTP cannot recover from without a duplicate.
+   */
+  beforeReply(hook: ((message: SinkMessage) => void | Promise<void>) | undefined): void;
   /** Closes the server (open connections are cut after 500 ms). */
   stop(): Promise<void>;
 }
@@ -135,6 +140,7 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
   const messages: SinkMessage[] = [];
   const waiters = new Set<() => void>();
   let rule = options.failWith;
+  let replyHook: ((message: SinkMessage) => void | Promise<void>) | undefined;
   if (options.spoolDir !== undefined) mkdirSync(options.spoolDir, { recursive: true });
 
   const check = (stage: SinkEvent["stage"], address: string, session: SMTPServerSession): Error | null => {
@@ -213,7 +219,9 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
         messages.push(message);
         if (options.spoolDir !== undefined) _spool(options.spoolDir, message);
         for (const wake of waiters) wake();
-        callback(null, `2.0.0 Accepted as message ${message.id}`);
+        const reply = () => callback(null, `2.0.0 Accepted as message ${message.id}`);
+        if (replyHook === undefined) reply();
+        else Promise.resolve(replyHook(message)).then(reply, reply);
       });
     },
   });
@@ -262,6 +270,9 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     },
     failWith(next) {
       rule = next;
+    },
+    beforeReply(hook) {
+      replyHook = hook;
     },
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
