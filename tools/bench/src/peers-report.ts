@@ -33,6 +33,7 @@ export interface PeerRow {
 
 /** The whole report. */
 export interface PeersReport {
+  /** When the run started (the machine's load is from then too). */
   date: string;
   machine: { cpus: number; cpuModel: string; ramGiB: number; node: string; loadAverage: number[] };
   versions: Record<string, string>;

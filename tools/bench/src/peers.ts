@@ -63,6 +63,7 @@ export const peersBenchmark: Benchmark = {
   summary:
     "mailreg vs mbsync, fetchmail (IMAP, POP3), getmail6, offlineimap3 and a bare imapflow FETCH: initial and no-change, same data",
   async run(args) {
+    const started = { date: new Date().toISOString(), machine: _machine() };
     const count = Number(args.count ?? 10_000);
     const folderCount = Number(args.folderCount ?? 2_000);
     const runs = Math.max(1, Number(args.runs ?? 1));
@@ -132,8 +133,8 @@ export const peersBenchmark: Benchmark = {
     }
     _ratios(rows);
     const report: PeersReport = {
-      date: new Date().toISOString(),
-      machine: _machine(),
+      date: started.date,
+      machine: started.machine,
       versions: _versions(peers),
       runs,
       rows,
