@@ -82,7 +82,12 @@ function _bulk(conn: _Conn): BulkConnection {
   return {
     async fetch(folder, uidValidity, fromUid) {
       if (!/^[\x20-\x7e]+$/.test(folder) || folder.includes("&")) return undefined;
-      const examined = await conn.command(`EXAMINE ${_quote(folder)}`);
+      let examined: { untagged: string[] };
+      try {
+        examined = await conn.command(`EXAMINE ${_quote(folder)}`);
+      } catch {
+        return undefined; // e.g. the connection broke in an earlier folder: imapflow takes over
+      }
       const found = examined.untagged
         .map((l) => /\[UIDVALIDITY (\d+)\]/i.exec(l)?.[1])
         .find((v) => v !== undefined);
