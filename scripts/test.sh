@@ -25,6 +25,8 @@ results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 
 step "Node suite (vitest)"
+# worker processes started by the tests run the build made above (apps/worker/test/worker-process.ts)
+export MAILREG_TEST_BUILT=1
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json"
 
 step "Deno: every member's entry points type-check (deno check)"
