@@ -25,8 +25,9 @@ results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 
 step "Node suite (vitest)"
-# worker processes started by the tests run the build made above (apps/worker/test/worker-process.ts)
-export MAILREG_TEST_BUILT=1
+# worker processes started by the tests run the build made above (apps/worker/test/worker-process.ts);
+# not a MAILREG_ name: those are config overrides, and an unknown one is refused
+export TEST_USE_BUILD=1
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json"
 
 step "Deno: every member's entry points type-check (deno check)"

@@ -2,7 +2,7 @@
  * Test helper (not built): the worker as its own process, as `mailreg worker` runs it —
  * `node --conditions=source --import tsx src/main.node.ts --config FILE` — with its JSON log lines
  * collected and the test servers' CA trusted. Under `npm test` (which builds everything first and sets
- * `MAILREG_TEST_BUILT=1`) it runs the built `dist/main.node.js` instead, as `mailreg worker` does:
+ * `TEST_USE_BUILD=1`) it runs the built `dist/main.node.js` instead, as `mailreg worker` does:
  * half the start-up time, which the crash tests pay dozens of times.
  *
  * @module
@@ -15,7 +15,7 @@ const MAIN = fileURLToPath(new URL("../src/main.node.ts", import.meta.url));
 const BUILT = fileURLToPath(new URL("../dist/main.node.js", import.meta.url));
 /** The node arguments that start the worker: the build when `npm test` just made it, else the sources. */
 const ARGS =
-  process.env.MAILREG_TEST_BUILT === "1" ? [BUILT] : ["--conditions=source", "--import", "tsx", MAIN];
+  process.env.TEST_USE_BUILD === "1" ? [BUILT] : ["--conditions=source", "--import", "tsx", MAIN];
 
 /** A worker process. */
 export interface WorkerProcess {
