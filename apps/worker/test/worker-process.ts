@@ -14,8 +14,7 @@ const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const MAIN = fileURLToPath(new URL("../src/main.node.ts", import.meta.url));
 const BUILT = fileURLToPath(new URL("../dist/main.node.js", import.meta.url));
 /** The node arguments that start the worker: the build when `npm test` just made it, else the sources. */
-const ARGS =
-  process.env.TEST_USE_BUILD === "1" ? [BUILT] : ["--conditions=source", "--import", "tsx", MAIN];
+const ARGS = process.env.TEST_USE_BUILD === "1" ? [BUILT] : ["--conditions=source", "--import", "tsx", MAIN];
 
 /** A worker process. */
 export interface WorkerProcess {
