@@ -8,13 +8,9 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { MailregError, normalizeAddress } from "@mailreg/core";
 import {
-  getMailbox,
   getMessageDetail,
-  listMailboxes,
   listMessages,
-  type Mailbox,
   type MessageQuery,
   type MessageSummary,
   readRawChunks,
@@ -26,6 +22,7 @@ import { configContext, withStore } from "../context.ts";
 import { block, emit, table } from "../output.ts";
 import { startProgress } from "../progress.ts";
 import { UsageError } from "../usage-error.ts";
+import { findMailbox } from "./mailboxes.ts";
 
 const _FILTERS = {
   instance: { type: "string" },
@@ -39,31 +36,6 @@ const _FILTERS = {
 } as const;
 
 type _Filters = { [K in keyof typeof _FILTERS]?: string };
-
-const _UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The mailbox named by `ref` (an id, or an address in one instance). */
-async function _mailbox(store: Store, ref: string, instanceId: string | undefined): Promise<Mailbox> {
-  if (_UUID.test(ref)) return await getMailbox(store, ref.toLowerCase());
-  let address = ref.trim();
-  try {
-    address = normalizeAddress(address);
-  } catch {
-    // not an address: nothing matches, and the error says so
-  }
-  const found = (await listMailboxes(store, instanceId === undefined ? {} : { instanceId })).filter(
-    (m) => m.address === address,
-  );
-  if (found.length === 0) {
-    throw new MailregError("NOT_FOUND", `No mailbox has the id or address ${ref}`, { details: { ref } });
-  }
-  if (found.length > 1) {
-    throw new UsageError(
-      `${address} is a mailbox in several instances (${found.map((m) => m.instanceId).join(", ")}): pass --instance or the id`,
-    );
-  }
-  return found[0]!;
-}
 
 function _one(positionals: string[], what: string): string {
   if (positionals.length !== 1) throw new UsageError(`expected exactly one ${what}`);
@@ -113,7 +85,7 @@ export const messagesListCommand: Command = {
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError("--limit must be a positive integer");
     const { config } = await configContext(io, values.config);
     const rows = await withStore(config, async (store) => {
-      const mailbox = await _mailbox(store, ref, values.instance);
+      const mailbox = await findMailbox(store, ref, values.instance);
       const out: MessageSummary[] = [];
       for await (const m of _all(store, _query(mailbox.id, values))) {
         out.push(m);
@@ -194,7 +166,7 @@ export const messagesExportCommand: Command = {
     }
     const { config } = await configContext(io, values.config);
     const result = await withStore(config, async (store) => {
-      const mailbox = await _mailbox(store, ref, values.instance);
+      const mailbox = await findMailbox(store, ref, values.instance);
       const query = _query(mailbox.id, values);
       const selected: MessageSummary[] = [];
       for await (const m of _all(store, query)) selected.push(m);
