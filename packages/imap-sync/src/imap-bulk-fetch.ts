@@ -95,11 +95,14 @@ function _bulk(conn: _Conn): BulkConnection {
       return _fetch(conn, fromUid);
     },
     async close() {
+      // the timer is cleared: left running, it would hold a finished process open for 2 s
+      let timer: ReturnType<typeof setTimeout> | undefined;
       try {
-        await Promise.race([conn.command("LOGOUT"), new Promise((r) => setTimeout(r, 2_000))]);
+        await Promise.race([conn.command("LOGOUT"), new Promise((r) => (timer = setTimeout(r, 2_000)))]);
       } catch {
         // closing anyway
       } finally {
+        clearTimeout(timer);
         conn.destroy();
       }
     },

@@ -59,6 +59,8 @@ async function _mailreg(j: _MailregJob): Promise<Record<string, unknown>> {
     store.close();
     closed = true;
     phases.closeMs = Math.round(performance.now() - t1);
+    phases.syncMs = summary.durationMs;
+    phases.outMs = Math.round(process.uptime() * 1000);
     return {
       phases,
       status: summary.status,

@@ -251,6 +251,7 @@ async function _countingRelay(targetPort: number): Promise<{
 }> {
   const names: string[] = [];
   const server: Server = createServer((client) => {
+    const opened = performance.now();
     const upstream = connect({ host: "127.0.0.1", port: targetPort });
     let pending = "";
     client.on("data", (data: Buffer) => {
@@ -258,7 +259,7 @@ async function _countingRelay(targetPort: number): Promise<{
       let end = pending.indexOf("\r\n");
       while (end >= 0) {
         const match = /^[A-Za-z0-9.]+ ((?:UID )?[A-Z]+)/.exec(pending.slice(0, end));
-        if (match !== null) names.push(match[1]!);
+        if (match !== null) names.push(`${match[1]!}@${(performance.now() - opened).toFixed(1)}`);
         pending = pending.slice(end + 2);
         end = pending.indexOf("\r\n");
       }

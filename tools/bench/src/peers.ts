@@ -150,7 +150,7 @@ export const peersBenchmark: Benchmark = {
     for (const r of rows.filter((x) => x.phases !== undefined)) {
       const p = r.phases!;
       notes.push(
-        `mailreg process, ${r.corpus} ${r.scenario}: ${r.seconds.toFixed(2)} s = Node start-up and modules ${p.startMs} ms, keys and store open ${p.openMs} ms, the sync, closing the store (WAL checkpoint) ${p.closeMs} ms, exit`,
+        `mailreg process, ${r.corpus} ${r.scenario}: ${r.seconds.toFixed(2)} s = Node start-up and modules ${p.startMs} ms, keys and store open ${p.openMs} ms, the sync ${p.syncMs} ms, closing the store (WAL checkpoint) ${p.closeMs} ms, result out at ${p.outMs} ms, then exit`,
       );
     }
     const targets = _targets(rows);
