@@ -384,7 +384,8 @@ async function _syncFolder(
     });
     // recorded once the messages exist (a crash before this leaves them to a re-run of the rules)
     await recordSinkResults(options.store, results);
-    for (const m of chunk.messages) stored.push(m.sourceKey);
+    // kept only to delete them: a run of 100,000 messages would otherwise hold 100,000 keys
+    if (context.deleteAfterFetch) for (const m of chunk.messages) stored.push(m.sourceKey);
     let bytes = 0;
     for (const m of plan.inserts) bytes += m.size;
     out.fetched += plan.inserts.length;
@@ -461,7 +462,7 @@ async function _syncFolder(
           vanished.push(...event.keys.map(keyOf));
           break;
         case "stored":
-          stored.push(...event.keys);
+          if (context.deleteAfterFetch) stored.push(...event.keys);
           break;
         case "checkpoint":
           checkpoint = event.state;

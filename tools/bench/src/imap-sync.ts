@@ -95,7 +95,15 @@ export const imapSyncBenchmark: Benchmark = {
       const rss = _rssSampler();
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      const initial = await syncMailbox(mailbox, options);
+      // RSS as the run goes on, at each tenth of the messages: flat once the pipeline is full
+      const byTenth: number[] = [];
+      const initial = await syncMailbox(mailbox, {
+        ...options,
+        onProgress: (p) => {
+          while (p.totalFetched >= ((byTenth.length + 1) * count) / 10)
+            byTenth.push(process.memoryUsage.rss());
+        },
+      });
       const initialSeconds = (performance.now() - t0) / 1000;
       const initialCpu = _cpuSeconds(process.cpuUsage(cpu0));
       const peakRss = rss.stop();
@@ -119,7 +127,10 @@ export const imapSyncBenchmark: Benchmark = {
         `CPU of this process (all threads): initial sync ${initialCpu.toFixed(2)} s, bare FETCH ${((bare1.cpu + bare2.cpu) / 2).toFixed(2)} s (mean); on ${availableParallelism()} cores shared with Dovecot, the sync's extra work (hashing, envelopes, SQLite) cannot all hide behind the FETCH`,
       );
       notes.push(
-        `peak RSS while syncing ${count.toLocaleString("en")} messages: **${(peakRss / _MB).toFixed(0)} MiB** (${(baseRss / _MB).toFixed(0)} MiB before the sync; process max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB)`,
+        `RSS at each tenth of the initial sync (MiB): ${byTenth.map((r) => (r / _MB).toFixed(0)).join(", ")}`,
+      );
+      notes.push(
+        `peak RSS while syncing ${count.toLocaleString("en")} messages: **${(peakRss / _MB).toFixed(0)} MiB** (${(baseRss / _MB).toFixed(0)} MiB before the sync; process max RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB); ${rss.atPeak()}`,
       );
 
       const t1 = performance.now();
@@ -228,17 +239,23 @@ function _cpuSeconds(usage: NodeJS.CpuUsage): number {
   return (usage.user + usage.system) / 1e6;
 }
 
-/** The largest RSS seen every 10 ms until stopped. */
-function _rssSampler(): { stop(): number } {
+/** The largest RSS seen every 10 ms until stopped, and where the memory was (sampled every 100 ms). */
+function _rssSampler(): { stop(): number; atPeak(): string } {
   let peak = process.memoryUsage.rss();
+  let breakdown = process.memoryUsage();
+  let ticks = 0;
   const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
+    const rss = process.memoryUsage.rss();
+    if (++ticks % 10 === 0 && rss >= breakdown.rss) breakdown = process.memoryUsage();
+    peak = Math.max(peak, rss);
   }, 10);
   return {
     stop() {
       clearInterval(timer);
       return Math.max(peak, process.memoryUsage.rss());
     },
+    atPeak: () =>
+      `at the largest sampled RSS (${(breakdown.rss / _MB).toFixed(0)} MiB): JS heap ${(breakdown.heapUsed / _MB).toFixed(0)} of ${(breakdown.heapTotal / _MB).toFixed(0)} MiB, buffers ${(breakdown.arrayBuffers / _MB).toFixed(0)} MiB, other native ${((breakdown.rss - breakdown.heapTotal - breakdown.arrayBuffers) / _MB).toFixed(0)} MiB (SQLite, the writer thread, code)`,
   };
 }
 
