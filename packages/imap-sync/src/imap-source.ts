@@ -20,6 +20,7 @@ import { toSequenceSet } from "./sequence-set.ts";
 import type {
   FetchContext,
   FolderInfo,
+  FolderStatus,
   SavedFolderState,
   Source,
   SourceEvent,
@@ -45,6 +46,8 @@ export const imapSource: SourceFactory = async (profile: ConnectionProfile, opti
     bulk ??= openBulkConnection(profile, options);
     return bulk;
   };
+  /** Each folder's state as the last LIST reported it (LIST-STATUS), by path. */
+  const listed = new Map<string, FolderStatus>();
   const guard = async <T>(run: () => Promise<T>): Promise<T> => {
     try {
       return await run();
@@ -60,8 +63,9 @@ export const imapSource: SourceFactory = async (profile: ConnectionProfile, opti
       vanished: client.capabilities.has("QRESYNC"),
       move: true,
     },
-    listFolders: () => guard(() => _listFolders(client)),
-    fetchNew: (folder, since, context) => _fetchNew(client, folder, since, context, where, bulkConnection),
+    listFolders: () => guard(() => _listFolders(client, listed)),
+    fetchNew: (folder, since, context) =>
+      _fetchNew(client, folder, since, context, where, bulkConnection, listed.get(folder)),
     delete: (folder, keys) => guard(() => _delete(client, folder, keys)),
     move: (folder, keys, destination) => guard(() => _move(client, folder, keys, destination)),
     close: async () => {
@@ -73,8 +77,35 @@ export const imapSource: SourceFactory = async (profile: ConnectionProfile, opti
   return source;
 };
 
-async function _listFolders(client: ImapFlow): Promise<FolderInfo[]> {
-  const list = await client.list();
+/**
+ * The folders, and (where the server has LIST-STATUS, RFC 5819, and QRESYNC) each one's UIDVALIDITY,
+ * UIDNEXT, HIGHESTMODSEQ and message count in the same round trip, kept in `listed`: a folder
+ * whose state equals the saved one is not selected at all (see `_unchanged`).
+ */
+async function _listFolders(client: ImapFlow, listed: Map<string, FolderStatus>): Promise<FolderInfo[]> {
+  const withStatus = client.capabilities.has("LIST-STATUS") && client.enabled.has("QRESYNC");
+  const list = await client.list(
+    withStatus
+      ? { statusQuery: { uidValidity: true, uidNext: true, highestModseq: true, messages: true } }
+      : {},
+  );
+  listed.clear();
+  for (const entry of list) {
+    const status = entry.status;
+    if (
+      status?.uidValidity === undefined ||
+      status.uidNext === undefined ||
+      status.highestModseq === undefined ||
+      status.messages === undefined
+    )
+      continue;
+    listed.set(entry.path, {
+      uidValidity: Number(status.uidValidity),
+      uidNext: status.uidNext,
+      highestModseq: status.highestModseq.toString(),
+      exists: status.messages,
+    });
+  }
   return list.map((entry) => {
     const flags = [...entry.flags];
     const folder: FolderInfo = {
@@ -97,7 +128,14 @@ async function* _fetchNew(
   context: FetchContext,
   where: { host: string; port: number },
   bulkConnection?: () => Promise<BulkConnection | undefined>,
+  listedStatus?: FolderStatus,
 ): AsyncGenerator<SourceEvent, void, undefined> {
+  if (listedStatus !== undefined && _unchanged(listedStatus, since, context)) {
+    // nothing new, no flag changed, nothing expunged: no SELECT, the saved state stands
+    yield { type: "status", status: listedStatus, expected: 0 };
+    yield { type: "checkpoint", state: since };
+    return;
+  }
   const changed: { uid: number; flags: string[] }[] = [];
   const vanished: number[] = [];
   const onFlags = (e: { path: string; uid?: number; flags: Set<string> }) => {
@@ -312,6 +350,26 @@ async function _uidsInOpenFolder(
     .filter((k): k is { uidValidity: number; uid: number } => "uid" in k && k.uidValidity === uidValidity)
     .map((k) => k.uid)
     .sort((a, b) => a - b);
+}
+
+/**
+ * Whether a folder is as the last run left it: same UIDVALIDITY, no UID assigned since (UIDNEXT),
+ * same HIGHESTMODSEQ — which, with QRESYNC, every flag change and every expunge raises (RFC 7162,
+ * 3.2.10). Never when the run is to list the stored messages (delete-after-fetch needs the SELECT).
+ */
+function _unchanged(
+  status: FolderStatus,
+  since: SavedFolderState | undefined,
+  context: FetchContext,
+): since is SavedFolderState {
+  return (
+    since !== undefined &&
+    context.listStored !== true &&
+    since.highestModseq !== undefined &&
+    status.uidValidity === since.uidValidity &&
+    status.highestModseq === since.highestModseq &&
+    status.uidNext - 1 <= since.lastUid
+  );
 }
 
 function _state(uidValidity: number, lastUid: number, highestModseq: string | undefined): SavedFolderState {

@@ -1,14 +1,59 @@
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { type DovecotHandle, generateMessages, seedMaildir, startDovecot } from "@mailreg/mailservers";
 import { countMessages, listSyncRuns, schema } from "@mailreg/store";
 import { and, eq } from "drizzle-orm";
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { freshUser, profileFor, seedTarget, storedByFolder, testWorld, trustTest } from "./_test-servers.ts";
+import {
+  freshUser,
+  portOf,
+  profileFor,
+  seedTarget,
+  storedByFolder,
+  testWorld,
+  trustTest,
+} from "./_test-servers.ts";
 import { syncMailbox } from "./sync-mailbox.ts";
 
 const shared = inject("mailservers").dovecot;
 const ids = (list: { messageId: string }[]) => list.map((m) => m.messageId.slice(1, -1)).sort();
 const INBOX_ONLY = { mode: "inbox", folders: [], includeSubfolders: true, exclude: [] } as const;
+const ALL_FOLDERS = { mode: "all", folders: [], includeSubfolders: true, exclude: [] } as const;
+
+/** A plain-IMAP relay to Dovecot that records the name of every command a client sends through it. */
+async function _commandCountingRelay(
+  port: number,
+): Promise<{ port: number; commands: string[]; close(): Promise<void> }> {
+  const commands: string[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect({ host: "127.0.0.1", port });
+    sockets.add(client).add(upstream);
+    let pending = "";
+    client.on("data", (data: Buffer) => {
+      pending += data.toString("latin1");
+      for (let end = pending.indexOf("\r\n"); end >= 0; end = pending.indexOf("\r\n")) {
+        const name = /^[A-Za-z0-9.]+ (?:UID )?([A-Za-z]+)/.exec(pending.slice(0, end))?.[1];
+        if (name !== undefined) commands.push(name.toUpperCase());
+        pending = pending.slice(end + 2);
+      }
+      upstream.write(data);
+    });
+    upstream.pipe(client);
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+    client.on("close", () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    commands,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
 
 async function imap(info: typeof shared, user: { user: string; password: string }): Promise<ImapFlow> {
   const client = new ImapFlow({
@@ -135,6 +180,43 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
       world.store.close();
     });
   }
+
+  it("selects no folder when nothing changed (LIST-STATUS), and still sees flags, expunges and new mail", async () => {
+    const user = freshUser(shared);
+    const world = await testWorld();
+    const relay = await _commandCountingRelay(portOf(shared, "imap", "none"));
+    const mailbox = await world.addMailbox({ ...profileFor(shared, user, "imap", "none"), port: relay.port });
+    const messages = [...generateMessages({ count: 10, seed: 56 })].map((m) => ({ ...m, flags: [] }));
+    await seedMaildir(seedTarget(shared), user.user, "INBOX", messages);
+    await seedMaildir(seedTarget(shared), user.user, "Archive", [
+      ...generateMessages({ count: 3, seed: 57 }),
+    ]);
+    const options = { store: world.store, keyring: world.keyring, folderPolicy: ALL_FOLDERS };
+    expect(await syncMailbox(mailbox, options)).toMatchObject({ status: "ok", fetched: 13 });
+
+    relay.commands.length = 0;
+    expect(await syncMailbox(mailbox, options)).toMatchObject({ status: "ok", fetched: 0, flagsChanged: 0 });
+    expect(relay.commands.filter((c) => c === "SELECT" || c === "EXAMINE")).toEqual([]);
+    expect(relay.commands).toContain("LIST");
+
+    const client = await imap(shared, user);
+    await client.mailboxOpen("INBOX");
+    await client.messageFlagsAdd("2", ["\\Flagged"], { uid: true });
+    await client.messageDelete("5", { uid: true });
+    await client.logout();
+    await seedMaildir(seedTarget(shared), user.user, "INBOX", [...generateMessages({ count: 2, seed: 58 })]);
+
+    relay.commands.length = 0;
+    const changed = await syncMailbox(mailbox, options);
+    expect(changed).toMatchObject({ status: "ok", fetched: 2, flagsChanged: 1, vanished: 1 });
+    // only the folder that changed is selected
+    expect(relay.commands.filter((c) => c === "SELECT" || c === "EXAMINE")).toHaveLength(1);
+    relay.commands.length = 0;
+    expect(await syncMailbox(mailbox, options)).toMatchObject({ fetched: 0, flagsChanged: 0, vanished: 0 });
+    expect(relay.commands.filter((c) => c === "SELECT" || c === "EXAMINE")).toEqual([]);
+    await relay.close();
+    world.store.close();
+  });
 
   it("loses and duplicates nothing when a folder is deleted and recreated with a new UIDVALIDITY", async () => {
     const user = freshUser(shared);
