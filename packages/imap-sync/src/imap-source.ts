@@ -117,6 +117,8 @@ async function _listFolders(client: ImapFlow, listed: Map<string, FolderStatus>)
     };
     if (entry.specialUse !== undefined && entry.specialUse !== "")
       folder.specialUse = entry.specialUse as SpecialUse;
+    const status = listed.get(entry.path);
+    if (status !== undefined) folder.status = status;
     return folder;
   });
 }

@@ -56,6 +56,8 @@ export interface FolderInfo {
   flags: string[];
   /** false for `\Noselect` / `\NonExistent` containers that hold no messages. */
   selectable: boolean;
+  /** Its state as the LIST reported it, where the server answers LIST-STATUS (RFC 5819). */
+  status?: FolderStatus;
 }
 
 /** A folder's state on the server now. */

@@ -262,6 +262,11 @@ async function _run(
     if (trash !== undefined) chosen = chosen.filter((f) => f.path !== trash);
     const states = new Map((await listFolderStates(options.store, mailbox.id)).map((s) => [s.folder, s]));
     storeSink = createStoreSink(options.store);
+    // more than a chunk to collect, as the LIST already says: the writer thread starts now, while
+    // the folders are opened, not once the first chunk is read
+    let backlog = 0;
+    for (const folder of chosen) backlog += _newAtMost(folder, states.get(folder.path));
+    if (backlog > (options.chunkMessages ?? _DEFAULT_CHUNK_MESSAGES)) storeSink.useWriterThread();
     const context: _Context = {
       mailbox,
       options,
@@ -525,6 +530,17 @@ function _prepared(m: _Fetched, delimiter: string | null): PreparedMessage {
     delimiter,
     contentHash: contentHash(m.raw),
   };
+}
+
+/** New messages in a folder at most, from the state its LIST reported (0 when it reported none). */
+function _newAtMost(
+  folder: FolderInfo,
+  saved: { uidvalidity: number | null; lastUid: number | null } | undefined,
+): number {
+  const status = folder.status;
+  if (status === undefined) return 0;
+  if (saved?.uidvalidity !== status.uidValidity) return status.exists;
+  return Math.max(0, Math.min(status.exists, status.uidNext - 1 - (saved.lastUid ?? 0)));
 }
 
 async function _instancePolicy(store: Store, instanceId: string): Promise<FolderPolicy> {

@@ -26,6 +26,10 @@ export interface WriterThread {
   run(statements: InStatement[]): Promise<void>;
   /** Ends the thread after the transactions given so far. */
   close(): Promise<void>;
+  /** True once the thread failed or ended: every later `run` rejects. */
+  readonly ended: boolean;
+  /** The thread's id (`worker_threads`). */
+  readonly threadId: number;
 }
 
 interface _Reply {
@@ -88,6 +92,10 @@ export function startWriterThread(path: string, busyTimeoutMs: number): WriterTh
   ready.catch(() => {});
   return {
     ready,
+    get ended() {
+      return failure !== undefined;
+    },
+    threadId: worker.threadId,
     run: (statements) => post({ id: next++, statements }),
     async close() {
       await post({ id: next++, close: true }).catch(() => {});

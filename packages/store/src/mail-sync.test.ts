@@ -175,6 +175,34 @@ describe("openChunkWriter()", () => {
     });
   }
 
+  it("shares one thread among the writers of a store, and a store opened again starts its own", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mailreg-chunk-writer-"));
+    const url = `file:${join(dir, "w.db")}`;
+    const { store, mailboxId } = await withMailbox(url);
+    const first = openChunkWriter(store);
+    await first.commit({ inserts: [row(mailboxId, 1)], folderState: state(mailboxId, 1) });
+    const id = await first.threadId;
+    expect(id).toBeTypeOf("number");
+    await first.close();
+    // the next run's writer finds the thread started, warm
+    const second = openChunkWriter(store);
+    expect(await second.threadId).toBe(id);
+    await second.commit({ inserts: [row(mailboxId, 2)], folderState: state(mailboxId, 2) });
+    await second.close();
+    store.close();
+
+    const again = await openStore({ url });
+    const third = openChunkWriter(again);
+    const otherId = await third.threadId;
+    expect(otherId).toBeTypeOf("number");
+    expect(otherId).not.toBe(id);
+    await third.commit({ inserts: [row(mailboxId, 3)], folderState: state(mailboxId, 3) });
+    await third.close();
+    expect(await countMessages(again, mailboxId)).toBe(3);
+    again.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
   it("commits on the calling thread when its thread cannot open the database", async () => {
     const { store, mailboxId } = await withMailbox();
     // the same store, as if it lived at a path no other connection can open

@@ -10,6 +10,7 @@
 import type { InStatement, InValue, Transaction } from "@libsql/client";
 import { newId } from "@mailreg/core";
 import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
+import { onStoreClose } from "./_close-hooks.ts";
 import { startWriterThread, type WriterThread } from "./_writer-thread.ts";
 import { filePathOf } from "./file-path.ts";
 import { pageLimit } from "./paging.ts";
@@ -103,6 +104,8 @@ export interface ChunkWriter {
   commit(chunk: MessageChunk): Promise<void>;
   /** Whether the chunks are committed on a thread of their own (false: on the calling thread). */
   readonly threaded: Promise<boolean>;
+  /** That thread's id (`worker_threads`; writers of one store share it), undefined when none. */
+  readonly threadId: Promise<number | undefined>;
   /** Waits for the chunks given so far and releases the thread. */
   close(): Promise<void>;
 }
@@ -114,8 +117,10 @@ export interface ChunkWriter {
  * or when no thread can be started, it commits on the calling thread. Either way the chunks go
  * through this process's write queue for the database, one transaction at a time, in order.
  *
- * The thread starts at once (≈ 40 ms) and lives until {@link ChunkWriter.close}: open a writer for
- * a bulk of chunks, not for one.
+ * The thread is the store's: the first writer starts it (≈ 40 ms, more while the process is still
+ * loading code), writers opened while it lives share it, and it ends a minute after the last writer
+ * closed, or with `store.close()`. A worker that collects one large mailbox after another pays for
+ * its start once.
  *
  * @param store the open store
  * @returns the writer
@@ -132,17 +137,12 @@ export interface ChunkWriter {
  * ```
  */
 export function openChunkWriter(store: Store): ChunkWriter {
-  const path = filePathOf(store.url);
-  let thread: WriterThread | undefined;
-  try {
-    if (path !== undefined) thread = startWriterThread(path, BUSY_TIMEOUT_MS);
-  } catch {
-    thread = undefined; // no worker threads here
-  }
-  const started = thread;
+  const shared = _sharedThread(store);
+  const started = shared?.thread;
   const here: ChunkWriter = {
     commit: (chunk) => commitMessageChunk(store, chunk),
     threaded: Promise.resolve(false),
+    threadId: Promise.resolve(undefined),
     close: async () => {},
   };
   if (started === undefined) return here;
@@ -151,11 +151,13 @@ export function openChunkWriter(store: Store): ChunkWriter {
     () => true,
     () => false,
   );
+  /** The last chunk given: its commit ends after every earlier one. */
+  let last: Promise<unknown> = Promise.resolve();
   return {
     commit(chunk) {
       const statements = _chunkStatements(chunk);
       if (statements.length === 0) return Promise.resolve();
-      return runExclusive(store, async () => {
+      const committed = runExclusive(store, async () => {
         if (!(await threaded)) return await _commitHere(store, statements);
         try {
           await started.run(statements);
@@ -163,10 +165,72 @@ export function openChunkWriter(store: Store): ChunkWriter {
           throw toStoreError(error);
         }
       });
+      last = committed.catch(() => {});
+      return committed;
     },
     threaded,
-    close: () => runExclusive(store, () => started.close()),
+    threadId: threaded.then((yes) => (yes ? started.threadId : undefined)),
+    close: () => last.then(() => shared?.release()),
   };
+}
+
+/** How long the store's writer thread outlives its last writer. */
+const _THREAD_IDLE_MS = 60_000;
+
+interface _Shared {
+  thread: WriterThread;
+  users: number;
+  idle?: ReturnType<typeof setTimeout>;
+}
+
+const _threads = new WeakMap<Store, _Shared>();
+
+/** The store's writer thread (started when there is none alive), with one more user; undefined when none can run. */
+function _sharedThread(store: Store): { thread: WriterThread; release(): void } | undefined {
+  const path = filePathOf(store.url);
+  if (path === undefined) return undefined;
+  let shared = _threads.get(store);
+  if (shared === undefined || shared.thread.ended) {
+    let thread: WriterThread;
+    try {
+      thread = startWriterThread(path, BUSY_TIMEOUT_MS);
+    } catch {
+      return undefined; // no worker threads here
+    }
+    const fresh: _Shared = { thread, users: 0 };
+    shared = fresh;
+    if (_threads.get(store) === undefined) onStoreClose(store, () => _endThread(store));
+    _threads.set(store, fresh);
+    // a thread that could not open the database is let go: the next writer tries again
+    thread.ready.catch(() => {
+      if (_threads.get(store) === fresh) _endThread(store);
+    });
+  }
+  const held = shared;
+  held.users++;
+  clearTimeout(held.idle);
+  let released = false;
+  return {
+    thread: held.thread,
+    release() {
+      if (released) return;
+      released = true;
+      if (--held.users > 0) return;
+      held.idle = setTimeout(() => {
+        if (held.users === 0 && _threads.get(store) === held) _endThread(store);
+      }, _THREAD_IDLE_MS);
+      // an idle thread never keeps the process alive
+      held.idle.unref?.();
+    },
+  };
+}
+
+function _endThread(store: Store): void {
+  const shared = _threads.get(store);
+  _threads.delete(store);
+  if (shared === undefined) return;
+  clearTimeout(shared.idle);
+  shared.thread.close().catch(() => {});
 }
 
 /** The statements that commit `chunk`, in order (none for an empty chunk). */

@@ -6,6 +6,7 @@
 import { type Client, createClient } from "@libsql/client";
 import { MailregError } from "@mailreg/core";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
+import { runCloseHooks } from "./_close-hooks.ts";
 import { ensureParentFolder, filePathOf } from "./file-path.ts";
 import { migrate } from "./migrate.ts";
 import * as schema from "./schema.ts";
@@ -96,7 +97,10 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
     db: drizzle(opened, { schema }),
     client: opened,
     url: safeUrl,
-    close: () => opened.close(),
+    close: () => {
+      runCloseHooks(store);
+      opened.close();
+    },
   };
   registerWriteLock(store, lockKey);
   try {
