@@ -219,8 +219,11 @@ function _sharedThread(store: Store): { thread: WriterThread; release(): void } 
       held.idle = setTimeout(() => {
         if (held.users === 0 && _threads.get(store) === held) _endThread(store);
       }, _THREAD_IDLE_MS);
-      // an idle thread never keeps the process alive
-      held.idle.unref?.();
+      // an idle thread never keeps the process alive (Node's timers have unref(), Deno's are numbers)
+      const timer = held.idle as unknown;
+      if (typeof timer === "number")
+        (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(timer);
+      else (timer as { unref?: () => void }).unref?.();
     },
   };
 }
