@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient } from "@libsql/client";
 import { newId } from "@mailreg/core";
 import { describe, expect, it } from "vitest";
 import { finishSyncRun, startSyncRun } from "./mail-sync.ts";
-import type { Store } from "./store.ts";
+import { openStore, type Store } from "./store.ts";
 import { insertTestMailbox, openMemoryStore } from "./testing.ts";
 import {
   acquireLease,
@@ -61,6 +65,41 @@ describe("leases", () => {
     expect(await releaseLease(store, { mailboxId, owner: "w2" })).toBe(true);
     expect(await listLeases(store, at(17))).toEqual([]);
     store.close();
+  });
+});
+
+describe("leases on a file another process writes", () => {
+  it("taking a lease waits for the other process's commit without stalling this process, then succeeds", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mailreg-lease-lock-"));
+    const url = `file:${join(dir, "w.db")}`;
+    const store = await openStore({ url });
+    // another process: a connection of its own, outside this process's write queue
+    const other = createClient({ url });
+    try {
+      const mailboxId = await insertTestMailbox(store, { now: T0 });
+      const held = await other.transaction("write");
+      await held.execute("update settings set updated_at = updated_at");
+      const release = setTimeout(() => void held.commit(), 300);
+      let ticks = 0;
+      const ticking = setInterval(() => ticks++, 10);
+      const started = performance.now();
+      const taken = await acquireLease(store, { mailboxId, owner: "w1", seconds: 60 });
+      const waited = performance.now() - started;
+      clearInterval(ticking);
+      clearTimeout(release);
+      expect(taken).toBe(true);
+      // it waited for the commit (it did not fail or go around it) …
+      expect(waited).toBeGreaterThanOrEqual(250);
+      expect(waited).toBeLessThan(2000);
+      // … and timers kept firing meanwhile: the wait did not block the event loop (SQLite's own
+      // busy handler sleeps on this thread, and the release above could then never have run)
+      expect(ticks).toBeGreaterThanOrEqual(10);
+      expect((await listLeases(store)).map((l) => l.owner)).toEqual(["w1"]);
+    } finally {
+      other.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

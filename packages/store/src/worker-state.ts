@@ -370,33 +370,21 @@ export async function listMailboxSchedules(
   options: { defaultIntervalSeconds?: number; mailboxId?: string } = {},
 ): Promise<MailboxSchedule[]> {
   const fallback = options.defaultIntervalSeconds ?? _DEFAULT_INTERVAL_SECONDS;
-  const one = options.mailboxId ?? null;
+  const one = options.mailboxId;
+  // one mailbox: by its primary key (`? is null or m.id = ?` would read every mailbox to find it)
   const result = await store.client.execute({
-    sql: `
-      select m.id, m.address, m.instance_id, m.created_at, m.auto_fetch, m.interval_seconds, i.settings,
-        r.id as run_id, r.status as run_status, r.started_at, r.finished_at, r.fetched, r.error_code, r.error_message,
-        l.owner as lease_owner, l.expires_at as lease_expires_at,
-        q.updated_at as requested_at,
-        (select max(o.finished_at) from sync_runs o where o.mailbox_id = m.id and o.status = 'ok') as last_ok_at,
-        (select count(*) from (
-          select 1 from sync_runs f
-          where f.mailbox_id = m.id and f.status = 'failed' and coalesce(f.error_code, '') <> '${SYNC_INTERRUPTED}'
-            and f.started_at > coalesce(
-              (select max(o.started_at) from sync_runs o where o.mailbox_id = m.id and o.status = 'ok'), '')
-          limit 32)) as failures
-      from mailboxes m
-      left join instances i on i.id = m.instance_id
-      left join sync_runs r on r.id = (
-        select x.id from sync_runs x where x.mailbox_id = m.id order by x.started_at desc, x.id desc limit 1)
-      left join leases l on l.mailbox_id = m.id
-      left join settings q on q.key = '${SYNC_REQUEST_PREFIX}' || m.id
-      where ? is null or m.id = ?
-      order by m.id`,
-    args: [one, one],
+    sql: one === undefined ? _SCHEDULES_SQL : `${_SCHEDULES_SQL_BASE} where m.id = ?`,
+    args: one === undefined ? [] : [one],
   });
+  // every mailbox of an instance shares its settings text: parse each text once
+  const parsed = new Map<string | null, ReturnType<typeof _instanceSchedule>>();
   return result.rows.map((row) => {
     const r = row as unknown as _ScheduleRow;
-    const schedule = _instanceSchedule(r.settings);
+    let schedule = parsed.get(r.settings);
+    if (schedule === undefined) {
+      schedule = _instanceSchedule(r.settings);
+      parsed.set(r.settings, schedule);
+    }
     const out: MailboxSchedule = {
       mailboxId: r.id,
       address: r.address,
@@ -557,6 +545,29 @@ export async function mailboxSyncState(
     ...(live ? { runningOn: schedule.lease!.owner } : {}),
   };
 }
+
+/** The schedule query of {@link listMailboxSchedules}, without its `where`. */
+const _SCHEDULES_SQL_BASE = `
+  select m.id, m.address, m.instance_id, m.created_at, m.auto_fetch, m.interval_seconds, i.settings,
+    r.id as run_id, r.status as run_status, r.started_at, r.finished_at, r.fetched, r.error_code, r.error_message,
+    l.owner as lease_owner, l.expires_at as lease_expires_at,
+    q.updated_at as requested_at,
+    (select max(o.finished_at) from sync_runs o where o.mailbox_id = m.id and o.status = 'ok') as last_ok_at,
+    (select count(*) from (
+      select 1 from sync_runs f
+      where f.mailbox_id = m.id and f.status = 'failed' and coalesce(f.error_code, '') <> '${SYNC_INTERRUPTED}'
+        and f.started_at > coalesce(
+          (select max(o.started_at) from sync_runs o where o.mailbox_id = m.id and o.status = 'ok'), '')
+      limit 32)) as failures
+  from mailboxes m
+  left join instances i on i.id = m.instance_id
+  left join sync_runs r on r.id = (
+    select x.id from sync_runs x where x.mailbox_id = m.id order by x.started_at desc, x.id desc limit 1)
+  left join leases l on l.mailbox_id = m.id
+  left join settings q on q.key = '${SYNC_REQUEST_PREFIX}' || m.id`;
+
+/** Every mailbox's schedule, by mailbox id. */
+const _SCHEDULES_SQL = `${_SCHEDULES_SQL_BASE} order by m.id`;
 
 interface _ScheduleRow {
   id: string;
