@@ -32,6 +32,8 @@ export interface Claim {
   mailbox: Mailbox;
   /** The "sync now" request this run serves (cleared when it starts). */
   requestedAt?: string;
+  /** When the lease taken for this claim runs out (ms since the epoch), unless renewed. */
+  leaseUntil?: number;
 }
 
 /** Why a mailbox could not be claimed. */
@@ -55,7 +57,8 @@ export async function claimMailbox(
 ): Promise<{ ok: true; claim: Claim } | ClaimRefusal> {
   const { store, owner } = ctx;
   const seconds = ctx.config.worker.leaseSeconds;
-  if (!(await acquireLease(store, { mailboxId, owner, seconds }))) {
+  const asked = Date.now();
+  if (!(await acquireLease(store, { mailboxId, owner, seconds, now: new Date(asked) }))) {
     const [schedule] = await listMailboxSchedules(store, { mailboxId });
     return schedule?.lease === undefined
       ? { ok: false, reason: "busy" }
@@ -76,15 +79,20 @@ export async function claimMailbox(
       await releaseLease(store, { mailboxId, owner });
       return { ok: false, reason: "not-due" };
     }
-    const closed = await finishInterruptedRuns(store, mailboxId, { takenOverBy: owner });
-    if (closed > 0)
-      ctx.logger.warn("took over an interrupted run", { mailboxId, runs: closed, worker: owner });
+    // a run left "running" is the latest one (runs of a mailbox follow one another under its
+    // lease): only then is there one to close
+    if (schedule.lastRun?.status === "running") {
+      const closed = await finishInterruptedRuns(store, mailboxId, { takenOverBy: owner });
+      if (closed > 0)
+        ctx.logger.warn("took over an interrupted run", { mailboxId, runs: closed, worker: owner });
+    }
     const mailbox = await getMailbox(store, mailboxId);
     return {
       ok: true,
       claim: {
         mailbox,
         ...(schedule.requestedAt === undefined ? {} : { requestedAt: schedule.requestedAt }),
+        leaseUntil: asked + seconds * 1000,
       },
     };
   } catch (error) {
@@ -115,15 +123,30 @@ export async function runClaim(
   const onAbort = () => stop.abort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   if (options.signal?.aborted === true) stop.abort();
+  // The lease runs out at `heldUntil` unless a renewal succeeds first. Past it another worker may
+  // take the mailbox, so the run stops then whatever the reason the renewals did not get through
+  // (a database that fails, an event loop that stalled): after its current chunk, as when stopped.
+  let heldUntil = claim.leaseUntil ?? Date.now() + seconds * 1000;
+  let finished = false;
+  const expire = () => {
+    if (finished || stop.signal.aborted) return;
+    lost = true;
+    ctx.logger.warn("lost the lease: stopping after the current chunk", { mailboxId, worker: owner });
+    stop.abort();
+  };
+  let deadline = setTimeout(expire, Math.max(0, heldUntil - Date.now()));
   let renewing: Promise<unknown> = Promise.resolve();
   const renew = setInterval(
     () => {
-      renewing = renewLease(store, { mailboxId, owner, seconds }).then(
+      const asked = Date.now();
+      if (asked >= heldUntil) return expire(); // the timer came too late: the lease is gone
+      renewing = renewLease(store, { mailboxId, owner, seconds, now: new Date(asked) }).then(
         (held) => {
-          if (held) return;
-          lost = true;
-          ctx.logger.warn("lost the lease: stopping after the current chunk", { mailboxId, worker: owner });
-          stop.abort();
+          if (!held) return expire();
+          if (finished) return;
+          heldUntil = asked + seconds * 1000;
+          clearTimeout(deadline);
+          deadline = setTimeout(expire, Math.max(0, heldUntil - Date.now()));
         },
         (error: unknown) => ctx.logger.warn("lease renewal failed", { mailboxId, error: String(error) }),
       );
@@ -163,13 +186,17 @@ export async function runClaim(
       await serveRerouteRequest(ctx, mailbox, stop.signal).catch((error: unknown) =>
         ctx.logger.error("reroute failed", { mailboxId, error: String(error), worker: owner }),
       );
-    // the text bodies of what was stored, for search (header fields were indexed as it was stored)
-    await indexPendingMessageText(store, { mailboxId }).catch((error: unknown) =>
-      ctx.logger.warn("indexing message text failed", { mailboxId, error: String(error) }),
-    );
+    // the text bodies of what was stored, for search (header fields were indexed as it was stored);
+    // a run that stored nothing has nothing to index (what an earlier run left, retention indexes)
+    if (summary.fetched > 0 || summary.rekeyed > 0)
+      await indexPendingMessageText(store, { mailboxId }).catch((error: unknown) =>
+        ctx.logger.warn("indexing message text failed", { mailboxId, error: String(error) }),
+      );
     return summary;
   } finally {
+    finished = true;
     clearInterval(renew);
+    clearTimeout(deadline);
     options.signal?.removeEventListener("abort", onAbort);
     metrics.active.dec();
     await renewing;

@@ -47,6 +47,20 @@ export interface Worker {
   running(): string[];
 }
 
+/** A number from a string (FNV-1a), to order mailboxes differently in each worker. */
+function _hash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+function _requestKey(r: { mailboxId: string; requestedAt: string }): string {
+  return `${r.mailboxId}@${r.requestedAt}`;
+}
+
 /**
  * Builds the worker; no I/O until {@link Worker.start}.
  *
@@ -112,12 +126,40 @@ export function createWorker(deps: WorkerDeps): Worker {
    * one another worker collected meanwhile is skipped.
    */
   let queue: string[] = [];
+  /** The "sync now" requests already queued (`id@time`): the requests are polled every tick, and only a new one is queued. */
+  let queuedRequests = new Set<string>();
+  let requestsReadAt = Number.NEGATIVE_INFINITY;
   const _schedule = async () => {
     if (active.size >= ctx.config.worker.concurrency) return;
-    const requests = await listSyncRequests(ctx.store);
     const now = Date.now();
-    const rescan = wake || now - lastScan >= scanMs || requests.some((r) => !active.has(r.mailboxId));
-    if (rescan) queue = await _scan(requests, now);
+    if (wake || now - lastScan >= scanMs) {
+      const requests = await listSyncRequests(ctx.store);
+      requestsReadAt = now;
+      queue = await _scan(requests, now);
+      // one asked for during its run is queued once the run is over (it gets one more run)
+      queuedRequests = new Set(requests.filter((r) => !active.has(r.mailboxId)).map(_requestKey));
+    } else if (now - requestsReadAt >= tickMs) {
+      // "sync now" within a tick, without reading every schedule: a new request goes to the front
+      // (the claim checks it under the lease); a run's end does not read them again before a tick
+      requestsReadAt = now;
+      const fresh = (await listSyncRequests(ctx.store)).filter(
+        (r) => !active.has(r.mailboxId) && !queuedRequests.has(_requestKey(r)),
+      );
+      if (fresh.length > 0) {
+        for (const r of fresh) queuedRequests.add(_requestKey(r));
+        const ids = new Set(
+          fresh
+            .map((r) => ({
+              id: r.mailboxId,
+              slot: Math.floor(Date.parse(r.requestedAt) / scanMs),
+              spread: _hash(`${ctx.owner}:${r.mailboxId}`),
+            }))
+            .sort((a, b) => a.slot - b.slot || a.spread - b.spread)
+            .map((r) => r.id),
+        );
+        queue = [...ids, ...queue.filter((id) => !ids.has(id))];
+      }
+    }
     while (queue.length > 0) {
       if (stopping.signal.aborted || active.size >= ctx.config.worker.concurrency) break;
       const id = queue.shift()!;
@@ -139,18 +181,25 @@ export function createWorker(deps: WorkerDeps): Worker {
     for (const r of requests) {
       if (!known.has(r.mailboxId)) await clearSyncRequest(ctx.store, r.mailboxId, r.requestedAt);
     }
-    return schedules
-      .filter((s) => !active.has(s.mailboxId))
-      .map((s) => ({ id: s.mailboxId, next: nextSyncDue(s, at, { owner: ctx.owner }) }))
-      .filter((d): d is { id: string; next: { at: string; reason: typeof d.next.reason } } => {
-        return d.next.at !== null && d.next.at <= at.toISOString();
-      })
-      .sort(
-        (a, b) =>
-          Number(b.next.reason === "requested") - Number(a.next.reason === "requested") ||
-          a.next.at.localeCompare(b.next.at),
-      )
-      .map((d) => d.id);
+    return (
+      schedules
+        .filter((s) => !active.has(s.mailboxId))
+        .map((s) => ({ id: s.mailboxId, next: nextSyncDue(s, at, { owner: ctx.owner }) }))
+        .filter((d): d is { id: string; next: { at: string; reason: typeof d.next.reason } } => {
+          return d.next.at !== null && d.next.at <= at.toISOString();
+        })
+        // Due within the same scan period counts as equally urgent; among those each worker has an
+        // order of its own (a hash of its name and the mailbox), so several workers reading the same
+        // schedules do not all try to claim the same mailbox next.
+        .map((d) => ({
+          id: d.id,
+          requested: d.next.reason === "requested",
+          slot: Math.floor(Date.parse(d.next.at) / scanMs),
+          spread: _hash(`${ctx.owner}:${d.id}`),
+        }))
+        .sort((a, b) => Number(b.requested) - Number(a.requested) || a.slot - b.slot || a.spread - b.spread)
+        .map((d) => d.id)
+    );
   };
 
   /** Claims one mailbox and runs it in a slot of its own, if it is still due and free. */
