@@ -7,8 +7,15 @@
  *    the IMAP connections open at most (sampled from /proc/net/tcp every 20 ms), the process's peak
  *    RSS and its RSS once the round is over (idle, holding every mailbox's schedule), then a "sync
  *    now" round of every mailbox with nothing new. Printed as a curve, with the RSS each mailbox adds.
- * 2. The largest size again with `workers` processes (default 4) on one database: faster than one,
- *    and every mailbox collected exactly once (one sync run each, all ok, every message stored once).
+ * 2. The largest size again, once with one worker process and once with `workers` processes (default
+ *    4) on one database: faster than one, and every mailbox collected exactly once (one sync run each,
+ *    all ok, every message stored once). Both after the curve, so Dovecot has the same state for both:
+ *    the first time a mailbox is opened Dovecot builds its index files, which costs it ≈ 40 ms of CPU
+ *    per mailbox instead of ≈ 25 (measured), and on a 2-core machine shared with Dovecot that alone
+ *    would decide the comparison.
+ *
+ * For each round it also reads the CPU time used by the worker processes, by Dovecot (its master with
+ * its children), by this process and by the whole machine (anyone else's work included).
  *
  * Arguments: `sizes=100,500,1000,2000`, `messages=10` (per mailbox, 1–6 KB each), `concurrency=32`
  * (the config's `worker.concurrency`, per process), `workers=4`, `tickMs=1000` (the worker's own
@@ -19,7 +26,7 @@
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -72,8 +79,20 @@ interface _Round {
   failed: number;
   messagesStored: number;
   messagesExpected: number;
+  /** A round of the 1-vs-N comparison (not of the curve). */
+  compare: boolean;
   /** Mean duration of a sync run (its `sync_runs` row), ms. */
   meanRunMs: number;
+  /** CPU seconds the worker processes used in the full round (all their threads). */
+  workerCpuSeconds: number;
+  /** CPU seconds Dovecot (its master and every process it started) used in the full round. */
+  dovecotCpuSeconds: number;
+  /** CPU seconds this benchmark process used in the full round (sampling connections, polling the database). */
+  benchCpuSeconds: number;
+  /** CPU seconds the whole machine used in the full round (Dovecot, the workers, this benchmark, anyone else). */
+  machineCpuSeconds: number;
+  /** The first errors the worker processes logged (failed runs, scheduling), at most 5 each. */
+  errors: string[];
 }
 
 export const scaleBenchmark: Benchmark = {
@@ -149,8 +168,9 @@ export const scaleBenchmark: Benchmark = {
         concurrency,
         tickMs,
       };
-      for (const n of sizes) rounds.push(await _round(setup, n, 1, true));
-      rounds.push(await _round(setup, max, processes, false));
+      for (const n of sizes) rounds.push(await _round(setup, n, 1, true, false));
+      rounds.push(await _round(setup, max, 1, false, true));
+      rounds.push(await _round(setup, max, processes, false, true));
     } finally {
       await dovecot.stop();
       await rm(dir, { recursive: true, force: true });
@@ -164,8 +184,8 @@ export const scaleBenchmark: Benchmark = {
       if (r.messagesStored !== r.messagesExpected)
         problems.push(`${what}: ${r.messagesStored} of ${r.messagesExpected} messages stored`);
     }
-    const one = rounds.find((r) => r.processes === 1 && r.mailboxes === max);
-    const many = rounds.find((r) => r.processes === processes && r.processes > 1);
+    const one = rounds.find((r) => r.compare && r.processes === 1);
+    const many = rounds.find((r) => r.compare && r.processes === processes && r.processes > 1);
     if (one !== undefined && many !== undefined) {
       const ratio = one.seconds / many.seconds;
       notes.push(
@@ -173,13 +193,18 @@ export const scaleBenchmark: Benchmark = {
       );
       if (!(many.seconds < one.seconds)) problems.push(`${processes} workers were not faster than 1`);
     }
-    const small = rounds.find((r) => r.processes === 1 && r.mailboxes === Math.min(...sizes));
-    if (small !== undefined && one !== undefined && one !== small) {
-      const perMailboxKb = ((one.idleRssMb - small.idleRssMb) * 1024) / (one.mailboxes - small.mailboxes);
+    const small = rounds.find((r) => !r.compare && r.mailboxes === Math.min(...sizes));
+    const big = rounds.find((r) => !r.compare && r.mailboxes === max);
+    if (small !== undefined && big !== undefined && big !== small) {
+      const perMailboxKb = ((big.idleRssMb - small.idleRssMb) * 1024) / (big.mailboxes - small.mailboxes);
       notes.push(
-        `RSS per idle mailbox (slope from ${small.mailboxes} to ${one.mailboxes}): ${perMailboxKb.toFixed(1)} KiB (aim < 1 MiB)`,
+        `RSS per idle mailbox (slope from ${small.mailboxes} to ${big.mailboxes}): ${perMailboxKb.toFixed(1)} KiB (aim < 1 MiB)`,
       );
       if (perMailboxKb >= 1024) problems.push("more than 1 MiB of RSS per idle mailbox");
+    }
+    for (const r of rounds) {
+      for (const e of r.errors.slice(0, 5))
+        notes.push(`error logged (${r.mailboxes} mailboxes, ${r.processes} process(es)): ${e.slice(0, 300)}`);
     }
     for (const p of problems) notes.push(`CHECK: ${p}`);
     if (args.write !== "false") {
@@ -207,8 +232,14 @@ interface _Setup {
 }
 
 /** One round: a fresh database with `n` mailboxes, `processes` workers until each is collected once. */
-async function _round(s: _Setup, n: number, processes: number, again: boolean): Promise<_Round> {
-  const sub = join(s.dir, `round-${n}-${processes}`);
+async function _round(
+  s: _Setup,
+  n: number,
+  processes: number,
+  again: boolean,
+  compare: boolean,
+): Promise<_Round> {
+  const sub = join(s.dir, `round-${n}-${processes}${compare ? "-compare" : ""}`);
   await mkdir(sub, { recursive: true });
   const dbUrl = `file:${join(sub, "mailreg.db")}`;
   const configPath = join(sub, "mailreg.config.json");
@@ -227,9 +258,17 @@ async function _round(s: _Setup, n: number, processes: number, again: boolean): 
     const ids = await _insertMailboxes(store, s, n);
     const sampler = _startSampler(s.dovecot.imapPort);
     const started = performance.now();
+    const machineBefore = _machineCpuSeconds();
+    const dovecotBefore = _treeCpuSeconds(s.dovecot.configPath);
+    const benchBefore = process.cpuUsage();
     const children = Array.from({ length: processes }, () => _spawnWorker(configPath, s.tickMs));
     await _until(store, n, children);
     const seconds = (performance.now() - started) / 1000;
+    const machineCpuSeconds = _machineCpuSeconds() - machineBefore;
+    const dovecotCpuSeconds = _treeCpuSeconds(s.dovecot.configPath) - dovecotBefore;
+    const benchUsage = process.cpuUsage(benchBefore);
+    const benchCpuSeconds = (benchUsage.user + benchUsage.system) / 1e6;
+    const workerCpuSeconds = children.reduce((sum, c) => sum + _processCpuSeconds(c.child.pid), 0);
     await new Promise((r) => setTimeout(r, 1_000)); // settle: the round's garbage may go
     const idleRssMb = children.reduce((sum, c) => sum + _rss(c.child.pid, "VmRSS"), 0);
     let againSeconds: number | undefined;
@@ -255,6 +294,7 @@ async function _round(s: _Setup, n: number, processes: number, again: boolean): 
     return {
       mailboxes: n,
       processes,
+      compare,
       seconds,
       ...(againSeconds === undefined ? {} : { againSeconds }),
       maxConnections,
@@ -266,6 +306,11 @@ async function _round(s: _Setup, n: number, processes: number, again: boolean): 
       messagesStored: Number(messages.rows[0]?.n ?? 0),
       messagesExpected: n * s.perMailbox,
       meanRunMs: Number(mean.rows[0]?.ms ?? Number.NaN),
+      workerCpuSeconds,
+      dovecotCpuSeconds,
+      benchCpuSeconds,
+      machineCpuSeconds,
+      errors: ends.flatMap((e) => (Array.isArray(e.errors) ? e.errors.map(String) : [])),
     };
   } finally {
     store.close();
@@ -374,9 +419,59 @@ function _rss(pid: number | undefined, field: "VmRSS" | "VmHWM"): number {
   }
 }
 
-/** Counts established TCP connections to the IMAP port every 20 ms; `stop()` returns the most seen. */
+/** User + system CPU seconds of a process and its threads so far (0 once it is gone). */
+function _processCpuSeconds(pid: number | undefined): number {
+  try {
+    // the fields after the command name (which may hold spaces): utime and stime are the 12th and 13th
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU seconds of the process whose command line holds `marker` (Dovecot's master, by its config
+ * path), its reaped children (`cutime`, `cstime`) and its live ones.
+ */
+function _treeCpuSeconds(marker: string): number {
+  const stats = new Map<number, { ppid: number; cpu: number }>();
+  let master: number | undefined;
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const cpu = (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+      stats.set(Number(name), { ppid: Number(f[1]), cpu });
+      if (master === undefined && readFileSync(`/proc/${name}/cmdline`, "utf8").includes(marker))
+        master = Number(name);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  if (master === undefined) return 0;
+  let sum = 0;
+  for (const [pid, st] of stats) if (pid === master || st.ppid === master) sum += st.cpu;
+  return sum;
+}
+
+/** CPU seconds every core of the machine has been busy so far (all of /proc/stat but idle and iowait). */
+function _machineCpuSeconds(): number {
+  const f = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return (f.reduce((a, b) => a + b, 0) - (f[3] ?? 0) - (f[4] ?? 0)) / 100;
+}
+
+/**
+ * Counts established TCP connections to the IMAP port every 20 ms; `stop()` returns the most seen.
+ * One regular expression over the file: it also lists every closed connection in TIME_WAIT (thousands
+ * in a round), and splitting it into fields every 20 ms cost this process a fifth of a core.
+ */
 function _startSampler(port: number): { stop(): number } {
   const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  // client side: the remote address is the server's port; state 01 = ESTABLISHED
+  const established = new RegExp(`:[0-9A-F]{4} [0-9A-F]{8}:${hexPort} 01 `, "g");
   let most = 0;
   const sample = () => {
     let text: string;
@@ -385,12 +480,7 @@ function _startSampler(port: number): { stop(): number } {
     } catch {
       return;
     }
-    let n = 0;
-    for (const line of text.split("\n")) {
-      const f = line.trim().split(/\s+/);
-      // client side: the remote address is the server's port; state 01 = ESTABLISHED
-      if (f[2]?.endsWith(`:${hexPort}`) === true && f[3] === "01") n++;
-    }
+    const n = text.match(established)?.length ?? 0;
     if (n > most) most = n;
   };
   const timer = setInterval(sample, 20);
@@ -402,29 +492,35 @@ function _startSampler(port: number): { stop(): number } {
   };
 }
 
+function _cpu(r: _Round): string {
+  return [r.workerCpuSeconds, r.dovecotCpuSeconds, r.benchCpuSeconds, r.machineCpuSeconds]
+    .map((seconds) => ((seconds * 1000) / r.mailboxes).toFixed(1))
+    .join(", ");
+}
+
 function _render(rounds: readonly _Round[], processes: number): string {
   const lines = [
     "One worker process (the curve):",
     "",
-    '| mailboxes | full round s | mailboxes/s | "sync now" round, no change, s | mean run ms | max IMAP connections | peak RSS MiB | RSS after the round MiB |',
-    "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    '| mailboxes | full round s | mailboxes/s | "sync now" round, no change, s | mean run ms | max IMAP connections | peak RSS MiB | RSS after the round MiB | CPU ms per mailbox: worker, Dovecot, bench, whole machine |',
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
-  for (const r of rounds.filter((x) => x.processes === 1)) {
+  for (const r of rounds.filter((x) => !x.compare)) {
     lines.push(
-      `| ${r.mailboxes.toLocaleString("en")} | ${r.seconds.toFixed(1)} | ${Math.round(r.mailboxes / r.seconds)} | ${r.againSeconds?.toFixed(1) ?? "–"} | ${r.meanRunMs.toFixed(0)} | ${r.maxConnections} | ${r.peakRssMb.toFixed(0)} | ${r.idleRssMb.toFixed(0)} |`,
+      `| ${r.mailboxes.toLocaleString("en")} | ${r.seconds.toFixed(1)} | ${Math.round(r.mailboxes / r.seconds)} | ${r.againSeconds?.toFixed(1) ?? "–"} | ${r.meanRunMs.toFixed(0)} | ${r.maxConnections} | ${r.peakRssMb.toFixed(0)} | ${r.idleRssMb.toFixed(0)} | ${_cpu(r)} |`,
     );
   }
   const max = Math.max(...rounds.map((r) => r.mailboxes));
   lines.push(
     "",
-    `${processes} worker processes vs 1, ${max.toLocaleString("en")} mailboxes, one database:`,
+    `${processes} worker processes vs 1, ${max.toLocaleString("en")} mailboxes, one database, Dovecot's indexes already built by the curve for both:`,
     "",
-    "| processes | full round s | mailboxes/s | max IMAP connections | runs per process | mailboxes collected twice | failed runs | messages stored |",
-    "|---:|---:|---:|---:|---|---:|---:|---:|",
+    "| processes | full round s | mailboxes/s | max IMAP connections | runs per process | mailboxes collected twice | failed runs | messages stored | CPU ms per mailbox: worker, Dovecot, bench, whole machine |",
+    "|---:|---:|---:|---:|---|---:|---:|---:|---:|",
   );
-  for (const r of rounds.filter((x) => x.mailboxes === max)) {
+  for (const r of rounds.filter((x) => x.compare)) {
     lines.push(
-      `| ${r.processes} | ${r.seconds.toFixed(1)} | ${Math.round(r.mailboxes / r.seconds)} | ${r.maxConnections} | ${r.runsPerProcess.join(", ")} | ${r.duplicates} | ${r.failed} | ${r.messagesStored.toLocaleString("en")} of ${r.messagesExpected.toLocaleString("en")} |`,
+      `| ${r.processes} | ${r.seconds.toFixed(1)} | ${Math.round(r.mailboxes / r.seconds)} | ${r.maxConnections} | ${r.runsPerProcess.join(", ")} | ${r.duplicates} | ${r.failed} | ${r.messagesStored.toLocaleString("en")} of ${r.messagesExpected.toLocaleString("en")} | ${_cpu(r)} |`,
     );
   }
   return lines.join("\n");
