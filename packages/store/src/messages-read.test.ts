@@ -360,4 +360,46 @@ describe("indexPendingMessageText()", () => {
     expect((await listMessages(store, { mailboxId, q: "word3" })).messages).toHaveLength(1);
     store.close();
   });
+
+  it("makes a stored message findable by its header fields once indexed, and skips one deleted before", async () => {
+    const store = await openMemoryStore();
+    const mailboxId = await insertTestMailbox(store);
+    const [kept, gone] = await storeMails(store, mailboxId, [
+      { subject: "quarterly figures", from: { name: "Erika Muster", address: "erika@example.org" } },
+      { subject: "quarterly draft" },
+    ]);
+    // stored and listed at once; the text search finds it once the indexer ran
+    expect((await listMessages(store, { mailboxId })).messages).toHaveLength(2);
+    expect((await listMessages(store, { mailboxId, q: "quarterly" })).messages).toEqual([]);
+    await store.client.execute({ sql: "delete from messages where id = ?", args: [gone!] });
+    expect(await indexPendingMessageText(store, { mailboxId })).toEqual({ indexed: 1, more: false });
+    for (const q of ["quarterly", "Muster", "erika@example.org"]) {
+      expect((await listMessages(store, { mailboxId, q })).messages.map((m) => m.id)).toEqual([kept]);
+    }
+    const left = await store.client.execute("select count(*) as n from message_text_queue");
+    expect(Number(left.rows[0]!.n)).toBe(0);
+    store.close();
+  });
+
+  it("fills the body of a message whose header fields were indexed before the queue existed", async () => {
+    const store = await openMemoryStore();
+    const mailboxId = await insertTestMailbox(store);
+    const [id] = await storeMails(store, mailboxId, [{ subject: "older row", body: "pelican" }]);
+    // as migration 0006's trigger left it: header fields, no body, nothing queued
+    await store.client.batch(
+      [
+        { sql: "delete from message_text_queue", args: [] },
+        {
+          sql: "insert into message_text (message_row_id, subject, sender, recipients) values (?, 'older row', '', '')",
+          args: [id!],
+        },
+      ],
+      "write",
+    );
+    expect((await listMessages(store, { mailboxId, q: "pelican" })).messages).toEqual([]);
+    expect(await indexPendingMessageText(store)).toEqual({ indexed: 1, more: false });
+    expect((await listMessages(store, { mailboxId, q: "pelican" })).messages.map((m) => m.id)).toEqual([id]);
+    expect((await listMessages(store, { mailboxId, q: "older" })).messages.map((m) => m.id)).toEqual([id]);
+    store.close();
+  });
 });

@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { listAudit } from "./audit.ts";
 import { commitMessageChunk, getMessage } from "./mail-sync.ts";
+import { indexPendingMessageText } from "./message-index.ts";
 import { listMessageSinks, recordSinkResult } from "./message-routing.ts";
 import { deleteMessagesOlderThan, purgeRawOlderThan } from "./retention.ts";
 import * as schema from "./schema.ts";
@@ -32,9 +33,9 @@ async function storeAged(store: Store, mailboxId: string, ages: number[]): Promi
   return ids;
 }
 
-/** What the search indexer does: the text body extracted. */
+/** The search indexer's pass: header fields and text body indexed. */
 async function markIndexed(store: Store): Promise<void> {
-  await store.db.update(schema.messageText).set({ body: "body" }).run();
+  await indexPendingMessageText(store);
 }
 
 async function searchCount(store: Store, query: string): Promise<number> {
@@ -106,6 +107,7 @@ describe("deleteMessagesOlderThan()", () => {
     const two = await insertTestMailbox(store, { instanceId: "two" });
     const ids = await storeAged(store, one, [400, 370, 366, 10]);
     const [otherOld] = await storeAged(store, two, [400]);
+    await markIndexed(store);
     await recordSinkResult(store, { messageRowId: ids[0]!, sink: "crm", state: "delivered" });
     const deleted = await deleteMessagesOlderThan(store, {
       before: new Date(Date.now() - 365 * DAY),

@@ -185,9 +185,10 @@ export const messages = sqliteTable(
  * The searchable text of each stored message, one row per message: sender and recipients (names
  * and addresses), subject, and the text body. The FTS5 index `message_fts` (a custom migration,
  * not expressible in drizzle) indexes these columns with this table as its external content, kept
- * in step by triggers: a message insert adds its row here (header fields from `envelope`, in the
- * same transaction), a message delete removes it, and setting `body` re-indexes it.
- * `body` null: the text body is not extracted yet.
+ * in step by triggers: the indexer (`message-index.ts`) adds a message's row once it is stored
+ * (header fields from `envelope`, the body from the raw source), a message delete removes it, and
+ * setting `body` re-indexes it. `body` null: a row made before migration 0008 (the header fields
+ * were indexed by a trigger then) whose body is not extracted yet.
  */
 export const messageText = sqliteTable(
   "message_text",
@@ -209,6 +210,16 @@ export const messageText = sqliteTable(
     index("message_text_pending").on(t.docId).where(sql`body is null`),
   ],
 );
+
+/**
+ * Stored messages not indexed for search yet, oldest first (the rowid): a trigger adds each
+ * message as it is stored — one small row instead of the text row and its FTS5 entry, which the
+ * collection path would otherwise pay per message — and the indexer takes them from here. A row
+ * whose message was deleted meanwhile is dropped by the indexer.
+ */
+export const messageTextQueue = sqliteTable("message_text_queue", {
+  messageRowId: text("message_row_id").notNull(),
+});
 
 /** Where each stored message was handed on (routing), and what became of it there. */
 export const messageSinks = sqliteTable(

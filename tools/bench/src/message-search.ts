@@ -114,7 +114,7 @@ async function _fill(
   mailboxId: string,
   count: number,
   rand: () => number,
-  /** Messages already in the store: the first new one gets full-text document id `before + 1`. */
+  /** Messages already in the store: the new ones are stored after them. */
   before: number,
 ): Promise<void> {
   const senders = _people(rand, 2000);
@@ -127,7 +127,6 @@ async function _fill(
   const perTransaction = 5000;
   for (let done = 0; done < count; done += perTransaction) {
     const statements: { sql: string; args: (string | number | Uint8Array | null)[] }[] = [];
-    const bodies: { sql: string; args: (string | number)[] }[] = [];
     // one stored-at per chunk of 500, as the store sink commits them
     for (let s = done; s < Math.min(count, done + perTransaction); s += perStatement) {
       const n = Math.min(perStatement, count - s);
@@ -182,14 +181,22 @@ async function _fill(
                 .join(",")}`,
         args,
       });
-      // the indexer's work: each message's text body (doc ids follow the insert order)
-      bodies.push({
-        sql: `UPDATE message_text SET body = json_extract(?, '$[' || CAST(doc_id - ? AS INTEGER) || ']')
-              WHERE doc_id >= ? AND doc_id < ? AND body IS NULL`,
-        args: [JSON.stringify(rowBodies), before + s + 1, before + s + 1, before + s + 1 + n],
-      });
+      // the indexer's work, done in SQL with the bodies known: each queued message's text row
+      // (its header fields and body; the queue, emptied after each slice, numbers them from 1)
+      statements.push(
+        {
+          sql: `INSERT INTO message_text (message_row_id, subject, sender, recipients, body)
+                SELECT m.id, json_extract(m.envelope, '$.subject'),
+                  json_extract(m.envelope, '$.from[0].name') || ' ' || json_extract(m.envelope, '$.from[0].address'),
+                  json_extract(m.envelope, '$.to[0].name') || ' ' || json_extract(m.envelope, '$.to[0].address'),
+                  json_extract(?, '$[' || CAST(q.rowid - 1 AS INTEGER) || ']')
+                FROM message_text_queue AS q JOIN messages AS m ON m.id = q.message_row_id ORDER BY q.rowid`,
+          args: [JSON.stringify(rowBodies)],
+        },
+        { sql: "DELETE FROM message_text_queue", args: [] },
+      );
     }
-    await store.client.batch([...statements, ...bodies], "write");
+    await store.client.batch(statements, "write");
   }
 }
 
@@ -329,7 +336,7 @@ export const messageSearchBenchmark: Benchmark = {
       store.close();
       const insert = results[0]!;
       notes.unshift(
-        `Inserted ${(count + small).toLocaleString("en")} messages (${count.toLocaleString("en")} in one mailbox, ${small.toLocaleString("en")} in a small one) in ${insert.seconds.toFixed(1)} s (${insert.perSecond.toLocaleString("en")}/s, FTS5 kept in step by the triggers).`,
+        `Inserted ${(count + small).toLocaleString("en")} messages (${count.toLocaleString("en")} in one mailbox, ${small.toLocaleString("en")} in a small one) in ${insert.seconds.toFixed(1)} s (${insert.perSecond.toLocaleString("en")}/s, each slice indexed for search in the same transaction).`,
       );
       notes.push(`Worst p99: ${worst.toFixed(1)} ms (aim: under 50 ms).`);
       return { results, markdown: lines.join("\n"), notes, ok: true };
