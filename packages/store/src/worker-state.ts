@@ -376,15 +376,9 @@ export async function listMailboxSchedules(
     sql: one === undefined ? _SCHEDULES_SQL : `${_SCHEDULES_SQL_BASE} where m.id = ?`,
     args: one === undefined ? [] : [one],
   });
-  // every mailbox of an instance shares its settings text: parse each text once
-  const parsed = new Map<string | null, ReturnType<typeof _instanceSchedule>>();
   return result.rows.map((row) => {
     const r = row as unknown as _ScheduleRow;
-    let schedule = parsed.get(r.settings);
-    if (schedule === undefined) {
-      schedule = _instanceSchedule(r.settings);
-      parsed.set(r.settings, schedule);
-    }
+    const schedule = _instanceSchedule(r.settings);
     const out: MailboxSchedule = {
       mailboxId: r.id,
       address: r.address,
@@ -591,9 +585,21 @@ interface _ScheduleRow {
   failures: number | bigint;
 }
 
-/** The `schedule` of an instance's mirrored settings, loosely read. */
+/** The last few settings texts read and their schedules: every mailbox of an instance shares one text. */
+const _parsedSchedules = new Map<string, { autoFetch?: boolean; intervalSeconds?: number }>();
+
+/** The `schedule` of an instance's mirrored settings, loosely read (each text parsed once). */
 function _instanceSchedule(settingsJson: string | null): { autoFetch?: boolean; intervalSeconds?: number } {
   if (settingsJson === null) return {};
+  const known = _parsedSchedules.get(settingsJson);
+  if (known !== undefined) return known;
+  const schedule = _parseInstanceSchedule(settingsJson);
+  if (_parsedSchedules.size >= 64) _parsedSchedules.clear();
+  _parsedSchedules.set(settingsJson, schedule);
+  return schedule;
+}
+
+function _parseInstanceSchedule(settingsJson: string): { autoFetch?: boolean; intervalSeconds?: number } {
   try {
     const s = (JSON.parse(settingsJson) as { schedule?: { autoFetch?: unknown; intervalSeconds?: unknown } })
       .schedule;
