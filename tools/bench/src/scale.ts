@@ -4,7 +4,7 @@
  *
  * 1. One worker process, 100 → 500 → 1,000 → 2,000 mailboxes (each a fresh database): the time for
  *    a full round (every mailbox collected once, from the process's start to the last run's end),
- *    the IMAP connections open at most (sampled from /proc/net/tcp every 20 ms), the process's peak
+ *    the IMAP connections open at most (sampled from /proc/net/tcp every 100 ms), the process's peak
  *    RSS and its RSS once the round is over (idle, holding every mailbox's schedule), then a "sync
  *    now" round of every mailbox with nothing new. Printed as a curve, with the RSS each mailbox adds.
  * 2. The largest size again, once with one worker process and once with `workers` processes (default
@@ -85,6 +85,8 @@ interface _Round {
   meanRunMs: number;
   /** CPU seconds the worker processes used in the full round (all their threads). */
   workerCpuSeconds: number;
+  /** The worker processes' CPU seconds by thread: main (JavaScript), V8 helpers (compiler, GC), libuv pool, other. */
+  workerThreads: Record<string, number>;
   /** CPU seconds Dovecot (its master and every process it started) used in the full round. */
   dovecotCpuSeconds: number;
   /** CPU seconds this benchmark process used in the full round (sampling connections, polling the database). */
@@ -203,6 +205,15 @@ export const scaleBenchmark: Benchmark = {
       if (perMailboxKb >= 1024) problems.push("more than 1 MiB of RSS per idle mailbox");
     }
     for (const r of rounds) {
+      const threads = Object.entries(r.workerThreads)
+        .sort((a, b) => b[1] - a[1])
+        .map(([kind, cpu]) => `${kind} ${((cpu * 1000) / r.mailboxes).toFixed(1)}`)
+        .join(", ");
+      notes.push(
+        `worker CPU ms per mailbox by thread (${r.mailboxes} mailboxes, ${r.processes} process(es)${r.compare ? ", comparison" : ""}): ${threads}`,
+      );
+    }
+    for (const r of rounds) {
       for (const e of r.errors.slice(0, 5))
         notes.push(`error logged (${r.mailboxes} mailboxes, ${r.processes} process(es)): ${e.slice(0, 300)}`);
     }
@@ -269,6 +280,11 @@ async function _round(
     const benchUsage = process.cpuUsage(benchBefore);
     const benchCpuSeconds = (benchUsage.user + benchUsage.system) / 1e6;
     const workerCpuSeconds = children.reduce((sum, c) => sum + _processCpuSeconds(c.child.pid), 0);
+    const workerThreads: Record<string, number> = {};
+    for (const c of children) {
+      for (const [kind, cpu] of Object.entries(_threadCpuSeconds(c.child.pid)))
+        workerThreads[kind] = (workerThreads[kind] ?? 0) + cpu;
+    }
     await new Promise((r) => setTimeout(r, 1_000)); // settle: the round's garbage may go
     const idleRssMb = children.reduce((sum, c) => sum + _rss(c.child.pid, "VmRSS"), 0);
     let againSeconds: number | undefined;
@@ -307,6 +323,7 @@ async function _round(
       messagesExpected: n * s.perMailbox,
       meanRunMs: Number(mean.rows[0]?.ms ?? Number.NaN),
       workerCpuSeconds,
+      workerThreads,
       dovecotCpuSeconds,
       benchCpuSeconds,
       machineCpuSeconds,
@@ -431,6 +448,36 @@ function _processCpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** A process's CPU seconds per kind of thread (by the thread's name), for the threads alive now. */
+function _threadCpuSeconds(pid: number | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  let names: string[];
+  try {
+    names = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of names) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const kind =
+        tid === String(pid)
+          ? "main"
+          : /^V8 /.test(comm)
+            ? "V8 helpers"
+            : /libuv/.test(comm)
+              ? "libuv pool"
+              : `other (${comm})`;
+      out[kind] = (out[kind] ?? 0) + (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 /**
  * CPU seconds of the process whose command line holds `marker` (Dovecot's master, by its config
  * path), its reaped children (`cutime`, `cstime`) and its live ones.
@@ -464,9 +511,10 @@ function _machineCpuSeconds(): number {
 }
 
 /**
- * Counts established TCP connections to the IMAP port every 20 ms; `stop()` returns the most seen.
- * One regular expression over the file: it also lists every closed connection in TIME_WAIT (thousands
- * in a round), and splitting it into fields every 20 ms cost this process a fifth of a core.
+ * Counts established TCP connections to the IMAP port every 100 ms (a run keeps its connection for
+ * longer); `stop()` returns the most seen. The file also lists every closed connection in TIME_WAIT
+ * (thousands in a round): reading it every 20 ms and splitting it into fields cost this process a
+ * fifth of a core, taken from the workers and Dovecot on a 2-core machine.
  */
 function _startSampler(port: number): { stop(): number } {
   const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
@@ -483,7 +531,7 @@ function _startSampler(port: number): { stop(): number } {
     const n = text.match(established)?.length ?? 0;
     if (n > most) most = n;
   };
-  const timer = setInterval(sample, 20);
+  const timer = setInterval(sample, 100);
   return {
     stop() {
       clearInterval(timer);
