@@ -204,6 +204,17 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   /** Claims one mailbox and runs it in a slot of its own, if it is still due and free. */
   const _start = async (id: string) => {
+    // The queue is as old as the last scan: with several workers, most of what is left in it has
+    // been collected by another meanwhile. One read tells, where a claim would write twice (take
+    // the lease, give it back); the claim checks again under the lease.
+    const [schedule] = await listMailboxSchedules(ctx.store, {
+      mailboxId: id,
+      defaultIntervalSeconds: ctx.config.worker.intervalSeconds,
+    });
+    if (schedule === undefined) return;
+    const now = new Date();
+    const next = nextSyncDue(schedule, now, { owner: ctx.owner });
+    if (next.at === null || next.at > now.toISOString()) return;
     const claimed = await claimMailbox(ctx, id);
     if (!claimed.ok) return;
     if (stopping.signal.aborted) {
