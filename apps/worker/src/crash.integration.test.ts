@@ -138,8 +138,27 @@ describe("the worker killed at random moments", () => {
 
     const figures = { kills: 0, killedMidRun: 0, storedAtKills: [] as number[], roundMs: [] as number[] };
     const problems: string[] = [];
-    /** One worker's life: started, given a random time once it said it started, then SIGKILLed. */
+    /** Whether the worker with this pid holds the lease of a mailbox whose run is open. */
+    const inRun = async (pid: number | undefined): Promise<boolean> => {
+      const owner = `-${pid}-`;
+      const held = new Set(
+        (await listLeases(db)).filter((l) => l.owner.includes(owner)).map((l) => l.mailboxId),
+      );
+      const running = await db.db
+        .select({ mailboxId: schema.syncRuns.mailboxId })
+        .from(schema.syncRuns)
+        .where(eq(schema.syncRuns.status, "running"))
+        .all();
+      return running.some((r) => held.has(r.mailboxId));
+    };
+    let lives = 0;
+    /**
+     * One worker's life: started, then SIGKILLed — every other life at a random time once it said
+     * it started (between runs or in one), the others at a random moment of a run it has open (runs
+     * are short: left to chance alone, few kills would fall inside one).
+     */
     const life = async () => {
+      const aimed = lives++ % 2 === 1;
       const worker = spawnWorker(folder!.configPath, servers.caPath);
       children.push(worker);
       await until(
@@ -150,21 +169,19 @@ describe("the worker killed at random moments", () => {
         },
         60_000,
       );
-      await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(random() * 2_400)));
+      if (aimed) {
+        const until = performance.now() + 5_000;
+        while (performance.now() < until && !(await inRun(worker.child.pid)))
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 150)));
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(random() * 2_400)));
+      }
       expect(worker.child.kill("SIGKILL"), worker.stderr()).toBe(true);
       expect(await worker.exited).toMatchObject({ signal: "SIGKILL" });
       figures.kills++;
       // the killed process's leases stay until they expire; a run it had open stays "running"
-      const owner = `-${worker.child.pid}-`;
-      const held = new Set(
-        (await listLeases(db)).filter((l) => l.owner.includes(owner)).map((l) => l.mailboxId),
-      );
-      const running = await db.db
-        .select({ mailboxId: schema.syncRuns.mailboxId })
-        .from(schema.syncRuns)
-        .where(eq(schema.syncRuns.status, "running"))
-        .all();
-      if (running.some((r) => held.has(r.mailboxId))) figures.killedMidRun++;
+      if (await inRun(worker.child.pid)) figures.killedMidRun++;
     };
     // two workers at a time, each killed on its own schedule, so leases are taken over too
     for (let round = 0; figures.kills < KILLS; round++) {
