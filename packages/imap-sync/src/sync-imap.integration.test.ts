@@ -1,5 +1,11 @@
-import { type AddressInfo, connect, createServer, type Socket } from "node:net";
-import { type DovecotHandle, generateMessages, seedMaildir, startDovecot } from "@mailreg/mailservers";
+import {
+  type DovecotHandle,
+  type FaultProxy,
+  generateMessages,
+  seedMaildir,
+  startDovecot,
+  startFaultProxy,
+} from "@mailreg/mailservers";
 import { countMessages, listSyncRuns, schema } from "@mailreg/store";
 import { and, eq } from "drizzle-orm";
 import { ImapFlow } from "imapflow";
@@ -20,39 +26,18 @@ const ids = (list: { messageId: string }[]) => list.map((m) => m.messageId.slice
 const INBOX_ONLY = { mode: "inbox", folders: [], includeSubfolders: true, exclude: [] } as const;
 const ALL_FOLDERS = { mode: "all", folders: [], includeSubfolders: true, exclude: [] } as const;
 
-/** A plain-IMAP relay to Dovecot that records the name of every command a client sends through it. */
-async function _commandCountingRelay(
-  port: number,
-): Promise<{ port: number; commands: string[]; close(): Promise<void> }> {
-  const commands: string[] = [];
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect({ host: "127.0.0.1", port });
-    sockets.add(client).add(upstream);
-    let pending = "";
-    client.on("data", (data: Buffer) => {
-      pending += data.toString("latin1");
-      for (let end = pending.indexOf("\r\n"); end >= 0; end = pending.indexOf("\r\n")) {
-        const name = /^[A-Za-z0-9.]+ (?:UID )?([A-Za-z]+)/.exec(pending.slice(0, end))?.[1];
-        if (name !== undefined) commands.push(name.toUpperCase());
-        pending = pending.slice(end + 2);
-      }
-      upstream.write(data);
-    });
-    upstream.pipe(client);
-    client.on("error", () => upstream.destroy());
-    upstream.on("error", () => client.destroy());
-    client.on("close", () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    commands,
-    close: () => {
-      for (const s of sockets) s.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+/**
+ * The names of the commands clients sent through `proxy` (a recording fault proxy in front of plain
+ * IMAP) on its connections from the `from`-th on.
+ */
+function _commands(proxy: FaultProxy, from = 0): string[] {
+  return proxy.connections.slice(from).flatMap((c) =>
+    Buffer.concat(c.recorded?.up ?? [])
+      .toString("latin1")
+      .split("\r\n")
+      .map((line) => /^[A-Za-z0-9.]+ (?:UID )?([A-Za-z]+)/.exec(line)?.[1]?.toUpperCase())
+      .filter((name) => name !== undefined),
+  );
 }
 
 async function imap(info: typeof shared, user: { user: string; password: string }): Promise<ImapFlow> {
@@ -184,8 +169,12 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
   it("selects no folder when nothing changed (LIST-STATUS), and still sees flags, expunges and new mail", async () => {
     const user = freshUser(shared);
     const world = await testWorld();
-    const relay = await _commandCountingRelay(portOf(shared, "imap", "none"));
-    const mailbox = await world.addMailbox({ ...profileFor(shared, user, "imap", "none"), port: relay.port });
+    const proxy = await startFaultProxy({
+      target: { host: shared.host, port: portOf(shared, "imap", "none") },
+      record: true,
+    });
+    const selects = (from: number) => _commands(proxy, from).filter((c) => c === "SELECT" || c === "EXAMINE");
+    const mailbox = await world.addMailbox({ ...profileFor(shared, user, "imap", "none"), port: proxy.port });
     const messages = [...generateMessages({ count: 10, seed: 56 })].map((m) => ({ ...m, flags: [] }));
     await seedMaildir(seedTarget(shared), user.user, "INBOX", messages);
     await seedMaildir(seedTarget(shared), user.user, "Archive", [
@@ -194,10 +183,10 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
     const options = { store: world.store, keyring: world.keyring, folderPolicy: ALL_FOLDERS };
     expect(await syncMailbox(mailbox, options)).toMatchObject({ status: "ok", fetched: 13 });
 
-    relay.commands.length = 0;
+    let from = proxy.connections.length;
     expect(await syncMailbox(mailbox, options)).toMatchObject({ status: "ok", fetched: 0, flagsChanged: 0 });
-    expect(relay.commands.filter((c) => c === "SELECT" || c === "EXAMINE")).toEqual([]);
-    expect(relay.commands).toContain("LIST");
+    expect(selects(from)).toEqual([]);
+    expect(_commands(proxy, from)).toContain("LIST");
 
     const client = await imap(shared, user);
     await client.mailboxOpen("INBOX");
@@ -206,15 +195,15 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
     await client.logout();
     await seedMaildir(seedTarget(shared), user.user, "INBOX", [...generateMessages({ count: 2, seed: 58 })]);
 
-    relay.commands.length = 0;
+    from = proxy.connections.length;
     const changed = await syncMailbox(mailbox, options);
     expect(changed).toMatchObject({ status: "ok", fetched: 2, flagsChanged: 1, vanished: 1 });
     // only the folder that changed is selected
-    expect(relay.commands.filter((c) => c === "SELECT" || c === "EXAMINE")).toHaveLength(1);
-    relay.commands.length = 0;
+    expect(selects(from)).toHaveLength(1);
+    from = proxy.connections.length;
     expect(await syncMailbox(mailbox, options)).toMatchObject({ fetched: 0, flagsChanged: 0, vanished: 0 });
-    expect(relay.commands.filter((c) => c === "SELECT" || c === "EXAMINE")).toEqual([]);
-    await relay.close();
+    expect(selects(from)).toEqual([]);
+    await proxy.close();
     world.store.close();
   });
 
