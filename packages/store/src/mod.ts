@@ -1,5 +1,5 @@
 /**
- * @mailreg/store: the database of mailreg. A drizzle-orm schema over libSQL (`file:` URLs embedded,
+ * The database of mailreg: a drizzle-orm schema over libSQL (`file:` URLs embedded,
  * `libsql://`/`http(s)://`/`ws(s)://` for a libSQL server), its SQL migrations (applied at open), and
  * plain query functions taking the open {@link Store}.
  *
@@ -13,27 +13,153 @@
  *
  * @module
  */
-export * from "./admin-queries.ts";
-export * from "./audit.ts";
-export * from "./config-mirror.ts";
-export * from "./decisions.ts";
-export * from "./instances.ts";
-export * from "./mail-sync.ts";
-export * from "./mailboxes.ts";
-export * from "./message-index.ts";
-export * from "./message-routing.ts";
-export * from "./messages-read.ts";
+export {
+  listRecentAudit,
+  type MailboxSyncState,
+  mailboxSyncStates,
+  type SearchRegistrationsOptions,
+  type SyncRun,
+  searchRegistrations,
+} from "./admin-queries.ts";
+export { type AuditEntry, type AuditInput, appendAudit, listAudit } from "./audit.ts";
+export { mirrorConfig } from "./config-mirror.ts";
+export {
+  type ApplyRegistrationInput,
+  type ApplyRegistrationResult,
+  applyRegistration,
+  rejectRegistration,
+} from "./decisions.ts";
+export { type Instance, type InstanceInput, listInstances, upsertInstances } from "./instances.ts";
+export {
+  type ChunkWriter,
+  commitMessageChunk,
+  countMessages,
+  type DeadLetterRow,
+  deleteDeadLetter,
+  type FolderStateRow,
+  findMessagesByUid,
+  findMessagesUnderOtherUidvalidity,
+  findStoredUidls,
+  finishSyncRun,
+  getMessage,
+  hasMessagesUnderOtherUidvalidity,
+  listDeadLetters,
+  listFolderStates,
+  listSyncRuns,
+  type MessageChunk,
+  type NewMessageRow,
+  openChunkWriter,
+  type SyncRunRow,
+  startSyncRun,
+} from "./mail-sync.ts";
+export { findMailbox, getMailbox, listMailboxes, type Mailbox } from "./mailboxes.ts";
+export { type IndexResult, indexPendingMessageText } from "./message-index.ts";
+export {
+  type DeadLetterEntry,
+  getDeadLetter,
+  listMessageSinks,
+  listStoredMessageRefs,
+  type MessageSinkRow,
+  recordDeadLetterAttempt,
+  recordSinkResult,
+  recordSinkResults,
+  type SinkResult,
+  type SinkState,
+  type StoredMessageRef,
+  sinkStatesOf,
+} from "./message-routing.ts";
+export {
+  ftsPhrases,
+  getMessageDetail,
+  listMessageFolders,
+  listMessages,
+  type MessageDetail,
+  type MessagePage,
+  type MessageQuery,
+  type MessageSummary,
+  type RawSource,
+  rawMessageStream,
+  readRawChunks,
+  readRawMessage,
+  type StoredAddress,
+  type StoredEnvelope,
+  type StoredFolder,
+} from "./messages-read.ts";
 export { MIGRATIONS_FOLDER, migrate } from "./migrate.ts";
-export * from "./oauth-grants.ts";
-export * from "./outbox.ts";
-export * from "./registrations.ts";
-export * from "./reroute-requests.ts";
-export * from "./retention.ts";
+export {
+  GRANT_STATES,
+  type GrantState,
+  getGrantState,
+  listGrantStates,
+  type MailboxGrant,
+  setGrantState,
+} from "./oauth-grants.ts";
+export {
+  claimDueOutbox,
+  countOutbox,
+  failOutboxMessage,
+  getOutboxMessage,
+  insertOutboxMessage,
+  listOutbox,
+  markOutboxSent,
+  type OutboxClaim,
+  type OutboxEntry,
+  type OutboxFailure,
+  type OutboxInsert,
+  type OutboxMessage,
+  type OutboxSent,
+  type OutboxStatus,
+  readOutboxRaw,
+  recordSentCopy,
+  retryOutboxLater,
+} from "./outbox.ts";
+export {
+  countRegistrations,
+  getRegistration,
+  type ImportProgress,
+  type ImportRegistrationsOptions,
+  importRegistrations,
+  insertRegistration,
+  iterateRegistrations,
+  type ListRegistrationsOptions,
+  listRegistrations,
+} from "./registrations.ts";
+export { type RerouteRequest, requestReroute, takeRerouteRequest } from "./reroute-requests.ts";
+export { deleteMessagesOlderThan, purgeRawOlderThan, type RetentionScope } from "./retention.ts";
 export * as schema from "./schema.ts";
-export * from "./sealed.ts";
-export * from "./setting-once.ts";
-export * from "./settings.ts";
-export * from "./store.ts";
-export * from "./windows.ts";
-export * from "./worker-state.ts";
+export { iterateSealed, replaceSealed, type SealedEntry, type SealedTable } from "./sealed.ts";
+export { initSetting } from "./setting-once.ts";
+export { getSetting, setSetting } from "./settings.ts";
+export { type OpenStoreOptions, openStore, type Store, type StoreDb, type StoreTx } from "./store.ts";
+export {
+  listWindows,
+  OPEN_NOW_SETTING,
+  type RegistrationWindow,
+  replaceWindows,
+  setOpenNow,
+} from "./windows.ts";
+export {
+  acquireLease,
+  backoffSeconds,
+  clearSyncRequest,
+  finishInterruptedRuns,
+  type Lease,
+  type LeaseInput,
+  listLeases,
+  listMailboxSchedules,
+  listSyncRequests,
+  type MailboxSchedule,
+  type MailboxSchedulePatch,
+  type MailboxWorkerState,
+  mailboxSyncState,
+  markRunInterrupted,
+  type NextSync,
+  nextSyncDue,
+  releaseLease,
+  renewLease,
+  requestSync,
+  type ScheduleRun,
+  type SyncRequest,
+  setMailboxSchedule,
+} from "./worker-state.ts";
 export { writeTransaction } from "./write-lock.ts";
