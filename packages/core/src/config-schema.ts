@@ -24,7 +24,7 @@ import { RetentionSchema, RoutingSchema, SinkConfigSchema, unknownSinkReferences
 export type { ValidationIssue } from "./_zod.ts";
 
 /** An id used to refer to a server template, instance or OAuth provider: a lower-case slug. */
-export const SlugSchema = z
+export const SlugSchema: z.ZodString = z
   .string()
   .regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, "must be a slug: a-z, 0-9 and inner '-', at most 64");
 
@@ -33,7 +33,9 @@ const _folder = _safeString(1000).min(1);
 const _httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
 
 /** Certificate policy: verify (default), don't verify, or verify against an alternative name. */
-export const TlsPolicySchema = z
+export const TlsPolicySchema: z.ZodPrefault<
+  z.ZodObject<{ verify: z.ZodDefault<z.ZodBoolean>; servername: z.ZodOptional<z.ZodString> }, z.core.$strict>
+> = z
   .strictObject({
     verify: z.boolean().default(true).describe("Check the server certificate; false only for test servers"),
     servername: HostSchema.optional().describe("Check the certificate against this name instead of the host"),
@@ -46,7 +48,33 @@ export const SMTP_AUTH_METHODS = ["plain", "login", "cram-md5", "xoauth2", "none
 export type SmtpAuthMethod = (typeof SMTP_AUTH_METHODS)[number];
 
 /** One level of the SMTP precedence chain (mailbox → company → instance → default). */
-export const SmtpSettingsSchema = z.strictObject({
+export const SmtpSettingsSchema: z.ZodObject<
+  {
+    enabled: z.ZodDefault<z.ZodBoolean>;
+    host: z.ZodString;
+    port: z.ZodNumber;
+    security: z.ZodOptional<z.ZodEnum<{ none: "none"; starttls: "starttls"; tls: "tls" }>>;
+    auth: z.ZodPrefault<
+      z.ZodObject<
+        {
+          method: z.ZodEnum<{
+            "cram-md5": "cram-md5";
+            login: "login";
+            none: "none";
+            plain: "plain";
+            xoauth2: "xoauth2";
+          }>;
+          user: z.ZodOptional<z.ZodString>;
+          password: z.ZodOptional<z.ZodString>;
+        },
+        z.core.$strict
+      >
+    >;
+    tls: typeof TlsPolicySchema;
+    from: z.ZodOptional<z.ZodString>;
+  },
+  z.core.$strict
+> = z.strictObject({
   enabled: z.boolean().default(true).describe("false: this level is skipped in the precedence chain"),
   host: HostSchema,
   port: PortSchema,
@@ -90,27 +118,59 @@ export function defaultPort(protocol: Protocol, security: Security): number {
   return security === "tls" ? 995 : 110;
 }
 
+// The fields of a server template, before its port is filled in from protocol and security.
+const _ServerTemplateObject: z.ZodObject<
+  {
+    id: z.ZodString;
+    label: z.ZodString;
+    protocol: z.ZodEnum<{ imap: "imap"; pop3: "pop3" }>;
+    host: z.ZodString;
+    port: z.ZodOptional<z.ZodNumber>;
+    security: z.ZodDefault<z.ZodEnum<{ none: "none"; starttls: "starttls"; tls: "tls" }>>;
+    authMethods: z.ZodDefault<
+      z.ZodArray<
+        z.ZodEnum<{
+          "cram-md5": "cram-md5";
+          "password-login": "password-login";
+          "password-plain": "password-plain";
+          xoauth2: "xoauth2";
+        }>
+      >
+    >;
+    oauthProvider: z.ZodOptional<z.ZodString>;
+    tls: typeof TlsPolicySchema;
+    smtp: z.ZodOptional<typeof SmtpSettingsSchema>;
+    sentFolder: z.ZodOptional<z.ZodString>;
+    trashFolder: z.ZodOptional<z.ZodString>;
+  },
+  z.core.$strict
+> = z.strictObject({
+  id: SlugSchema,
+  label: _label,
+  protocol: z.enum(PROTOCOLS),
+  host: HostSchema,
+  port: PortSchema.optional().describe("Default: 993/143 for IMAP, 995/110 for POP3, by security"),
+  security: z.enum(SECURITIES).default("tls"),
+  authMethods: z
+    .array(z.enum(TEMPLATE_AUTH_METHODS))
+    .min(1)
+    .default(["password-plain", "password-login"])
+    .refine((a) => new Set(a).size === a.length, { message: "must not repeat a method" }),
+  oauthProvider: SlugSchema.optional().describe("Id in oauth.providers used for xoauth2 sign-in"),
+  tls: TlsPolicySchema,
+  smtp: SmtpSettingsSchema.optional().describe("The SMTP counterpart of this server"),
+  sentFolder: _folder.optional().describe("Sent folder, where the server does not mark one (RFC 6154)"),
+  trashFolder: _folder.optional().describe("Trash folder, where the server does not mark one (RFC 6154)"),
+});
+
 /** A mail server the administrator offers to mailbox owners (myfactory's "Vorlage"). */
-export const ServerTemplateSchema = z
-  .strictObject({
-    id: SlugSchema,
-    label: _label,
-    protocol: z.enum(PROTOCOLS),
-    host: HostSchema,
-    port: PortSchema.optional().describe("Default: 993/143 for IMAP, 995/110 for POP3, by security"),
-    security: z.enum(SECURITIES).default("tls"),
-    authMethods: z
-      .array(z.enum(TEMPLATE_AUTH_METHODS))
-      .min(1)
-      .default(["password-plain", "password-login"])
-      .refine((a) => new Set(a).size === a.length, { message: "must not repeat a method" }),
-    oauthProvider: SlugSchema.optional().describe("Id in oauth.providers used for xoauth2 sign-in"),
-    tls: TlsPolicySchema,
-    smtp: SmtpSettingsSchema.optional().describe("The SMTP counterpart of this server"),
-    sentFolder: _folder.optional().describe("Sent folder, where the server does not mark one (RFC 6154)"),
-    trashFolder: _folder.optional().describe("Trash folder, where the server does not mark one (RFC 6154)"),
-  })
-  .transform((t) => ({ ...t, port: t.port ?? defaultPort(t.protocol, t.security) }));
+export const ServerTemplateSchema: z.ZodPipe<
+  typeof _ServerTemplateObject,
+  z.ZodTransform<
+    Omit<z.output<typeof _ServerTemplateObject>, "port"> & { port: number },
+    z.output<typeof _ServerTemplateObject>
+  >
+> = _ServerTemplateObject.transform((t) => ({ ...t, port: t.port ?? defaultPort(t.protocol, t.security) }));
 export type ServerTemplate = z.infer<typeof ServerTemplateSchema>;
 
 /** Which folders of a mailbox are collected. */
@@ -118,7 +178,19 @@ export const FOLDER_MODES = ["inbox", "all", "subscribed", "selected"] as const;
 export type FolderMode = (typeof FOLDER_MODES)[number];
 
 /** Which folders are collected: INBOX only, all, subscribed, or selected ones, minus exclusions. */
-export const FolderPolicySchema = z
+export const FolderPolicySchema: z.ZodPrefault<
+  z.ZodObject<
+    {
+      mode: z.ZodDefault<
+        z.ZodEnum<{ all: "all"; inbox: "inbox"; selected: "selected"; subscribed: "subscribed" }>
+      >;
+      folders: z.ZodDefault<z.ZodArray<z.ZodString>>;
+      includeSubfolders: z.ZodDefault<z.ZodBoolean>;
+      exclude: z.ZodDefault<z.ZodArray<z.ZodString>>;
+    },
+    z.core.$strict
+  >
+> = z
   .strictObject({
     mode: z.enum(FOLDER_MODES).default("inbox"),
     folders: z.array(_folder).default([]).describe("The folders collected in mode selected"),
@@ -133,7 +205,16 @@ export const FolderPolicySchema = z
 export type FolderPolicy = z.infer<typeof FolderPolicySchema>;
 
 /** When a mailbox is collected. */
-export const ScheduleSchema = z
+export const ScheduleSchema: z.ZodPrefault<
+  z.ZodObject<
+    {
+      autoFetch: z.ZodDefault<z.ZodBoolean>;
+      intervalSeconds: z.ZodDefault<z.ZodNumber>;
+      idle: z.ZodDefault<z.ZodBoolean>;
+    },
+    z.core.$strict
+  >
+> = z
   .strictObject({
     autoFetch: z.boolean().default(true),
     intervalSeconds: z.number().int().min(30).default(300),
@@ -147,7 +228,10 @@ export type Schedule = z.infer<typeof ScheduleSchema>;
  * App-only (client-credentials) OAuth access for every mailbox of an instance: the worker logs in
  * with the app's own access token (XOAUTH2, the mailbox's address as user), no owner grant needed.
  */
-export const AppOnlyOAuthSchema = z
+export const AppOnlyOAuthSchema: z.ZodObject<
+  { provider: z.ZodString; scopes: z.ZodOptional<z.ZodArray<z.ZodString>> },
+  z.core.$strict
+> = z
   .strictObject({
     provider: SlugSchema.describe(
       "Id in oauth.providers (microsoft or oidc) whose app holds the tenant's permission",
@@ -166,7 +250,20 @@ export const AppOnlyOAuthSchema = z
 export type AppOnlyOAuth = z.infer<typeof AppOnlyOAuthSchema>;
 
 /** A group of mailboxes with shared defaults (folder policy, schedule, SMTP at instance level). */
-export const InstanceSchema = z.strictObject({
+export const InstanceSchema: z.ZodObject<
+  {
+    id: z.ZodString;
+    label: z.ZodString;
+    folderPolicy: typeof FolderPolicySchema;
+    schedule: typeof ScheduleSchema;
+    deleteAfterFetch: z.ZodDefault<z.ZodBoolean>;
+    smtp: z.ZodOptional<typeof SmtpSettingsSchema>;
+    routing: z.ZodOptional<typeof RoutingSchema>;
+    retention: z.ZodOptional<typeof RetentionSchema>;
+    oauthAppOnly: z.ZodOptional<typeof AppOnlyOAuthSchema>;
+  },
+  z.core.$strict
+> = z.strictObject({
   id: SlugSchema,
   label: _label,
   folderPolicy: FolderPolicySchema,
@@ -180,7 +277,10 @@ export const InstanceSchema = z.strictObject({
 export type Instance = z.infer<typeof InstanceSchema>;
 
 /** A scheduled registration window; `until` is after `from`. */
-export const RegistrationWindowSchema = z
+export const RegistrationWindowSchema: z.ZodObject<
+  { from: z.ZodISODateTime; until: z.ZodISODateTime },
+  z.core.$strict
+> = z
   .strictObject({
     from: z.iso.datetime({ offset: true }),
     until: z.iso.datetime({ offset: true }),
@@ -205,7 +305,26 @@ const _domain = z.string().transform((value, ctx) => {
 });
 
 /** The public registration page. */
-export const RegistrationSettingsSchema = z
+export const RegistrationSettingsSchema: z.ZodPrefault<
+  z.ZodObject<
+    {
+      enabled: z.ZodDefault<z.ZodBoolean>;
+      windows: z.ZodDefault<z.ZodArray<typeof RegistrationWindowSchema>>;
+      templates: z.ZodDefault<z.ZodArray<z.ZodString>>;
+      allowCustomServer: z.ZodDefault<z.ZodBoolean>;
+      allowedDomains: z.ZodDefault<z.ZodArray<z.ZodPipe<z.ZodString, z.ZodTransform<string, string>>>>;
+      verifyOnSubmit: z.ZodDefault<z.ZodBoolean>;
+      allowPrivateNetworks: z.ZodDefault<z.ZodBoolean>;
+      rateLimit: z.ZodPrefault<
+        z.ZodObject<
+          { windowSeconds: z.ZodDefault<z.ZodNumber>; max: z.ZodDefault<z.ZodNumber> },
+          z.core.$strict
+        >
+      >;
+    },
+    z.core.$strict
+  >
+> = z
   .strictObject({
     enabled: z
       .boolean()
@@ -249,7 +368,43 @@ const _oauthCommon = {
 };
 
 /** An OAuth 2.0 app registered with a provider. */
-export const OAuthProviderConfigSchema = z.discriminatedUnion("kind", [
+export const OAuthProviderConfigSchema: z.ZodDiscriminatedUnion<
+  [
+    z.ZodObject<
+      {
+        clientId: z.ZodString;
+        clientSecret: z.ZodOptional<z.ZodString>;
+        redirectUri: z.ZodURL;
+        scopes: z.ZodDefault<z.ZodArray<z.ZodString>>;
+        kind: z.ZodLiteral<"google">;
+      },
+      z.core.$strict
+    >,
+    z.ZodObject<
+      {
+        clientId: z.ZodString;
+        clientSecret: z.ZodOptional<z.ZodString>;
+        redirectUri: z.ZodURL;
+        scopes: z.ZodDefault<z.ZodArray<z.ZodString>>;
+        kind: z.ZodLiteral<"microsoft">;
+        tenant: z.ZodOptional<z.ZodString>;
+      },
+      z.core.$strict
+    >,
+    z.ZodObject<
+      {
+        clientId: z.ZodString;
+        clientSecret: z.ZodOptional<z.ZodString>;
+        redirectUri: z.ZodURL;
+        scopes: z.ZodDefault<z.ZodArray<z.ZodString>>;
+        kind: z.ZodLiteral<"oidc">;
+        issuer: z.ZodURL;
+      },
+      z.core.$strict
+    >,
+  ],
+  "kind"
+> = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("google"), ..._oauthCommon }),
   z.strictObject({
     kind: z.literal("microsoft"),
@@ -272,10 +427,87 @@ const _hash = z
     /^\$?[a-z0-9-]+[$:]\S{16,}$/,
     "must be a hash (scheme$…, as hashPassword and hashToken make), never a clear secret",
   );
-const _uniqueNames = (a: { name: string }[]) => new Set(a.map((x) => x.name)).size === a.length;
+const _uniqueNames = (a: { name: string }[]): boolean => new Set(a.map((x) => x.name)).size === a.length;
 
 /** The whole `mailreg.config.json`. */
-export const ConfigSchema = z
+export const ConfigSchema: z.ZodObject<
+  {
+    $schema: z.ZodOptional<z.ZodString>;
+    database: z.ZodPrefault<
+      z.ZodObject<{ url: z.ZodDefault<z.ZodString>; authToken: z.ZodOptional<z.ZodString> }, z.core.$strict>
+    >;
+    keys: z.ZodPrefault<
+      z.ZodObject<
+        {
+          publicKeyFile: z.ZodDefault<z.ZodString>;
+          privateKeyDir: z.ZodDefault<z.ZodString>;
+          passphrase: z.ZodOptional<z.ZodString>;
+        },
+        z.core.$strict
+      >
+    >;
+    registration: typeof RegistrationSettingsSchema;
+    servers: z.ZodDefault<z.ZodArray<typeof ServerTemplateSchema>>;
+    instances: z.ZodDefault<z.ZodArray<typeof InstanceSchema>>;
+    sinks: z.ZodDefault<z.ZodRecord<z.ZodString, typeof SinkConfigSchema>>;
+    smtp: z.ZodPrefault<
+      z.ZodObject<
+        {
+          company: z.ZodOptional<typeof SmtpSettingsSchema>;
+          default: z.ZodOptional<typeof SmtpSettingsSchema>;
+        },
+        z.core.$strict
+      >
+    >;
+    oauth: z.ZodPrefault<
+      z.ZodObject<
+        { providers: z.ZodDefault<z.ZodRecord<z.ZodString, typeof OAuthProviderConfigSchema>> },
+        z.core.$strict
+      >
+    >;
+    worker: z.ZodPrefault<
+      z.ZodObject<
+        {
+          concurrency: z.ZodDefault<z.ZodNumber>;
+          intervalSeconds: z.ZodDefault<z.ZodNumber>;
+          alwaysDeleteAfterFetch: z.ZodDefault<z.ZodBoolean>;
+          leaseSeconds: z.ZodDefault<z.ZodNumber>;
+        },
+        z.core.$strict
+      >
+    >;
+    admin: z.ZodPrefault<
+      z.ZodObject<
+        {
+          users: z.ZodDefault<
+            z.ZodArray<z.ZodObject<{ name: z.ZodString; passwordHash: z.ZodString }, z.core.$strict>>
+          >;
+          tokens: z.ZodDefault<
+            z.ZodArray<z.ZodObject<{ name: z.ZodString; hash: z.ZodString }, z.core.$strict>>
+          >;
+          session: z.ZodPrefault<
+            z.ZodObject<
+              { cookieName: z.ZodDefault<z.ZodString>; maxAgeSeconds: z.ZodDefault<z.ZodNumber> },
+              z.core.$strict
+            >
+          >;
+        },
+        z.core.$strict
+      >
+    >;
+    server: z.ZodPrefault<
+      z.ZodObject<
+        {
+          host: z.ZodDefault<z.ZodString>;
+          port: z.ZodDefault<z.ZodNumber>;
+          publicUrl: z.ZodOptional<z.ZodURL>;
+        },
+        z.core.$strict
+      >
+    >;
+  },
+  z.core.$strict
+> = z
   .strictObject({
     $schema: z.string().optional().describe("Path or URL of config.schema.json, for editors"),
     database: z

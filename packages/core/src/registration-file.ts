@@ -22,7 +22,10 @@ export const REGISTRATION_FILE_VERSION = 1;
 export const REGISTRATION_FILE_MAX_LINE = 1_048_576;
 
 /** The first line of a registration file. */
-export const RegistrationFileHeaderSchema = z.object({
+export const RegistrationFileHeaderSchema: z.ZodObject<
+  { format: z.ZodLiteral<"mailreg-registrations">; version: z.ZodNumber; keyId: z.ZodString },
+  z.core.$strip
+> = z.object({
   format: z.literal(REGISTRATION_FILE_FORMAT),
   version: z.number().int().min(1),
   keyId: z.string().min(1).max(128),

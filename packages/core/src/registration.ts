@@ -29,20 +29,20 @@ export type AuthMethod = (typeof AUTH_METHODS)[number];
 export type RegistrationStatus = (typeof REGISTRATION_STATUSES)[number];
 
 /** A host name or IP literal, without scheme or port. */
-export const HostSchema = z
+export const HostSchema: z.ZodString = z
   .string()
   .min(1)
   .max(253)
   .regex(/^[A-Za-z0-9._:\-[\]]+$/, "must be a host name or IP address");
 
 /** A TCP port number, 1–65535. */
-export const PortSchema = z.number().int().min(1).max(65535);
+export const PortSchema: z.ZodNumber = z.number().int().min(1).max(65535);
 
 /**
  * An SMTP address in normalised form (see `normalizeAddress`): a valid address that normalisation
  * leaves unchanged.
  */
-export const AddressSchema = z
+export const AddressSchema: z.ZodString = z
   .string()
   .max(320)
   .superRefine((value, ctx) => {
@@ -63,7 +63,21 @@ export const AddressSchema = z
   });
 
 /** The secret part of a profile. */
-export const ProfileAuthSchema = z.discriminatedUnion("method", [
+export const ProfileAuthSchema: z.ZodDiscriminatedUnion<
+  [
+    z.ZodObject<{ method: z.ZodLiteral<"password">; password: z.ZodString }, z.core.$strip>,
+    z.ZodObject<
+      {
+        method: z.ZodLiteral<"oauth2">;
+        provider: z.ZodString;
+        refreshToken: z.ZodString;
+        scope: z.ZodOptional<z.ZodString>;
+      },
+      z.core.$strip
+    >,
+  ],
+  "method"
+> = z.discriminatedUnion("method", [
   z.object({ method: z.literal("password"), password: z.string().min(1).max(1024) }),
   z.object({
     method: z.literal("oauth2"),
@@ -77,7 +91,20 @@ export const ProfileAuthSchema = z.discriminatedUnion("method", [
  * The plaintext of a sealed secret: everything needed to connect to the mailbox.
  * Never stored or logged in the clear.
  */
-export const ConnectionProfileSchema = z.object({
+export const ConnectionProfileSchema: z.ZodObject<
+  {
+    v: z.ZodLiteral<1>;
+    address: z.ZodString;
+    protocol: z.ZodEnum<{ imap: "imap"; pop3: "pop3" }>;
+    host: z.ZodString;
+    port: z.ZodNumber;
+    security: z.ZodEnum<{ none: "none"; starttls: "starttls"; tls: "tls" }>;
+    login: z.ZodString;
+    auth: typeof ProfileAuthSchema;
+    template: z.ZodOptional<z.ZodString>;
+  },
+  z.core.$strip
+> = z.object({
   v: z.literal(1),
   address: AddressSchema,
   protocol: z.enum(PROTOCOLS),
@@ -91,7 +118,15 @@ export const ConnectionProfileSchema = z.object({
 export type ConnectionProfile = z.infer<typeof ConnectionProfileSchema>;
 
 /** Who decided on a registration, when, and (for apply) into which instance. */
-export const DecisionSchema = z.object({
+export const DecisionSchema: z.ZodObject<
+  {
+    by: z.ZodString;
+    at: z.ZodISODateTime;
+    instance: z.ZodOptional<z.ZodString>;
+    reason: z.ZodOptional<z.ZodString>;
+  },
+  z.core.$strip
+> = z.object({
   by: _safeString(200).min(1),
   at: z.iso.datetime({ offset: true }),
   instance: _safeString(64).optional(),
@@ -100,7 +135,26 @@ export const DecisionSchema = z.object({
 export type Decision = z.infer<typeof DecisionSchema>;
 
 /** One registration, as the file format, the store and the API all carry it. */
-export const RegistrationRecordSchema = z.object({
+export const RegistrationRecordSchema: z.ZodObject<
+  {
+    id: z.ZodString;
+    receivedAt: z.ZodISODateTime;
+    address: z.ZodString;
+    displayName: z.ZodOptional<z.ZodString>;
+    protocol: z.ZodEnum<{ imap: "imap"; pop3: "pop3" }>;
+    template: z.ZodOptional<z.ZodString>;
+    host: z.ZodString;
+    port: z.ZodNumber;
+    security: z.ZodEnum<{ none: "none"; starttls: "starttls"; tls: "tls" }>;
+    login: z.ZodString;
+    authMethod: z.ZodEnum<{ oauth2: "oauth2"; password: "password" }>;
+    status: z.ZodEnum<{ applied: "applied"; pending: "pending"; rejected: "rejected" }>;
+    decision: z.ZodOptional<typeof DecisionSchema>;
+    keyId: z.ZodString;
+    sealed: z.ZodString;
+  },
+  z.core.$strip
+> = z.object({
   id: z.string().regex(ID_PATTERN, "must be a UUIDv7"),
   receivedAt: z.iso.datetime({ offset: true }),
   address: AddressSchema,

@@ -16,7 +16,23 @@ const _id = z
 const _text = _safeString(1000).min(1);
 
 /** A configured sink: a Maildir export or a webhook (as `@mailreg/imap-sync`'s `SinkConfig` takes them). */
-export const SinkConfigSchema = z.discriminatedUnion("kind", [
+export const SinkConfigSchema: z.ZodDiscriminatedUnion<
+  [
+    z.ZodObject<{ kind: z.ZodLiteral<"maildir">; root: z.ZodString }, z.core.$strict>,
+    z.ZodObject<
+      {
+        kind: z.ZodLiteral<"webhook">;
+        url: z.ZodURL;
+        secretEnv: z.ZodString;
+        attempts: z.ZodOptional<z.ZodNumber>;
+        backoffMs: z.ZodOptional<z.ZodNumber>;
+        timeoutMs: z.ZodOptional<z.ZodNumber>;
+      },
+      z.core.$strict
+    >,
+  ],
+  "kind"
+> = z.discriminatedUnion("kind", [
   z.strictObject({
     kind: z.literal("maildir"),
     root: z.string().min(1).describe("The export's root directory; each mailbox gets a Maildir under it"),
@@ -42,7 +58,22 @@ export const SinkConfigSchema = z.discriminatedUnion("kind", [
 export type SinkConfigEntry = z.infer<typeof SinkConfigSchema>;
 
 /** What a routing rule matches; every given field must match (an empty match matches every message). */
-export const RoutingMatchSchema = z
+export const RoutingMatchSchema: z.ZodObject<
+  {
+    mailbox: z.ZodOptional<z.ZodString>;
+    folder: z.ZodOptional<z.ZodString>;
+    from: z.ZodOptional<z.ZodString>;
+    to: z.ZodOptional<z.ZodString>;
+    subject: z.ZodOptional<z.ZodString>;
+    header: z.ZodOptional<
+      z.ZodObject<{ name: z.ZodString; value: z.ZodOptional<z.ZodString> }, z.core.$strict>
+    >;
+    minSize: z.ZodOptional<z.ZodNumber>;
+    maxSize: z.ZodOptional<z.ZodNumber>;
+    hasAttachment: z.ZodOptional<z.ZodBoolean>;
+  },
+  z.core.$strict
+> = z
   .strictObject({
     mailbox: _text
       .optional()
@@ -80,7 +111,12 @@ const _sinkIds = z
  * Rules live in the instance; a rule whose match names a `mailbox` is that mailbox's own (mailboxes
  * are registered by their owners and kept in the store, so their rules are kept with the instance's).
  */
-export const RoutingRuleSchema = z.union([
+export const RoutingRuleSchema: z.ZodUnion<
+  readonly [
+    z.ZodObject<{ match: typeof RoutingMatchSchema; sinks: z.ZodArray<z.ZodString> }, z.core.$strict>,
+    z.ZodObject<{ match: typeof RoutingMatchSchema; action: z.ZodLiteral<"drop"> }, z.core.$strict>,
+  ]
+> = z.union([
   z.strictObject({ match: RoutingMatchSchema, sinks: _sinkIds.describe("Ids in the top-level sinks") }),
   z.strictObject({
     match: RoutingMatchSchema,
@@ -90,14 +126,23 @@ export const RoutingRuleSchema = z.union([
 export type RoutingRule = z.infer<typeof RoutingRuleSchema>;
 
 /** An instance's routing: ordered rules (first match wins), and the sinks of a message no rule matches. */
-export const RoutingSchema = z.strictObject({
+export const RoutingSchema: z.ZodObject<
+  {
+    rules: z.ZodDefault<z.ZodArray<typeof RoutingRuleSchema>>;
+    default: z.ZodOptional<z.ZodArray<z.ZodString>>;
+  },
+  z.core.$strict
+> = z.strictObject({
   rules: z.array(RoutingRuleSchema).default([]),
   default: _sinkIds.optional().describe("Omitted: every configured sink"),
 });
 export type Routing = z.infer<typeof RoutingSchema>;
 
 /** An instance's retention: how many days raw sources, and whole messages, are kept. */
-export const RetentionSchema = z
+export const RetentionSchema: z.ZodObject<
+  { rawDays: z.ZodOptional<z.ZodNumber>; deleteDays: z.ZodOptional<z.ZodNumber> },
+  z.core.$strict
+> = z
   .strictObject({
     rawDays: z
       .number()
