@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ConnectionProfile, newId, type RegistrationRecord, writeRegistrationFile } from "@mailreg/core";
 import { loadPublicKey, seal } from "@mailreg/crypto-registry";
@@ -12,48 +11,67 @@ import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { runCli } from "./testing.ts";
 
 const repo = fileURLToPath(new URL("../../..", import.meta.url));
-// The deno binary itself (not the npm package's node wrapper, which would not pass SIGTERM on);
-// running the wrapper once makes sure the binary is in place.
-const wrapper = createRequire(import.meta.url).resolve("deno/bin.cjs");
-spawnSync(process.execPath, [wrapper, "--version"]);
-const deno = join(dirname(wrapper), "deno");
 
-/** The flags of the root deno.json "start" task, which this test keeps honest. */
-const TASK_FLAGS = [
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-ffi",
-  "--allow-sys",
-];
+/**
+ * A fresh copy of the repository as a clone would have it (every file git tracks or would add, as it
+ * is in the working tree, so uncommitted edits count; no build output, no data, no keys), with the
+ * repository's node_modules linked in as `npm install` would have made it.
+ */
+async function freshCopy(): Promise<string> {
+  const copy = await mkdtemp(join(tmpdir(), "mailreg-deno-start-"));
+  const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+    cwd: repo,
+    encoding: "utf8",
+  })
+    .split("\0")
+    .filter((f) => f !== "");
+  for (const file of files) {
+    const from = join(repo, file);
+    const info = await stat(from).catch(() => undefined); // deleted in the working tree
+    if (info === undefined || !info.isFile()) continue;
+    await mkdir(dirname(join(copy, file)), { recursive: true });
+    await copyFile(from, join(copy, file));
+    await chmod(join(copy, file), info.mode);
+  }
+  await symlink(join(repo, "node_modules"), join(copy, "node_modules"), "dir");
+  return copy;
+}
+
+/** How a user starts it: `deno task start` with npm's deno on PATH, or `npx deno task start`. */
+type HowStarted = "deno task start" | "npx deno task start";
 
 let dir: string;
 let child: ChildProcess | undefined;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "mailreg-deno-start-"));
+  dir = await freshCopy();
 });
 afterEach(async () => {
-  if (child !== undefined && child.exitCode === null) {
+  if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
     const exited = new Promise((resolve) => child?.once("exit", resolve));
-    child.kill("SIGKILL");
+    process.kill(-child.pid, "SIGKILL"); // the whole group: npx, deno task and the deno it runs
     await exited;
   }
+  child = undefined;
   await rm(dir, { recursive: true, force: true });
 });
 
-function startUnderDeno(): { output: () => string; base: Promise<string>; stop: () => Promise<void> } {
-  const task = JSON.parse(spawnSync("cat", [join(repo, "deno.json")], { encoding: "utf8" }).stdout).tasks
-    .start;
-  for (const flag of TASK_FLAGS) expect(task).toContain(flag);
-  const proc = spawn(
-    deno,
-    ["run", ...TASK_FLAGS, "--config", join(repo, "deno.json"), join(repo, "tools/cli/src/start.deno.ts")],
-    {
-      cwd: dir,
-      env: { ...process.env, MAILREG_SERVER__PORT: "0" },
+/**
+ * Runs the README's command in the fresh copy, exactly as typed there. Its deno comes from npm
+ * (node_modules/.bin first on PATH, as after `npm install` with `npm bin` on PATH or inside an npm
+ * script); no other deno is installed on this machine.
+ */
+function start(how: HowStarted): { output: () => string; base: Promise<string>; stop: () => Promise<void> } {
+  const [command, ...args] = how.split(" ") as [string, ...string[]];
+  const proc = spawn(command, args, {
+    cwd: dir,
+    detached: true, // its own process group, so that afterEach can end every process it started
+    env: {
+      ...process.env,
+      PATH: `${join(dir, "node_modules", ".bin")}${delimiter}${process.env.PATH ?? ""}`,
+      MAILREG_SERVER__PORT: "0",
+      NO_COLOR: "1",
     },
-  );
+  });
   child = proc;
   let out = "";
   proc.stdout?.on("data", (d) => {
@@ -64,6 +82,10 @@ function startUnderDeno(): { output: () => string; base: Promise<string>; stop: 
   });
   const base = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no URL within 40 s:\n${out}`)), 40_000);
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`\`${how}\` exited with ${code}:\n${out}`));
+    });
     const poll = setInterval(() => {
       const m = /registration page: (http:\/\/\S+)\/register/.exec(out);
       if (m?.[1] !== undefined) {
@@ -72,14 +94,20 @@ function startUnderDeno(): { output: () => string; base: Promise<string>; stop: 
         resolve(m[1]);
       }
     }, 100);
+    proc.once("exit", () => clearInterval(poll));
   });
+  base.catch(() => undefined);
   return {
     output: () => out,
     base,
+    // Ctrl-C in the terminal signals the whole foreground group (npm exec does not pass SIGTERM on
+    // to what it runs); `deno task` itself passes SIGTERM on to the deno it started. Output is
+    // complete once every process holding the pipes ("close", not "exit") has ended.
     stop: async () => {
-      const exited = new Promise((resolve) => proc.once("exit", resolve));
-      proc.kill("SIGTERM");
-      await exited;
+      const closed = new Promise((resolve) => proc.once("close", resolve));
+      if (how === "npx deno task start" && proc.pid !== undefined) process.kill(-proc.pid, "SIGINT");
+      else proc.kill("SIGTERM");
+      await closed;
     },
   };
 }
@@ -95,18 +123,33 @@ async function until<T>(what: string, check: () => Promise<T | undefined>, timeo
 }
 
 describe("deno task start", () => {
-  it("initialises an empty folder, serves the app with Deno.serve and stops on SIGTERM", async () => {
-    const run = startUnderDeno();
-    const base = await run.base;
-    expect(run.output()).toContain("First admin credentials");
-    expect(run.output()).toContain('"msg":"worker started"');
-    const page = await fetch(`${base}/register`);
-    expect(page.status).toBe(200);
-    // A fresh config opens no registration window: the page says registration is closed.
-    expect(await page.text()).toContain("Mailbox registration");
-    await run.stop();
-    expect(run.output()).toContain("stopped");
-  }, 60_000);
+  it.each<HowStarted>(["deno task start", "npx deno task start"])(
+    "`%s` in a fresh clone initialises it, serves /register with Deno.serve and stops on a signal",
+    async (how) => {
+      // The README promises these permissions and no others.
+      const task: string = JSON.parse(await readFile(join(dir, "deno.json"), "utf8")).tasks.start;
+      expect(task.match(/--allow-\w+/g)?.sort()).toEqual([
+        "--allow-env",
+        "--allow-ffi",
+        "--allow-net",
+        "--allow-read",
+        "--allow-sys",
+        "--allow-write",
+      ]);
+      expect(task).not.toMatch(/\s(-A|--allow-all)\b/);
+      const run = start(how);
+      const base = await run.base;
+      expect(run.output()).toContain("First admin credentials");
+      expect(run.output()).toContain('"msg":"worker started"');
+      const page = await fetch(`${base}/register`);
+      expect(page.status).toBe(200);
+      // A fresh config opens no registration window: the page says registration is closed.
+      expect(await page.text()).toContain("Mailbox registration");
+      await run.stop();
+      expect(run.output()).toContain("stopped");
+    },
+    60_000,
+  );
 
   it("takes a registration under Deno that Node applies, and its Deno worker collects Node- and Deno-sealed mailboxes from Dovecot", async () => {
     const dovecot = inject("mailservers").dovecot;
@@ -148,7 +191,7 @@ describe("deno task start", () => {
     config.registration = { enabled: true, templates: ["dovecot"] };
     await writeFile(configPath, JSON.stringify(config, null, 2));
 
-    const run = startUnderDeno();
+    const run = start("deno task start");
     const base = await run.base;
 
     // 1. Registered through the app running under Deno: sealed by Deno, opened by Node on apply.
