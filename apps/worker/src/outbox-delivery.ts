@@ -1,7 +1,9 @@
 /**
  * Delivering the outbox: on its own timer the worker runs `drainOutbox` of
  * `@mailreg/smtp-resolver` through ONE pooled `Sender` kept for the worker's life. Each mailbox's
- * SMTP server comes from the config's precedence chain (`configTargets`); each sent message is
+ * SMTP server comes from the config's precedence chain (`configTargets`), the queue and the mailboxes
+ * from the store (`storeOutbox` of `@mailreg/store`, typed as smtp-resolver's `Outbox` port, so the
+ * compiler catches drift between the two); each sent message is
  * copied, flagged `\Seen`, into the mailbox's Sent folder over IMAP (the template's `sentFolder`, else
  * the folder the server marks `\Sent`), with the template's certificate policy. Several workers may
  * deliver from one database: the outbox's claims keep a message with one of them. Stopping claims
@@ -9,7 +11,7 @@
  *
  * @module
  */
-import type { ConnectionProfile } from "@mailreg/core";
+import { type ConnectionProfile, MailregError } from "@mailreg/core";
 import { open } from "@mailreg/crypto-registry";
 import { templateTls } from "@mailreg/imap-sync";
 import {
@@ -18,10 +20,12 @@ import {
   type DeliverReport,
   type DeliveryOutcome,
   drainOutbox,
-  imapSentFolder,
+  type Outbox,
   Sender,
+  type SendingMailbox,
 } from "@mailreg/smtp-resolver";
-import { getMailbox, type Mailbox } from "@mailreg/store";
+import { imapSentFolder } from "@mailreg/smtp-resolver/imap-sent-folder";
+import { getMailbox, storeOutbox } from "@mailreg/store";
 import type { WorkerContext } from "./context.ts";
 
 /** The outbox loop of a worker. */
@@ -43,8 +47,13 @@ export function startOutboxDelivery(ctx: WorkerContext, intervalMs: number): Out
     ...(ctx.ca === undefined ? {} : { ca: ctx.ca }),
     ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
   });
-  const profileOf = (m: Mailbox): Promise<ConnectionProfile> =>
-    open(m.sealed, ctx.keyring, { registrationId: m.registrationId, address: m.address });
+  // the store's port hands out its mailbox rows: every one carries its sealed profile
+  const profileOf = async (m: SendingMailbox): Promise<ConnectionProfile> => {
+    if (m.sealed === undefined || m.registrationId === undefined)
+      throw new MailregError("INTERNAL", `Mailbox ${m.id} came without its sealed profile`);
+    return await open(m.sealed, ctx.keyring, { registrationId: m.registrationId, address: m.address });
+  };
+  const outbox: Outbox = storeOutbox(ctx.store);
   const { accessToken } = ctx;
   const getAccessToken: AccessTokenSource | undefined =
     accessToken === undefined
@@ -54,7 +63,7 @@ export function startOutboxDelivery(ctx: WorkerContext, intervalMs: number): Out
           return await accessToken(await profileOf(mailbox), mailbox);
         };
   const tokens = getAccessToken === undefined ? {} : { getAccessToken };
-  const templateOf = (m: Mailbox) => ctx.config.servers.find((s) => s.id === m.template);
+  const templateOf = (m: SendingMailbox) => ctx.config.servers.find((s) => s.id === m.template);
   const options = {
     targetFor: configTargets({ config: ctx.config, keyring: ctx.keyring, ...tokens }),
     sentFolder: imapSentFolder({
@@ -69,7 +78,7 @@ export function startOutboxDelivery(ctx: WorkerContext, intervalMs: number): Out
   let timer: ReturnType<typeof setTimeout> | undefined;
   const round = async (): Promise<void> => {
     try {
-      _record(ctx, await drainOutbox(ctx.store, sender, options));
+      _record(ctx, await drainOutbox(outbox, sender, options));
     } catch (error) {
       ctx.logger.error("outbox delivery failed", { error: String(error), worker: ctx.owner });
     }

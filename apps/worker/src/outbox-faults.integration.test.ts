@@ -10,7 +10,7 @@ import {
   startSmtpSink,
 } from "@mailreg/mailservers";
 import { configTargets, deliverDue, enqueue, Sender } from "@mailreg/smtp-resolver";
-import { countOutbox, getOutboxMessage, type Store } from "@mailreg/store";
+import { countOutbox, getOutboxMessage, type Store, storeOutbox } from "@mailreg/store";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   applyMailbox,
@@ -111,7 +111,7 @@ async function deliverAll(w: World, fault: Fault | undefined): Promise<{ rounds:
     const sender = new Sender({ ca: caPem, timeoutMs: TIMEOUT_MS });
     if (rounds === 0 && fault !== undefined) w.proxy.inject(fault, { connections: 1 });
     try {
-      await deliverDue(w.store, sender, {
+      await deliverDue(storeOutbox(w.store), sender, {
         targetFor,
         now: new Date(now),
         leaseMs: 60_000,
@@ -141,7 +141,7 @@ describe("outbox delivery through a faulty network", () => {
     const step = async (fault: Fault | undefined) => {
       figures.steps++;
       for (let i = 0; i < 2; i++) {
-        const q = await enqueue(w.store, {
+        const q = await enqueue(storeOutbox(w.store), {
           mailboxId: w.mailboxId,
           message: {
             to,
@@ -190,7 +190,7 @@ describe("outbox delivery through a faulty network", () => {
     const w = await world();
     const to = `dot-${w.mailboxId}@example.test`;
     const send = async (fault: Fault | undefined, n: number) => {
-      const q = await enqueue(w.store, {
+      const q = await enqueue(storeOutbox(w.store), {
         mailboxId: w.mailboxId,
         message: { to, subject: `dot ${n}`, text: `message ${n}\n` },
       });

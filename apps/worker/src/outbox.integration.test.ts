@@ -3,7 +3,7 @@ import { rm } from "node:fs/promises";
 import { jsonLogger } from "@mailreg/core";
 import { readSpool, waitForSpool } from "@mailreg/mailservers";
 import { enqueue } from "@mailreg/smtp-resolver";
-import { countOutbox, getOutboxMessage, type Store } from "@mailreg/store";
+import { countOutbox, getOutboxMessage, type Store, storeOutbox } from "@mailreg/store";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { spawnWorker, type WorkerProcess } from "../test/worker-process.ts";
 import {
@@ -77,11 +77,11 @@ describe("the worker delivers the outbox", () => {
     const user = freshUser(dovecot, "ob");
     const mailbox = await applyMailbox(store, folder.keyring.publicKey, dovecot, user, { autoFetch: false });
     const to = `outbox-${randomUUID()}@example.test`;
-    const queued = await enqueue(store, {
+    const queued = await enqueue(storeOutbox(store), {
       mailboxId: mailbox.id,
       message: { to, subject: "Quarterly figures", text: "The body stays out of the logs" },
     });
-    const refused = await enqueue(store, {
+    const refused = await enqueue(storeOutbox(store), {
       mailboxId: mailbox.id,
       message: { to: "reject-550@example.test", subject: "Refused", text: "x" },
     });
@@ -165,7 +165,10 @@ describe("the worker delivers the outbox", () => {
     const COUNT = 600;
     const to = `sigterm-${randomUUID()}@example.test`;
     for (let i = 0; i < COUNT; i++)
-      await enqueue(store, { mailboxId: mailbox.id, message: { to, subject: `n${i}`, text: `${i}` } });
+      await enqueue(storeOutbox(store), {
+        mailboxId: mailbox.id,
+        message: { to, subject: `n${i}`, text: `${i}` },
+      });
 
     const first: WorkerProcess = spawnWorker(folder.configPath, servers.caPath);
     cleanup.push(async () => {

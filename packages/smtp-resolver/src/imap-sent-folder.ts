@@ -3,12 +3,16 @@
  * takes the configured Sent folder or the one the server marks `\Sent` (RFC 6154), APPENDs the
  * message with its flags, and logs out.
  *
+ * This is the subpath `@mailreg/smtp-resolver/imap-sent-folder`, apart from the main entry because
+ * it needs `imapflow` (an optional peer dependency: install it beside this package to use it), which
+ * with its own dependencies would more than double what sending costs to install.
+ *
  * @module
  */
 import { type ConnectionProfile, MailregError } from "@mailreg/core";
-import type { Mailbox } from "@mailreg/store";
 import { ImapFlow, type ImapFlowOptions } from "imapflow";
 import type { AccessTokenSource } from "./credentials.ts";
+import type { SendingMailbox } from "./ports.ts";
 import type { SentCopy, SentFolderAppender } from "./sent-folder.ts";
 
 /** The certificate policy of an IMAP connection. */
@@ -24,11 +28,11 @@ export interface ImapTls {
 /** Options of {@link imapSentFolder}. */
 export interface ImapSentFolderOptions {
   /** The mailbox's opened connection profile (e.g. `open(mailbox.sealed, keyring, …)`). */
-  profileFor: (mailbox: Mailbox) => Promise<ConnectionProfile>;
+  profileFor: (mailbox: SendingMailbox) => Promise<ConnectionProfile>;
   /** A configured Sent folder (e.g. the server template's `sentFolder`); wins over detection. */
-  folderFor?: (mailbox: Mailbox) => string | undefined;
+  folderFor?: (mailbox: SendingMailbox) => string | undefined;
   /** The certificate policy per mailbox (e.g. from its server template). */
-  tlsFor?: (mailbox: Mailbox) => ImapTls;
+  tlsFor?: (mailbox: SendingMailbox) => ImapTls;
   /** Access tokens for OAuth 2.0 profiles. */
   getAccessToken?: AccessTokenSource;
   /** Budget for connecting and each answer, in ms. Default 15,000. */
@@ -43,10 +47,10 @@ export interface ImapSentFolderOptions {
  * @returns the appender
  * @example
  * ```ts ignore
- * const sentFolder = imapSentFolder({
- *   profileFor: (m) => open(m.sealed, keyring, { registrationId: m.registrationId, address: m.address }),
- * });
- * await deliverDue(store, sender, { targetFor, sentFolder });
+ * import { drainOutbox } from "@mailreg/smtp-resolver";
+ * import { imapSentFolder } from "@mailreg/smtp-resolver/imap-sent-folder";
+ * const sentFolder = imapSentFolder({ profileFor: async (m) => profiles.get(m.id) }); // or open(m.sealed, keyring, …)
+ * await drainOutbox(outbox, sender, { targetFor, sentFolder });
  * ```
  */
 export function imapSentFolder(options: ImapSentFolderOptions): SentFolderAppender {
@@ -74,7 +78,7 @@ export function imapSentFolder(options: ImapSentFolderOptions): SentFolderAppend
 
 async function _options(
   profile: ConnectionProfile,
-  mailbox: Mailbox,
+  mailbox: SendingMailbox,
   options: ImapSentFolderOptions,
 ): Promise<ImapFlowOptions> {
   const timeout = options.timeoutMs ?? 15_000;

@@ -1,26 +1,18 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// The outbox's logic over the in-memory queue, against the real SMTP sink. The store's queue has
+// the same promises; apps/worker's outbox-store.integration.test.ts runs this logic over it
+// (several connections, a killed process).
 import { isMailregError, validateConfig } from "@mailreg/core";
 import { testKeyring } from "@mailreg/crypto-registry/testing";
 import { rejectByLocalPart, type SinkRule, type SmtpSinkHandle, startSmtpSink } from "@mailreg/mailservers";
-import {
-  claimDueOutbox,
-  countOutbox,
-  getOutboxMessage,
-  listOutbox,
-  openStore,
-  type Store,
-} from "@mailreg/store";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { mailboxStore } from "../test/fixtures.ts";
+import { testMailbox } from "../test/fixtures.ts";
+import { type MemoryOutbox, type MemoryOutboxEntry, memoryOutbox } from "./memory-outbox.ts";
 import { deliverDue, drainOutbox, enqueue } from "./outbox.ts";
 import { Sender, type SendTarget } from "./sender.ts";
 import { configTargets } from "./targets.ts";
 
 let sink: SmtpSinkHandle;
-let dir: string;
-let store: Store;
+let outbox: MemoryOutbox;
 let mailboxId: string;
 let sender: Sender;
 
@@ -32,7 +24,7 @@ const target = async (): Promise<SendTarget> => ({
 });
 const fixedJitter = () => 0.5;
 const deliver = (now: Date, extra: Partial<Parameters<typeof deliverDue>[2]> = {}) =>
-  deliverDue(store, sender, {
+  deliverDue(outbox, sender, {
     targetFor: target,
     now,
     backoff: { baseMs: 1000, maxMs: 60_000 },
@@ -47,52 +39,53 @@ beforeAll(async () => {
 afterAll(async () => {
   await sink.stop();
 });
+const entry = (id: string): MemoryOutboxEntry | undefined => outbox.entries().find((e) => e.id === id);
+
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "smtp-outbox-"));
-  ({
-    store,
-    mailbox: { id: mailboxId },
-  } = await mailboxStore({ url: `file:${join(dir, "db.sqlite")}`, address: "ann@example.org" }));
+  const { mailbox } = await testMailbox({ address: "ann@example.org" });
+  mailboxId = mailbox.id;
+  outbox = memoryOutbox({ mailboxes: [mailbox] });
   sender = new Sender();
   sink.clear();
   sink.failWith(undefined);
 });
-afterEach(async () => {
+afterEach(() => {
   sender.close();
-  store.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe("enqueue()", () => {
   it("stores the message with its Message-ID before any attempt, due now", async () => {
-    const queued = await enqueue(store, {
+    const queued = await enqueue(outbox, {
       mailboxId,
       message: { to: "bob@example.org", subject: "Hi", text: "Hello" },
       at: T0,
     });
     expect(queued).toMatchObject({ status: "queued", created: true });
-    const row = await getOutboxMessage(store, queued.id);
+    const row = entry(queued.id);
     expect(row).toMatchObject({
       messageId: queued.messageId,
       attempts: 0,
-      nextAttemptAt: T0.toISOString(),
+      nextAttemptAt: T0,
       envelope: { from: "ann@example.org", to: ["bob@example.org"] },
     });
-    expect(new TextDecoder().decode(row.raw)).toContain(`Message-ID: ${queued.messageId}`);
+    expect(new TextDecoder().decode(row?.raw)).toContain(`Message-ID: ${queued.messageId}`);
     expect(sink.messages).toHaveLength(0);
   });
 
   it("queues a message once per Message-ID, however often it is handed in", async () => {
     const raw = "Message-ID: <same@example.org>\r\nFrom: ann@example.org\r\nTo: bob@example.org\r\n\r\nx\r\n";
-    const first = await enqueue(store, { mailboxId, raw });
-    const again = await enqueue(store, { mailboxId, raw });
+    const first = await enqueue(outbox, { mailboxId, raw });
+    const again = await enqueue(outbox, { mailboxId, raw });
     expect(again).toEqual({ ...first, created: false });
-    expect((await countOutbox(store)).queued).toBe(1);
+    expect(outbox.counts().queued).toBe(1);
   });
 
   it("refuses an unknown mailbox", async () => {
     await expect(
-      enqueue(store, { mailboxId: "0193a4f2-7c1e-7000-8000-000000000001", message: { to: "b@example.org" } }),
+      enqueue(outbox, {
+        mailboxId: "0193a4f2-7c1e-7000-8000-000000000001",
+        message: { to: "b@example.org" },
+      }),
     ).rejects.toSatisfy((e) => isMailregError(e, "NOT_FOUND"));
   });
 });
@@ -102,13 +95,13 @@ describe("deliverDue()", () => {
     const ids = [];
     for (let i = 0; i < 5; i++)
       ids.push(
-        (await enqueue(store, { mailboxId, message: { to: `r${i}@example.org`, text: `${i}` }, at: T0 }))
+        (await enqueue(outbox, { mailboxId, message: { to: `r${i}@example.org`, text: `${i}` }, at: T0 }))
           .messageId,
       );
     const report = await deliver(T0);
     expect(report).toMatchObject({ claimed: 5, sent: 5, retried: 0, failed: 0, skipped: 0 });
     expect(receivedIds()).toEqual(ids);
-    const rows = await listOutbox(store);
+    const rows = outbox.entries();
     expect(rows.map((r) => [r.status, r.attempts, r.sentFolder])).toEqual(Array(5).fill(["sent", 1, null]));
     expect(rows[0]?.response).toMatch(/^250 2\.0\.0 Accepted as message \d+$/);
     expect((await deliver(at(3_600_000))).claimed).toBe(0);
@@ -120,7 +113,7 @@ describe("deliverDue()", () => {
     const busyOnce: SinkRule = (e) =>
       e.stage === "rcpt" && refusals++ === 0 ? { code: 451, message: "4.3.0 Try again later" } : undefined;
     sink.failWith(busyOnce);
-    const { id, messageId } = await enqueue(store, {
+    const { id, messageId } = await enqueue(outbox, {
       mailboxId,
       message: { to: "bob@example.org", text: "x" },
       at: T0,
@@ -129,7 +122,7 @@ describe("deliverDue()", () => {
     const first = await deliver(T0);
     expect(first).toMatchObject({ claimed: 1, retried: 1 });
     expect(first.outcomes[0]?.error?.code).toBe("SMTP_TEMPORARY");
-    const waiting = await getOutboxMessage(store, id);
+    const waiting = entry(id);
     expect(waiting).toMatchObject({
       status: "queued",
       attempts: 1,
@@ -137,16 +130,16 @@ describe("deliverDue()", () => {
       response: "451 4.3.0 Try again later",
       claimToken: null,
     });
-    expect(waiting.lastError).toMatch(/refused the message for now: 451 4\.3\.0 Try again later$/);
+    expect(waiting?.lastError).toMatch(/refused the message for now: 451 4\.3\.0 Try again later$/);
     // first delay: base 1000 ms, half of it jittered away at random (0.5 here): 750 ms after the attempt
-    const due = Date.parse(waiting.nextAttemptAt ?? "");
+    const due = waiting?.nextAttemptAt?.getTime() ?? Number.NaN;
     expect(due - T0.getTime()).toBeGreaterThanOrEqual(750);
     expect(due - T0.getTime()).toBeLessThan(1000);
 
     expect((await deliver(at(500))).claimed).toBe(0);
     const second = await deliver(new Date(due));
     expect(second).toMatchObject({ claimed: 1, sent: 1 });
-    expect(await getOutboxMessage(store, id)).toMatchObject({
+    expect(entry(id)).toMatchObject({
       status: "sent",
       attempts: 2,
       lastError: null,
@@ -157,14 +150,14 @@ describe("deliverDue()", () => {
 
   it("fails a 5xx answer for good after one attempt, keeping the server's answer", async () => {
     sink.failWith(rejectByLocalPart);
-    const { id } = await enqueue(store, {
+    const { id } = await enqueue(outbox, {
       mailboxId,
       message: { to: "reject-550@example.org", text: "x" },
       at: T0,
     });
     const report = await deliver(T0);
     expect(report).toMatchObject({ claimed: 1, failed: 1 });
-    expect(await getOutboxMessage(store, id)).toMatchObject({
+    expect(entry(id)).toMatchObject({
       status: "failed",
       attempts: 1,
       errorCode: "SMTP_PERMANENT",
@@ -177,7 +170,7 @@ describe("deliverDue()", () => {
 
   it("gives up on a temporary failure after the last allowed attempt", async () => {
     sink.failWith(rejectByLocalPart);
-    const { id } = await enqueue(store, {
+    const { id } = await enqueue(outbox, {
       mailboxId,
       message: { to: "reject-421@example.org", text: "x" },
       at: T0,
@@ -185,64 +178,66 @@ describe("deliverDue()", () => {
     const options = { backoff: { baseMs: 10, maxAttempts: 2 } };
     expect((await deliver(T0, options)).retried).toBe(1);
     expect((await deliver(at(1000), options)).failed).toBe(1);
-    const row = await getOutboxMessage(store, id);
+    const row = entry(id);
     expect(row).toMatchObject({ status: "failed", attempts: 2, errorCode: "SMTP_TEMPORARY" });
-    expect(row.lastError).toMatch(/^Gave up after 2 attempts: /);
+    expect(row?.lastError).toMatch(/^Gave up after 2 attempts: /);
   });
 
   it("keeps mail queued with the reason while the mailbox has no usable SMTP server", async () => {
-    const { id } = await enqueue(store, { mailboxId, message: { to: "bob@example.org", text: "x" }, at: T0 });
+    const { id } = await enqueue(outbox, {
+      mailboxId,
+      message: { to: "bob@example.org", text: "x" },
+      at: T0,
+    });
     const targetFor = configTargets({
       config: validateConfig({ instances: [{ id: "test", label: "Test" }] }),
       keyring: await testKeyring(),
     });
     const report = await deliver(T0, { targetFor });
     expect(report.outcomes[0]?.error?.code).toBe("SMTP_NOT_CONFIGURED");
-    const row = await getOutboxMessage(store, id);
+    const row = entry(id);
     expect(row).toMatchObject({ status: "queued", errorCode: "SMTP_NOT_CONFIGURED" });
-    expect(row.lastError).toContain("smtp.default is not set");
+    expect(row?.lastError).toContain("smtp.default is not set");
   });
 
   it("records recipients the server refused while accepting the others", async () => {
     sink.failWith(rejectByLocalPart);
-    const { id } = await enqueue(store, {
+    const { id } = await enqueue(outbox, {
       mailboxId,
       message: { to: ["bob@example.org", "reject-550@example.org"], text: "x" },
       at: T0,
     });
     expect((await deliver(T0)).sent).toBe(1);
-    const row = await getOutboxMessage(store, id);
-    expect(row.status).toBe("sent");
-    expect(row.lastError).toBe("Not accepted for reject-550@example.org (550 5.1.1 Mailbox unavailable)");
+    const row = entry(id);
+    expect(row?.status).toBe("sent");
+    expect(row?.lastError).toBe("Not accepted for reject-550@example.org (550 5.1.1 Mailbox unavailable)");
     expect(sink.messages[0]?.rcptTo).toEqual(["bob@example.org"]);
   });
 
-  it("never lets two deliverers on the same database send the same message", async () => {
+  it("never lets two deliverers on one queue send the same message", async () => {
     const count = 60;
     const queued = new Set<string>();
     for (let i = 0; i < count; i++)
       queued.add(
-        (await enqueue(store, { mailboxId, message: { to: `r${i}@example.org`, text: `${i}` }, at: T0 }))
+        (await enqueue(outbox, { mailboxId, message: { to: `r${i}@example.org`, text: `${i}` }, at: T0 }))
           .messageId,
       );
-    const second = await openStore({ url: `file:${join(dir, "db.sqlite")}` });
     const otherSender = new Sender();
-    const loop = async (s: Store, snd: Sender) => {
+    const loop = async (snd: Sender) => {
       let sent = 0;
       for (;;) {
-        const r = await deliverDue(s, snd, { targetFor: target, now: T0, limit: 7, window: 4 });
+        const r = await deliverDue(outbox, snd, { targetFor: target, now: T0, limit: 7, window: 4 });
         if (r.claimed === 0) return sent;
         sent += r.sent;
       }
     };
     try {
-      const [a, b] = await Promise.all([loop(store, sender), loop(second, otherSender)]);
+      const [a, b] = await Promise.all([loop(sender), loop(otherSender)]);
       expect(a + b).toBe(count);
       expect(a).toBeGreaterThan(0);
       expect(b).toBeGreaterThan(0);
     } finally {
       otherSender.close();
-      second.close();
     }
     const ids = receivedIds();
     expect(ids).toHaveLength(count);
@@ -250,12 +245,12 @@ describe("deliverDue()", () => {
   });
 
   it("hands a claimed message to another deliverer only after its claim expired", async () => {
-    const { id, messageId } = await enqueue(store, {
+    const { id, messageId } = await enqueue(outbox, {
       mailboxId,
       message: { to: "bob@example.org", text: "x" },
       at: T0,
     });
-    const [claimed] = await claimDueOutbox(store, {
+    const [claimed] = await outbox.queue.claimDue({
       token: "crashed-deliverer",
       now: T0,
       leaseMs: 60_000,
@@ -265,7 +260,7 @@ describe("deliverDue()", () => {
     expect((await deliver(at(59_000))).claimed).toBe(0);
     const report = await deliver(at(60_000));
     expect(report).toMatchObject({ claimed: 1, sent: 1 });
-    expect(await getOutboxMessage(store, id)).toMatchObject({ status: "sent", attempts: 2 });
+    expect(entry(id)).toMatchObject({ status: "sent", attempts: 2 });
     expect(receivedIds()).toEqual([messageId]);
   });
 });
@@ -273,9 +268,9 @@ describe("deliverDue()", () => {
 describe("drainOutbox()", () => {
   it("claims no more once its signal is aborted: the batch it holds is finished, the rest stays queued", async () => {
     for (let i = 0; i < 12; i++)
-      await enqueue(store, { mailboxId, message: { to: `d${i}@example.org`, text: `${i}` }, at: T0 });
+      await enqueue(outbox, { mailboxId, message: { to: `d${i}@example.org`, text: `${i}` }, at: T0 });
     const stop = new AbortController();
-    const report = await drainOutbox(store, sender, {
+    const report = await drainOutbox(outbox, sender, {
       // the worker's SIGTERM arrives while the first batch is on its way
       targetFor: async () => {
         stop.abort();
@@ -287,7 +282,7 @@ describe("drainOutbox()", () => {
       signal: stop.signal,
     });
     expect(report).toMatchObject({ claimed: 5, sent: 5 });
-    expect(await countOutbox(store)).toEqual({ queued: 7, sending: 0, sent: 5, failed: 0 });
+    expect(outbox.counts()).toEqual({ queued: 7, sending: 0, sent: 5, failed: 0 });
     expect(receivedIds()).toHaveLength(5);
   });
 });

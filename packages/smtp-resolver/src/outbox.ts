@@ -1,29 +1,17 @@
 /**
- * The durable outbox: {@link enqueue} stores a message (with its final Message-ID) before any
+ * The outbox: {@link enqueue} queues a message (with its final Message-ID) before any
  * attempt; {@link deliverDue} claims due messages, sends them, and records each outcome: sent,
  * retried later with backoff (4xx, timeouts, unreachable, login or TLS trouble), or failed for good
- * (a 5xx refusal, with the server's answer). See the README for why a message goes out once.
+ * (a 5xx refusal, with the server's answer). It works on an {@link Outbox}: the queue and the
+ * mailboxes it sends for (ports.ts), filled by `@mailreg/store`'s `storeOutbox(store)` for a durable
+ * outbox or by `memoryOutbox()`. See the README for why a message goes out once.
  *
  * @module
  */
 import { isMailregError, MailregError, newId } from "@mailreg/core";
-import {
-  claimDueOutbox,
-  failOutboxMessage,
-  getMailbox,
-  insertOutboxMessage,
-  type Mailbox,
-  markOutboxSent,
-  type OutboxEntry,
-  type OutboxSent,
-  type OutboxStatus,
-  readOutboxRaw,
-  recordSentCopy,
-  retryOutboxLater,
-  type Store,
-} from "@mailreg/store";
 import { type BackoffOptions, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
 import { type MessageInput, prepareMessage } from "./message.ts";
+import type { Outbox, OutboxSent, OutboxStatus, QueuedMessage, SendingMailbox } from "./ports.ts";
 import type { Sender, SendTarget } from "./sender.ts";
 import type { SentFolderAppender } from "./sent-folder.ts";
 import { isTemporarySmtpError } from "./smtp-error.ts";
@@ -49,23 +37,23 @@ export interface Enqueued {
  * attempt, the recipient's copy and the Sent-folder copy carry the same one. Queuing the same
  * Message-ID for the same mailbox again changes nothing.
  *
- * @param store the open store
+ * @param outbox the queue and the mailboxes (e.g. `storeOutbox(store)`, `memoryOutbox(...)`)
  * @param input the mailbox and the message (raw with optional envelope, or fields)
- * @returns the outbox row's id, the Message-ID and whether it was new
+ * @returns the queued message's id, the Message-ID and whether it was new
  * @throws {MailregError} NOT_FOUND for an unknown mailbox; VALIDATION without recipient
  * @example
  * ```ts ignore
- * const queued = await enqueue(store, { mailboxId, message: { to: "bob@example.org", subject: "Hi", text: "Hello" } });
+ * const queued = await enqueue(outbox, { mailboxId, message: { to: "bob@example.org", subject: "Hi", text: "Hello" } });
  * ```
  */
-export async function enqueue(store: Store, input: EnqueueInput): Promise<Enqueued> {
-  const mailbox = await getMailbox(store, input.mailboxId);
+export async function enqueue(outbox: Outbox, input: EnqueueInput): Promise<Enqueued> {
+  const mailbox = await outbox.mailboxes.get(input.mailboxId);
   const from =
-    mailbox.displayName === null
+    mailbox.displayName === null || mailbox.displayName === undefined
       ? mailbox.address
       : `${JSON.stringify(mailbox.displayName)} <${mailbox.address}>`;
   const prepared = await prepareMessage(input, from);
-  const { message, created } = await insertOutboxMessage(store, {
+  const { message, created } = await outbox.queue.insert({
     id: newId(),
     mailboxId: mailbox.id,
     messageId: prepared.messageId,
@@ -79,7 +67,7 @@ export async function enqueue(store: Store, input: EnqueueInput): Promise<Enqueu
 /** Options of {@link deliverDue}. */
 export interface DeliverOptions {
   /** The server and login for a mailbox (e.g. `configTargets(...)`). */
-  targetFor: (mailbox: Mailbox) => Promise<SendTarget>;
+  targetFor: (mailbox: SendingMailbox) => Promise<SendTarget>;
   /** Copies each sent message to its mailbox's Sent folder; without it, sent mail stays only here. */
   sentFolder?: SentFolderAppender;
   /** The time messages must be due by (default now). */
@@ -138,14 +126,15 @@ const _DEFAULT_LEASE_MS = 300_000;
  * run out before its turn is left alone (`skipped`). After a send is on record, the copy to the
  * Sent folder is made (if an appender is given) and its folder recorded.
  *
- * @param store the open store
+ * @param outbox the queue and the mailboxes
  * @param sender the sender (its pooled transports are reused across calls)
  * @param options target lookup, Sent folder, time, limits, lease and backoff
  * @returns counts and the outcome of each claimed message
- * @throws {MailregError} STORE_UNAVAILABLE when an outcome cannot be recorded (after the others finished)
+ * @throws the queue's error (e.g. MailregError STORE_UNAVAILABLE) when an outcome cannot be recorded
+ *   (after the others finished)
  */
 export async function deliverDue(
-  store: Store,
+  outbox: Outbox,
   sender: Sender,
   options: DeliverOptions,
 ): Promise<DeliverReport> {
@@ -156,7 +145,8 @@ export async function deliverDue(
   const started = performance.now();
   const clock = () => new Date(base + (performance.now() - started));
   const token = newId();
-  const claimed = await claimDueOutbox(store, {
+  const { queue } = outbox;
+  const claimed = await queue.claimDue({
     token,
     now: new Date(base),
     leaseMs,
@@ -164,22 +154,21 @@ export async function deliverDue(
   });
   // stop handing out messages well before the claim runs out, so no other deliverer can hold them yet
   const lastStart = started + leaseMs - Math.min(leaseMs / 4, 30_000);
-  const raws = await readOutboxRaw(
-    store,
-    claimed.map((c) => c.id),
-  );
+  const raws = await queue.readRaw(claimed.map((c) => c.id));
   // each mailbox and its server, looked up before the first send; a failed lookup fails its messages
-  const targets = new Map<string, Promise<{ mailbox: Mailbox; target: SendTarget }>>();
+  const targets = new Map<string, Promise<{ mailbox: SendingMailbox; target: SendTarget }>>();
   for (const id of new Set(claimed.map((c) => c.mailboxId))) {
     targets.set(
       id,
-      getMailbox(store, id).then(async (mailbox) => ({ mailbox, target: await options.targetFor(mailbox) })),
+      outbox.mailboxes
+        .get(id)
+        .then(async (mailbox) => ({ mailbox, target: await options.targetFor(mailbox) })),
     );
   }
   await Promise.allSettled(targets.values());
   // each answer is recorded at once, unless groupCommitMs lets it wait for others (see _grouped)
   let inFlight = 0;
-  const recordSent = _grouped((batch: OutboxSent[]) => markOutboxSent(store, batch), {
+  const recordSent = _grouped((batch: OutboxSent[]) => queue.markSent(batch), {
     inFlight: () => inFlight,
     maxDelayMs: options.groupCommitMs ?? 0,
     maxItems: 64,
@@ -187,12 +176,15 @@ export async function deliverDue(
   const records: Promise<void>[] = [];
   let copies: Promise<unknown> = Promise.resolve();
 
-  const deliverOne = async (row: OutboxEntry): Promise<DeliveryOutcome> => {
+  const deliverOne = async (row: QueuedMessage): Promise<DeliveryOutcome> => {
     const outcome = { id: row.id, mailboxId: row.mailboxId, messageId: row.messageId };
     if (performance.now() > lastStart) return { ...outcome, status: "skipped" };
-    let mailbox: Mailbox;
+    let mailbox: SendingMailbox;
     try {
-      const found = await (targets.get(row.mailboxId) as Promise<{ mailbox: Mailbox; target: SendTarget }>);
+      const found = await (targets.get(row.mailboxId) as Promise<{
+        mailbox: SendingMailbox;
+        target: SendTarget;
+      }>);
       mailbox = found.mailbox;
       const raw = raws.get(row.id);
       if (raw === undefined)
@@ -219,7 +211,7 @@ export async function deliverDue(
       if (appender !== undefined) {
         // the copy only after the send is on record, so a failed copy can never cause a second send
         copies = Promise.all([copies, recorded]).then(() =>
-          _copyToSent(store, appender, row.id, raw, mailbox, sent),
+          _copyToSent(outbox, appender, row.id, raw, mailbox, sent),
         );
       }
       return sent;
@@ -241,12 +233,12 @@ export async function deliverDue(
       };
       if (isTemporarySmtpError(error) && row.attempts < backoff.maxAttempts) {
         const nextAttemptAt = new Date(clock().getTime() + retryDelay(row.attempts, backoff, random));
-        await retryOutboxLater(store, { ...failure, nextAttemptAt });
+        await queue.retryLater({ ...failure, nextAttemptAt });
         return { ...report, status: "retry" };
       }
       if (isTemporarySmtpError(error))
         failure.error = `Gave up after ${row.attempts} attempts: ${error.message}`;
-      await failOutboxMessage(store, failure);
+      await queue.fail(failure);
       return { ...report, status: "failed" };
     }
   };
@@ -268,23 +260,23 @@ export async function deliverDue(
 /**
  * Delivers until nothing is due: `lanes` loops of {@link deliverDue} side by side, so one lane's
  * claim and bookkeeping overlap the other's sending and a pooled connection never waits for the
- * database. What a worker runs on each tick. Once `signal` is aborted no lane claims more: the
+ * queue. What a worker runs on each tick. Once `signal` is aborted no lane claims more: the
  * messages already claimed are finished (sent, retried or failed), none is left claimed.
  *
- * @param store the open store
+ * @param outbox the queue and the mailboxes
  * @param sender the sender
  * @param options as for {@link deliverDue}, plus `lanes` (default 2) and `signal` (stop claiming)
  * @returns the summed counts and every outcome
  */
 export async function drainOutbox(
-  store: Store,
+  outbox: Outbox,
   sender: Sender,
   options: DeliverOptions & { lanes?: number; signal?: AbortSignal },
 ): Promise<DeliverReport> {
   const total: DeliverReport = { claimed: 0, sent: 0, retried: 0, failed: 0, skipped: 0, outcomes: [] };
   const lane = async () => {
     while (options.signal?.aborted !== true) {
-      const report = await deliverDue(store, sender, options);
+      const report = await deliverDue(outbox, sender, options);
       if (report.claimed === 0) return;
       for (const key of ["claimed", "sent", "retried", "failed", "skipped"] as const)
         total[key] += report[key];
@@ -298,21 +290,21 @@ export async function drainOutbox(
 }
 
 async function _copyToSent(
-  store: Store,
+  outbox: Outbox,
   appender: SentFolderAppender,
   id: string,
   raw: Uint8Array,
-  mailbox: Mailbox,
+  mailbox: SendingMailbox,
   outcome: DeliveryOutcome,
 ): Promise<void> {
   try {
     const copy = await appender.append(raw, ["\\Seen"], mailbox);
     if (copy === undefined) return;
-    await recordSentCopy(store, id, copy);
+    await outbox.queue.recordSentCopy(id, copy);
     outcome.sentFolder = copy.folder;
   } catch (cause) {
     const error = isMailregError(cause) ? cause : new MailregError("INTERNAL", String(cause), { cause });
-    await recordSentCopy(store, id, {
+    await outbox.queue.recordSentCopy(id, {
       error: `Sent, but not copied to the Sent folder: ${error.message}`,
       errorCode: error.code,
     });

@@ -15,7 +15,7 @@ import {
   type SmtpSettings,
   SmtpSettingsSchema,
 } from "@mailreg/core";
-import type { Mailbox } from "@mailreg/store";
+import type { SendingMailbox } from "./ports.ts";
 import { type EffectiveSecurity, effectiveSecurity } from "./security.ts";
 import { type SmtpWarning, smtpWarnings } from "./warnings.ts";
 
@@ -49,10 +49,10 @@ export type SmtpSettingsInput = Omit<(typeof SmtpSettingsSchema)["_zod"]["input"
   host?: string;
 };
 
-/** The clear fields of a mailbox the chain looks at (a row of `@mailreg/store` has them all). */
+/** The clear fields of a mailbox the chain looks at (a {@link SendingMailbox} has them all). */
 export type SmtpMailbox = Pick<
-  Mailbox,
-  "id" | "address" | "instanceId" | "template" | "login" | "authMethod"
+  SendingMailbox,
+  "id" | "address" | "instanceId" | "template" | "login" | "authMethod" | "smtp"
 >;
 
 /** Where the login of the resolved server comes from. */
@@ -178,12 +178,12 @@ export function resolve(input: ResolveInput): SmtpResolution {
 }
 
 /**
- * Resolves the chain for a mailbox from the config: its server template (by `mailbox.template`),
- * `smtp.company`, its instance's `smtp` and `smtp.default`.
+ * Resolves the chain for a mailbox from the config: its own settings (`own`, else `mailbox.smtp`),
+ * its server template (by `mailbox.template`), `smtp.company`, its instance's `smtp` and `smtp.default`.
  *
  * @param config the config
  * @param mailbox the mailbox that sends
- * @param own the mailbox's own SMTP settings, if it has any
+ * @param own the mailbox's own SMTP settings (default `mailbox.smtp`)
  * @returns the resolution
  */
 export function resolveFromConfig(
@@ -192,7 +192,8 @@ export function resolveFromConfig(
   own?: SmtpSettingsInput,
 ): SmtpResolution {
   const input: ResolveInput = { mailbox };
-  if (own !== undefined) input.own = own;
+  const ownSettings = own ?? mailbox.smtp;
+  if (ownSettings !== undefined) input.own = ownSettings;
   if (mailbox.template !== null) {
     const template = config.servers.find((s) => s.id === mailbox.template);
     input.template = template === undefined ? { id: mailbox.template, missing: true } : template;

@@ -1,17 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { validateConfig } from "@mailreg/core";
 import { open } from "@mailreg/crypto-registry";
 import { testKeyring } from "@mailreg/crypto-registry/testing";
 import { attachDovecot, waitForSpool } from "@mailreg/mailservers";
-import { getOutboxMessage, type Mailbox, type Store } from "@mailreg/store";
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { addMailbox, mailboxStore } from "../test/fixtures.ts";
+import { testMailbox } from "../test/fixtures.ts";
 import { imapSentFolder } from "./imap-sent-folder.ts";
+import { type MemoryOutbox, memoryOutbox } from "./memory-outbox.ts";
 import { deliverDue, enqueue } from "./outbox.ts";
+import type { SendingMailbox } from "./ports.ts";
 import { Sender } from "./sender.ts";
 import { configTargets } from "./targets.ts";
 
@@ -39,33 +37,38 @@ const config = validateConfig({
   ],
   instances: [{ id: "test", label: "Test" }],
 });
-const profileFor = (m: Mailbox) =>
-  open(m.sealed, keyring, { registrationId: m.registrationId, address: m.address });
+const profileFor = (m: SendingMailbox) =>
+  open(m.sealed ?? "", keyring, { registrationId: m.registrationId ?? "", address: m.address });
 
-let dir: string;
-let store: Store;
-let mailbox: Mailbox;
+let outbox: MemoryOutbox;
+let mailbox: SendingMailbox;
+let pop3: SendingMailbox;
 const user = `sent-${process.pid}@example.test`;
 const password = "sent-folder-password";
 const sender = new Sender({ ca: dovecot.caPem, timeoutMs: 5000 });
 
 beforeAll(async () => {
   attachDovecot(dovecot).addUser(user, password);
-  dir = await mkdtemp(join(tmpdir(), "smtp-sent-"));
-  ({ store, mailbox } = await mailboxStore({
-    url: `file:${join(dir, "db.sqlite")}`,
+  ({ mailbox } = await testMailbox({
     address: user,
     template: "dovecot",
     server: { host: dovecot.host, port: dovecot.imapPort, security: "starttls" },
     password,
     keyring,
   }));
+  ({ mailbox: pop3 } = await testMailbox({
+    address: `pop3-${process.pid}@example.test`,
+    template: "dovecot",
+    server: { protocol: "pop3", host: dovecot.host, port: dovecot.pop3Port, security: "starttls" },
+    password,
+    keyring,
+  }));
+  outbox = memoryOutbox({ mailboxes: [mailbox, pop3] });
 });
-afterAll(async () => {
+afterAll(() => {
   sender.close();
-  store.close();
-  await rm(dir, { recursive: true, force: true });
 });
+const entry = (id: string) => outbox.entries().find((e) => e.id === id);
 
 async function sentFolderFlags(
   login: string,
@@ -106,11 +109,11 @@ async function sentFolderFlags(
 describe("the Sent folder copy", () => {
   it("after a send through the template's SMTP counterpart, the message is in Dovecot's \\Sent folder, flagged \\Seen", async () => {
     const to = `sent-rcpt-${randomUUID()}@example.test`;
-    const { id, messageId } = await enqueue(store, {
+    const { id, messageId } = await enqueue(outbox, {
       mailboxId: mailbox.id,
       message: { to, subject: "Gesendet", text: "Hallo" },
     });
-    const report = await deliverDue(store, sender, {
+    const report = await deliverDue(outbox, sender, {
       targetFor: configTargets({ config, keyring }),
       sentFolder: imapSentFolder({ profileFor, tlsFor: () => tls }),
     });
@@ -120,7 +123,7 @@ describe("the Sent folder copy", () => {
     expect(relayed?.raw).toContain(`Message-ID: ${messageId}`);
     expect(relayed?.user).toBeUndefined(); // Dovecot relayed it; the login was Dovecot's
     expect(await sentFolderFlags(user, password, messageId)).toEqual([{ folder: "Sent", flags: ["\\Seen"] }]);
-    expect(await getOutboxMessage(store, id)).toMatchObject({
+    expect(entry(id)).toMatchObject({
       status: "sent",
       sentFolder: "Sent",
       lastError: null,
@@ -140,8 +143,8 @@ describe("the Sent folder copy", () => {
     await client.mailboxCreate("Gesendete Objekte").catch(() => undefined);
     await client.logout();
     const to = `named-rcpt-${randomUUID()}@example.test`;
-    const { messageId } = await enqueue(store, { mailboxId: mailbox.id, message: { to, text: "x" } });
-    const report = await deliverDue(store, sender, {
+    const { messageId } = await enqueue(outbox, { mailboxId: mailbox.id, message: { to, text: "x" } });
+    const report = await deliverDue(outbox, sender, {
       targetFor: configTargets({ config, keyring }),
       sentFolder: imapSentFolder({ profileFor, tlsFor: () => tls, folderFor: () => "Gesendete Objekte" }),
     });
@@ -152,33 +155,26 @@ describe("the Sent folder copy", () => {
   });
 
   it("keeps the message only in the outbox, status sent, when no appender is configured or the mailbox is POP3", async () => {
-    const pop3 = await addMailbox(store, {
-      address: `pop3-${process.pid}@example.test`,
-      template: "dovecot",
-      server: { protocol: "pop3", host: dovecot.host, port: dovecot.pop3Port, security: "starttls" },
-      password,
-      keyring,
-    });
-    const a = await enqueue(store, {
+    const a = await enqueue(outbox, {
       mailboxId: mailbox.id,
       message: { to: `local-${randomUUID()}@example.test`, text: "x" },
     });
-    const first = await deliverDue(store, sender, { targetFor: configTargets({ config, keyring }) });
+    const first = await deliverDue(outbox, sender, { targetFor: configTargets({ config, keyring }) });
     expect(first.sent).toBe(1);
-    expect(await getOutboxMessage(store, a.id)).toMatchObject({ status: "sent", sentFolder: null });
+    expect(entry(a.id)).toMatchObject({ status: "sent", sentFolder: null });
     expect(await sentFolderFlags(user, password, a.messageId)).toEqual([]);
 
-    const b = await enqueue(store, {
+    const b = await enqueue(outbox, {
       mailboxId: pop3.id,
       message: { to: `pop3-rcpt-${randomUUID()}@example.test`, text: "x" },
     });
     attachDovecot(dovecot).addUser(pop3.address, password); // its SMTP login
-    const second = await deliverDue(store, sender, {
+    const second = await deliverDue(outbox, sender, {
       targetFor: configTargets({ config, keyring }),
       sentFolder: imapSentFolder({ profileFor, tlsFor: () => tls }),
     });
     expect(second.outcomes[0]).toMatchObject({ status: "sent" });
-    expect(await getOutboxMessage(store, b.id)).toMatchObject({
+    expect(entry(b.id)).toMatchObject({
       status: "sent",
       sentFolder: null,
       lastError: null,
@@ -186,20 +182,20 @@ describe("the Sent folder copy", () => {
   });
 
   it("records a failed copy on the sent message instead of sending it again", async () => {
-    const { id } = await enqueue(store, {
+    const { id } = await enqueue(outbox, {
       mailboxId: mailbox.id,
       message: { to: `nocopy-${randomUUID()}@example.test`, text: "x" },
     });
-    const report = await deliverDue(store, sender, {
+    const report = await deliverDue(outbox, sender, {
       targetFor: configTargets({ config, keyring }),
       sentFolder: imapSentFolder({ profileFor, tlsFor: () => ({}) }), // the test CA is not trusted here
     });
     expect(report.sent).toBe(1);
-    const row = await getOutboxMessage(store, id);
+    const row = entry(id);
     expect(row).toMatchObject({ status: "sent", sentFolder: null, errorCode: "MAIL_TLS_FAILED" });
-    expect(row.lastError).toMatch(/^Sent, but not copied to the Sent folder: The certificate of /);
-    expect((await deliverDue(store, sender, { targetFor: configTargets({ config, keyring }) })).claimed).toBe(
-      0,
-    );
+    expect(row?.lastError).toMatch(/^Sent, but not copied to the Sent folder: The certificate of /);
+    expect(
+      (await deliverDue(outbox, sender, { targetFor: configTargets({ config, keyring }) })).claimed,
+    ).toBe(0);
   });
 });

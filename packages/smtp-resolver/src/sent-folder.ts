@@ -1,11 +1,12 @@
 /**
  * Where a sent message is copied so its owner sees it in "Sent" on every device. The worker wires an
- * IMAP implementation (see `imapSentFolder`); without one, sent messages stay in the outbox store,
- * with status sent, for the admin to see.
+ * IMAP implementation (`imapSentFolder` of the `@mailreg/smtp-resolver/imap-sent-folder` subpath,
+ * which needs `imapflow`); without one, sent messages stay in the outbox, with status sent, for the
+ * admin to see.
  *
  * @module
  */
-import type { Mailbox } from "@mailreg/store";
+import type { SendingMailbox } from "./ports.ts";
 
 /** Where a copy went. */
 export interface SentCopy {
@@ -23,5 +24,5 @@ export interface SentFolderAppender {
    * @param mailbox the mailbox that sent it
    * @returns the folder, or undefined when the mailbox has no Sent folder (nothing was copied)
    */
-  append(raw: Uint8Array, flags: readonly string[], mailbox: Mailbox): Promise<SentCopy | undefined>;
+  append(raw: Uint8Array, flags: readonly string[], mailbox: SendingMailbox): Promise<SentCopy | undefined>;
 }

@@ -1,13 +1,12 @@
 // Deno smoke test: the chain, the transport options, and a message through the outbox to a real
-// SMTP server (the smtp-server package), all from the same source as under Node.
+// SMTP server (the smtp-server package) over the in-memory queue, all from the same source as under Node.
 import assert from "node:assert/strict";
-import { applyRegistration, insertRegistration, openStore, upsertInstances } from "@mailreg/store";
-import { makeProfile, makeRegistration } from "@mailreg/store/testing";
 import { SMTPServer } from "smtp-server";
 import {
   drainOutbox,
   enqueue,
   explainResolution,
+  memoryOutbox,
   requireResolved,
   resolve,
   Sender,
@@ -52,23 +51,25 @@ Deno.test("a queued message reaches a real SMTP server once, through drainOutbox
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const port = (server.server.address() as { port: number }).port;
-  const dir = await Deno.makeTempDir();
-  const store = await openStore({ url: `file:${dir}/outbox.db` });
+  const outbox = memoryOutbox({
+    mailboxes: [
+      {
+        id: "ann",
+        address: "ann@example.org",
+        instanceId: "deno",
+        template: null,
+        login: "ann",
+        authMethod: "password",
+      },
+    ],
+  });
   const sender = new Sender();
   try {
-    await upsertInstances(store, [{ id: "deno", label: "Deno" }]);
-    const record = await insertRegistration(store, makeRegistration({ address: "ann@example.org" }));
-    const { mailbox } = await applyRegistration(store, {
-      id: record.id,
-      instanceId: "deno",
-      actor: "deno",
-      profile: makeProfile(record),
-    });
-    const { messageId } = await enqueue(store, {
-      mailboxId: mailbox.id,
+    const { messageId } = await enqueue(outbox, {
+      mailboxId: "ann",
       message: { to: "bob@example.org", subject: "Deno", text: "hi" },
     });
-    const report = await drainOutbox(store, sender, {
+    const report = await drainOutbox(outbox, sender, {
       targetFor: async () => ({
         settings: { host: "127.0.0.1", port, tls: { verify: true } },
         credentials: { method: "none" },
@@ -79,8 +80,6 @@ Deno.test("a queued message reaches a real SMTP server once, through drainOutbox
     assert.ok(received[0]?.includes(`Message-ID: ${messageId}`));
   } finally {
     sender.close();
-    store.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await Deno.remove(dir, { recursive: true });
   }
 });

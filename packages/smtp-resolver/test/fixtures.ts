@@ -1,21 +1,12 @@
 // Shared by the integration tests: a certificate that carries only an alternative name, and a
-// store holding one applied mailbox (optionally with a really sealed profile).
+// mailbox as the ports hand it out (optionally with a really sealed profile). No database.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ConnectionProfile, Protocol, Security } from "@mailreg/core";
-import type { Keyring } from "@mailreg/crypto-registry";
-import { seal } from "@mailreg/crypto-registry";
+import { type ConnectionProfile, newId, type Protocol, type Security } from "@mailreg/core";
+import { type Keyring, seal } from "@mailreg/crypto-registry";
 import type { TestCertificate } from "@mailreg/mailservers";
-import {
-  applyRegistration,
-  insertRegistration,
-  type Mailbox,
-  openStore,
-  type Store,
-  upsertInstances,
-} from "@mailreg/store";
-import { makeProfile, makeRegistration } from "@mailreg/store/testing";
+import type { SendingMailbox } from "../src/ports.ts";
 
 /** The only name {@link altNameCertificate} is issued for. */
 export const ALT_NAME = "smtp.mailreg.test";
@@ -60,62 +51,51 @@ export function altNameCertificate(dir: string): TestCertificate {
   };
 }
 
-/** What {@link mailboxStore} creates. */
-export interface MailboxFixture {
-  store: Store;
-  mailbox: Mailbox;
-}
-
-/** Options of {@link mailboxStore}. */
+/** Options of {@link testMailbox}. */
 export interface MailboxOptions {
-  /** Database URL (default in memory). */
-  url?: string;
   address?: string;
+  instanceId?: string;
   template?: string;
   /** The mailbox's server (its IMAP side). */
   server?: { protocol?: Protocol; host: string; port: number; security: Security };
   login?: string;
   password?: string;
-  /** Seal the profile for real with this keyring (default a dummy sealed string). */
+  /** Seal the profile for real with this keyring (default: no sealed profile). */
   keyring?: Keyring;
 }
 
-/** A migrated store with instance "test" and one applied mailbox. */
-export async function mailboxStore(options: MailboxOptions = {}): Promise<MailboxFixture> {
-  const store = await openStore({ url: options.url ?? "file::memory:" });
-  await upsertInstances(store, [{ id: "test", label: "Test" }]);
-  const mailbox = await addMailbox(store, options);
-  return { store, mailbox };
-}
-
-/** Applies one more mailbox into instance "test". */
-export async function addMailbox(store: Store, options: MailboxOptions = {}): Promise<Mailbox> {
+/** A mailbox of instance "test" (default), with its profile sealed when a keyring is given. */
+export async function testMailbox(
+  options: MailboxOptions = {},
+): Promise<{ mailbox: SendingMailbox; profile: ConnectionProfile }> {
+  const address = options.address ?? `ann-${newId().slice(-12)}@example.org`;
   const server = options.server ?? { host: "imap.example.test", port: 993, security: "tls" as const };
-  const record = makeRegistration({
-    ...(options.address === undefined ? {} : { address: options.address, login: options.address }),
-    ...(options.login === undefined ? {} : { login: options.login }),
-    ...(options.template === undefined ? {} : { template: options.template }),
+  const profile: ConnectionProfile = {
+    v: 1,
+    address,
     protocol: server.protocol ?? "imap",
     host: server.host,
     port: server.port,
     security: server.security,
-  });
-  const profile: ConnectionProfile = makeProfile(record, {
+    login: options.login ?? address,
     auth: { method: "password", password: options.password ?? "dummy-password" },
-  });
+    ...(options.template === undefined ? {} : { template: options.template }),
+  };
+  const mailbox: SendingMailbox = {
+    id: newId(),
+    address,
+    instanceId: options.instanceId ?? "test",
+    template: options.template ?? null,
+    login: profile.login,
+    authMethod: "password",
+    displayName: null,
+  };
   if (options.keyring !== undefined) {
-    record.keyId = options.keyring.publicKey.kid;
-    record.sealed = await seal(profile, options.keyring.publicKey, {
-      registrationId: record.id,
-      address: record.address,
+    mailbox.registrationId = newId();
+    mailbox.sealed = await seal(profile, options.keyring.publicKey, {
+      registrationId: mailbox.registrationId,
+      address,
     });
   }
-  await insertRegistration(store, record);
-  const { mailbox } = await applyRegistration(store, {
-    id: record.id,
-    instanceId: "test",
-    actor: "test",
-    profile,
-  });
-  return mailbox;
+  return { mailbox, profile };
 }

@@ -114,6 +114,14 @@ export {
   retryOutboxLater,
 } from "./outbox.ts";
 export {
+  type StoreMailboxDirectory,
+  type StoreOutbox,
+  type StoreOutboxQueue,
+  storeMailboxDirectory,
+  storeOutbox,
+  storeOutboxQueue,
+} from "./outbox-adapter.ts";
+export {
   countRegistrations,
   getRegistration,
   type ImportProgress,

@@ -13,12 +13,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newId } from "@mailreg/core";
-import { drainOutbox, enqueue, Sender, type SendTarget } from "@mailreg/smtp-resolver";
+import { drainOutbox, enqueue, type Outbox, Sender, type SendTarget } from "@mailreg/smtp-resolver";
 import {
   applyRegistration,
   countOutbox,
   insertRegistration,
   openStore,
+  storeOutbox,
   upsertInstances,
 } from "@mailreg/store";
 import { makeProfile, makeRegistration } from "@mailreg/store/testing";
@@ -150,12 +151,13 @@ export const smtpSendBenchmark: Benchmark = {
         const messages = batch();
         const sender = new Sender(pool);
         const before = await rows();
+        const outbox: Outbox = storeOutbox(store);
         await timed(ENQUEUE, undefined, async () => {
           for (const m of messages)
-            await enqueue(store, { mailboxId: mailbox.id, raw: m.raw, envelope: m.envelope });
+            await enqueue(outbox, { mailboxId: mailbox.id, raw: m.raw, envelope: m.envelope });
         });
         await timed(step, ids(messages), () =>
-          drainOutbox(store, sender, { targetFor: async () => target, groupCommitMs }),
+          drainOutbox(outbox, sender, { targetFor: async () => target, groupCommitMs }),
         );
         sender.close();
         const sent = (await rows()) - before;

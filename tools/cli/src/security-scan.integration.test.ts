@@ -5,7 +5,14 @@ import { type Config, jsonLogger, loadConfig } from "@mailreg/core";
 import { attachDovecot, generateMessages, readSpool, seedMaildir } from "@mailreg/mailservers";
 import { type RunningServer, startRegistrationServer } from "@mailreg/registration/node";
 import { enqueue } from "@mailreg/smtp-resolver";
-import { countMessages, getOutboxMessage, listMailboxes, openStore, type Store } from "@mailreg/store";
+import {
+  countMessages,
+  getOutboxMessage,
+  listMailboxes,
+  openStore,
+  type Store,
+  storeOutbox,
+} from "@mailreg/store";
 import { createWorker } from "@mailreg/worker";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { runCli } from "./testing.ts";
@@ -274,8 +281,11 @@ describe("the security scan", () => {
     const good = mailboxes.find((m) => m.address === address)!;
     const bad = mailboxes.find((m) => m.address === typoAddress)!;
     const to = `scan-${process.pid}-${Date.now()}@example.test`;
-    const sent = await enqueue(db, { mailboxId: good.id, message: { to, subject: "Scan", text: "hello" } });
-    const refused = await enqueue(db, {
+    const sent = await enqueue(storeOutbox(db), {
+      mailboxId: good.id,
+      message: { to, subject: "Scan", text: "hello" },
+    });
+    const refused = await enqueue(storeOutbox(db), {
       mailboxId: good.id,
       message: { to: "reject-550@example.test", subject: "Refused", text: "x" },
     });

@@ -7,7 +7,13 @@
  */
 import type { Config } from "@mailreg/core";
 import { type Keyring, open } from "@mailreg/crypto-registry";
-import { checkSending, credentialsFor, resolveFromConfig, type SendingCheck } from "@mailreg/smtp-resolver";
+import {
+  checkSending,
+  credentialsFor,
+  resolveFromConfig,
+  type SendingCheck,
+  type SendingMailbox,
+} from "@mailreg/smtp-resolver";
 import type { Mailbox } from "@mailreg/store";
 
 /**
@@ -25,7 +31,9 @@ export async function checkMailboxSending(
   mailbox: Mailbox,
   to: string,
 ): Promise<SendingCheck> {
-  const resolution = resolveFromConfig(config, mailbox);
+  // a row of the store is a mailbox of smtp-resolver's ports (the assignment checks the shape)
+  const sending: SendingMailbox = mailbox;
+  const resolution = resolveFromConfig(config, sending);
   const profile = resolution.resolved
     ? await open(mailbox.sealed, keyring, {
         registrationId: mailbox.registrationId,
@@ -33,7 +41,7 @@ export async function checkMailboxSending(
       })
     : undefined;
   const credentials = resolution.resolved
-    ? credentialsFor(resolution, { mailbox, ...(profile === undefined ? {} : { profile }) })
+    ? credentialsFor(resolution, { mailbox: sending, ...(profile === undefined ? {} : { profile }) })
     : ({ method: "none" } as const);
   return await checkSending({ resolution, credentials, from: mailbox.address, to });
 }

@@ -7,8 +7,13 @@
  * @module
  */
 import type { Config } from "@mailreg/core";
-import { type ResolutionSummary, resolveForAddress, summarizeResolution } from "@mailreg/smtp-resolver";
-import type { Store } from "@mailreg/store";
+import {
+  type MailboxDirectory,
+  type ResolutionSummary,
+  resolveForAddress,
+  summarizeResolution,
+} from "@mailreg/smtp-resolver";
+import { type Store, storeMailboxDirectory } from "@mailreg/store";
 
 /** The resolution of an address: its mailbox, the level that won, what was passed over, the warnings. */
 export type SmtpResolutionView = ResolutionSummary & {
@@ -42,8 +47,10 @@ export type ResolveSmtp = (address: string, options?: { instanceId?: string }) =
  * ```
  */
 export function storeSmtpResolver(store: Store, config: Config): ResolveSmtp {
+  // the store's mailboxes as smtp-resolver's directory port (the assignment checks the shape)
+  const directory: MailboxDirectory = storeMailboxDirectory(store);
   return async (address, options = {}) => {
-    const resolution = await resolveForAddress(store, config, address, options);
+    const resolution = await resolveForAddress(config, address, { ...options, directory });
     const { mailbox } = resolution;
     return {
       address: mailbox.address,

@@ -3,7 +3,13 @@
  *
  * @module
  */
-import { explainResolution, resolveForAddress, summarizeResolution } from "@mailreg/smtp-resolver";
+import {
+  explainResolution,
+  type MailboxDirectory,
+  resolveForAddress,
+  summarizeResolution,
+} from "@mailreg/smtp-resolver";
+import { storeMailboxDirectory } from "@mailreg/store";
 import { parse } from "../args.ts";
 import type { Command } from "../command.ts";
 import { configContext, withStore } from "../context.ts";
@@ -19,14 +25,14 @@ export const smtpResolveCommand: Command = {
     const { values, positionals } = parse(argv, { instance: { type: "string" } });
     if (positionals.length !== 1) throw new UsageError("expected exactly one SMTP address");
     const { config } = await configContext(io, values.config);
-    const resolution = await withStore(config, (store) =>
-      resolveForAddress(
-        store,
-        config,
-        positionals[0]!,
-        values.instance === undefined ? {} : { instanceId: values.instance },
-      ),
-    );
+    const resolution = await withStore(config, (store) => {
+      // the store's mailboxes as smtp-resolver's directory port (the assignment checks the shape)
+      const directory: MailboxDirectory = storeMailboxDirectory(store);
+      return resolveForAddress(config, positionals[0]!, {
+        directory,
+        ...(values.instance === undefined ? {} : { instanceId: values.instance }),
+      });
+    });
     const { mailbox } = resolution;
     const out = {
       address: mailbox.address,
