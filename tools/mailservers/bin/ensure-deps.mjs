@@ -1,12 +1,27 @@
 #!/usr/bin/env node
 // Makes sure the programs the real-server tests need are installed: Dovecot (IMAP, POP3,
-// submission), doveadm and openssl. Run by `npm test` before anything else.
+// submission), doveadm and openssl; and Courier-IMAP, the second server product, unpacked privately.
+// Run by `npm test` before anything else.
 //
 // Missing and root with apt-get: `apt-get update` and `apt-get install` them (output shown), then
 // stop any system Dovecot the package scripts may have started. Missing otherwise: exit 1 naming
 // exactly what to install. Present: print the versions and exit 0.
+//
+// Courier-IMAP conflicts with Dovecot's packages (both provide imap-server): installing it would
+// remove Dovecot. So its .debs are fetched with `apt-get download` and unpacked with `dpkg-deb -x`
+// into /var/cache/mailreg-mailservers/courier/root (once per machine), with the libraries it needs that a minimal Debian lacks;
+// src/courier.ts runs it from there.
 import { spawnSync } from "node:child_process";
-import { accessSync, constants, existsSync, readFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { delimiter, join } from "node:path";
 
 const APT_PACKAGES = ["dovecot-imapd", "dovecot-pop3d", "dovecot-submissiond", "openssl"];
@@ -83,14 +98,81 @@ function _versions() {
   return `dovecot ${dovecot}, ${openssl}`;
 }
 
+// COURIER_ROOT's parent in src/courier.ts (world-readable: Courier's sessions run as the mail user)
+const COURIER_CACHE = "/var/cache/mailreg-mailservers/courier/";
+/** Unpacked, never installed (see the top): the server, its login and auth libraries, FAM (gamin). */
+const COURIER_DEBS = [
+  "courier-imap",
+  "courier-base",
+  "courier-authlib",
+  "libcourier-unicode4",
+  "libgamin0",
+  "gamin",
+  "libidn12",
+  "libltdl7",
+  "libgdbm6",
+  "libglib2.0-0",
+];
+const COURIER_FILES = [
+  "usr/sbin/couriertcpd",
+  "usr/lib/courier/courier/imaplogin",
+  "usr/bin/imapd",
+  "usr/libexec/gam_server",
+];
+
+function _courierReady() {
+  return COURIER_FILES.every((file) => existsSync(join(COURIER_CACHE, "root", file)));
+}
+
+/** Downloads and unpacks Courier-IMAP into the cache (root with apt-get only); exits 1 otherwise. */
+function _ensureCourier(isRoot) {
+  if (_courierReady()) return `courier-imap ${readFileSync(join(COURIER_CACHE, "version"), "utf8").trim()}`;
+  if (!isRoot || _which("apt-get") === undefined || _which("dpkg-deb") === undefined) {
+    console.error(
+      "ensure-deps: Courier-IMAP is not unpacked. As root on Debian/Ubuntu, run this script again " +
+        `(it runs \`apt-get download ${COURIER_DEBS.join(" ")}\` and unpacks them into ${COURIER_CACHE}root; ` +
+        "never apt-get install courier-imap: it removes Dovecot)",
+    );
+    process.exit(1);
+  }
+  const debs = join(COURIER_CACHE, "debs");
+  rmSync(COURIER_CACHE, { recursive: true, force: true });
+  mkdirSync(debs, { recursive: true });
+  console.log(
+    `ensure-deps: fetching Courier-IMAP's packages to unpack them (not install) in ${COURIER_CACHE}`,
+  );
+  const download = () =>
+    spawnSync("apt-get", ["download", ...COURIER_DEBS], { cwd: debs, stdio: "inherit" }).status === 0;
+  if (!download()) {
+    _run("apt-get", ["update"]);
+    if (!download()) {
+      console.error(`ensure-deps: \`apt-get download ${COURIER_DEBS.join(" ")}\` failed`);
+      process.exit(1);
+    }
+  }
+  for (const file of readdirSync(debs).filter((f) => f.endsWith(".deb")))
+    _run("dpkg-deb", ["-x", join(debs, file), join(COURIER_CACHE, "root")]);
+  if (!_courierReady()) {
+    console.error(`ensure-deps: the unpacked packages lack one of ${COURIER_FILES.join(", ")}`);
+    process.exit(1);
+  }
+  const version =
+    readdirSync(debs)
+      .find((f) => f.startsWith("courier-imap_"))
+      ?.split("_")[1] ?? "?";
+  writeFileSync(join(COURIER_CACHE, "version"), `${version}\n`);
+  rmSync(debs, { recursive: true, force: true });
+  return `courier-imap ${version} (unpacked)`;
+}
+
+const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const before = _missing();
 if (before.length === 0) {
-  console.log(`ensure-deps: all present (${_versions()})`);
+  console.log(`ensure-deps: all present (${_versions()}, ${_ensureCourier(isRoot)})`);
   process.exit(0);
 }
 
 const instruction = `apt-get update && apt-get install -y --no-install-recommends ${APT_PACKAGES.join(" ")}`;
-const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 if (!isRoot || _which("apt-get") === undefined) {
   console.error(
     `ensure-deps: missing ${before.join(", ")}.\n` +
@@ -110,4 +192,4 @@ if (after.length > 0) {
   console.error(`ensure-deps: still missing after install: ${after.join(", ")}`);
   process.exit(1);
 }
-console.log(`ensure-deps: installed (${_versions()})`);
+console.log(`ensure-deps: installed (${_versions()}, ${_ensureCourier(isRoot)})`);

@@ -16,6 +16,15 @@
 export { createTestCertificate, type TestCertificate } from "./cert.ts";
 export { INSTALL_HINT } from "./command.ts";
 export {
+  attachCourier,
+  COURIER_ROOT,
+  type CourierHandle,
+  type CourierInfo,
+  type CourierOptions,
+  type CourierTools,
+  startCourier,
+} from "./courier.ts";
+export {
   attachDovecot,
   type DovecotHandle,
   type DovecotInfo,

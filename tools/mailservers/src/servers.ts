@@ -1,6 +1,6 @@
 /**
- * The whole set, started together: an SMTP sink, an OAuth provider and a Dovecot whose submission
- * relays to the sink; Dovecot and the sink accept the provider's tokens (XOAUTH2); one test certificate.
+ * The whole set, started together: an SMTP sink, an OAuth provider, a Dovecot whose submission
+ * relays to the sink, and a Courier-IMAP (the second server product); Dovecot and the sink accept the provider's tokens (XOAUTH2); one test certificate.
  * The global test setup and the CLI both start it.
  *
  * @module
@@ -9,6 +9,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestCertificate, type TestCertificate } from "./cert.ts";
+import { type CourierHandle, type CourierInfo, startCourier } from "./courier.ts";
 import { type DovecotHandle, type DovecotInfo, startDovecot } from "./dovecot.ts";
 import type { Separator } from "./dovecot-config.ts";
 import { type OAuthProviderHandle, startOAuthProvider } from "./oauth-provider.ts";
@@ -40,6 +41,11 @@ export interface MailServersInfo {
     jwksUri: string;
     kid: string;
   };
+  /**
+   * Courier-IMAP, the second server product: SELECT without UIDNEXT, no CONDSTORE/QRESYNC/LIST-STATUS/
+   * SPECIAL-USE, '.' delimiter, `#shared.` folders by ACL. Plain IMAP; the same users as Dovecot.
+   */
+  courier: CourierInfo;
   /** The test certificate (also `dovecot.caPem`), as a file for command-line clients. */
   caPath: string;
 }
@@ -60,7 +66,8 @@ export interface MailServers {
   dovecot: DovecotHandle;
   smtpSink: SmtpSinkHandle;
   oauth: OAuthProviderHandle;
-  /** Stops all three and removes their files. */
+  courier: CourierHandle;
+  /** Stops all four and removes their files. */
   stop(): Promise<void>;
 }
 
@@ -71,7 +78,7 @@ export const DEFAULT_USERS: readonly MailUser[] = [
 ];
 
 /**
- * Starts the SMTP sink, the OAuth provider and Dovecot; stops what started when a later one fails.
+ * Starts the SMTP sink, the OAuth provider, Dovecot and Courier; stops what started when a later one fails.
  *
  * @param options separator, CONDSTORE advertising, users
  * @returns the running set
@@ -87,8 +94,9 @@ export async function startMailServers(options: MailServersOptions = {}): Promis
   let smtpSink: SmtpSinkHandle | undefined;
   let oauth: OAuthProviderHandle | undefined;
   let dovecot: DovecotHandle | undefined;
+  let courier: CourierHandle | undefined;
   const stop = async () => {
-    await Promise.allSettled([dovecot?.stop(), smtpSink?.stop(), oauth?.stop()]);
+    await Promise.allSettled([dovecot?.stop(), smtpSink?.stop(), oauth?.stop(), courier?.stop()]);
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -105,6 +113,13 @@ export async function startMailServers(options: MailServersOptions = {}): Promis
       failWith: rejectByLocalPart,
       spoolDir,
     });
+    const courierStarted = startCourier({ users: options.users ?? DEFAULT_USERS });
+    courierStarted.then(
+      (handle) => {
+        courier = handle;
+      },
+      () => {},
+    );
     dovecot = await startDovecot({
       certificate,
       users: options.users ?? DEFAULT_USERS,
@@ -113,7 +128,9 @@ export async function startMailServers(options: MailServersOptions = {}): Promis
       submissionRelay: { host: smtpSink.host, port: smtpSink.port },
       oauth2: { issuer: oauth.issuer, kid: oauth.kid, publicKeyPem: oauth.publicKeyPem },
     });
+    courier = await courierStarted;
     const { addUser: _a, maildirOf: _m, doveadm: _d, logTail: _l, stop: _s, ...dovecotInfo } = dovecot;
+    const { addUser: _ca, maildirOf: _cm, logTail: _cl, stop: _cs, ...courierInfo } = courier;
     return {
       info: {
         dovecot: dovecotInfo,
@@ -125,9 +142,11 @@ export async function startMailServers(options: MailServersOptions = {}): Promis
           jwksUri: oauth.jwksUri,
           kid: oauth.kid,
         },
+        courier: courierInfo,
         caPath: certificate.certPath,
       },
       dovecot,
+      courier,
       smtpSink,
       oauth,
       stop,
