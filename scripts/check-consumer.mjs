@@ -346,7 +346,7 @@ function report({ all, published, rows, tsc, exampleResults, noDb, hono, host })
   const body = [];
   for (const m of all) {
     if (!m.publishable) {
-      body.push([m.name, "(private: not published)", ...Array(header.length - 2).fill("")]);
+      body.push([m.name, "private", ...Array(header.length - 2).fill("")]);
       continue;
     }
     const r = rows.get(m.name) ?? {};
@@ -384,6 +384,8 @@ function report({ all, published, rows, tsc, exampleResults, noDb, hono, host })
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const row of body) console.log(line(row));
   console.log("");
+  if (all.some((m) => !m.publishable))
+    console.log("private: not published, so not measured (registration is still packed for the host app)");
   if (noDb !== undefined)
     console.log(
       `core + crypto-registry + smtp-resolver: ${noDb.packages} packages, ${formatBytes(noDb.bytes)}, ` +

@@ -122,7 +122,10 @@ export function judgeTarball(packed, manifest) {
       detail: `${conditions.join(", ")} would send a consumer with that condition into src/`,
     });
   const intoSource = targets.filter(
-    (t) => /\.(m|c)?tsx?$/.test(t.target) && !/\.d\.(m|c)?ts$/.test(t.target),
+    (t) =>
+      /\.(m|c)?tsx?$/.test(t.target) &&
+      !/\.d\.(m|c)?ts$/.test(t.target) &&
+      !conditions.some((c) => t.path.startsWith(c)),
   );
   if (intoSource.length > 0)
     wrong.push({
