@@ -65,7 +65,7 @@ export interface CheckSendingInput {
  * @returns each step with its time and reason, and the test mail's Message-ID
  * @example
  * ```ts ignore
- * const resolution = await resolveForAddress(store, config, "ann@example.org");
+ * const resolution = await resolveForAddress(config, "ann@example.org", { directory });
  * const check = await checkSending({ resolution, credentials, from: "ann@example.org", to: "it@example.org" });
  * for (const s of check.steps) console.log(s.step, s.ok ? "ok" : "FAILED", `${s.ms} ms`, s.detail);
  * ```

@@ -121,7 +121,7 @@ const _DEFAULT_LEASE_MS = 300_000;
  * Sends the messages that are due, once each.
  *
  * Claims up to `limit` due messages (queued ones whose time has come, and `sending` ones whose
- * deliverer's claim expired) in one transaction, sends them through `sender`, and records each
+ * deliverer's claim expired) in one call of the queue, sends them through `sender`, and records each
  * outcome the moment the server answers (see `groupCommitMs`). A message whose claim is about to
  * run out before its turn is left alone (`skipped`). After a send is on record, the copy to the
  * Sent folder is made (if an appender is given) and its folder recorded.
@@ -312,8 +312,8 @@ async function _copyToSent(
 }
 
 /**
- * Group commit of the servers' answers. SQLite here runs on this thread, so answers never pile up
- * by themselves while a transaction commits: an answer waits for at most `maxDelayMs` when other
+ * Group commit of the servers' answers (one `markSent` call per group). With the store's embedded
+ * SQLite on this thread, answers never pile up by themselves while a transaction commits: an answer waits for at most `maxDelayMs` when other
  * sends are still in flight (their answers join it), and is recorded at once when none is, or when
  * `maxItems` are waiting. `add(item)` resolves once its group is committed.
  */
