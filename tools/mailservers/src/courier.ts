@@ -85,7 +85,7 @@ export interface CourierTools {
 
 /** A running Courier. */
 export interface CourierHandle extends CourierInfo, CourierTools {
-  /** The last lines couriertcpd wrote (start-up errors; sessions log to syslog). */
+  /** The last lines of Courier's log (couriertcpd and its sessions: logins, errors). */
   logTail(lines?: number): string;
   /** Stops Courier and removes its directory. */
   stop(): Promise<void>;
@@ -305,7 +305,8 @@ function _spawn(
         "-address=127.0.0.1",
         "-nodnslookup",
         "-noidentlookup",
-        "-stderr=syslog",
+        // a file name (couriertcpd writes "syslog" as a file in its working directory)
+        `-stderr=${logPath}`,
         String(port),
         programs.imaplogin,
         programs.imapd,
