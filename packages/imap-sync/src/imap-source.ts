@@ -1,8 +1,12 @@
 /**
  * The IMAP source, on imapflow: folders with their delimiter, special use and subscription;
  * incremental fetch by UIDVALIDITY and last UID; flag changes and expunges by QRESYNC, by CONDSTORE
- * (CHANGEDSINCE), or — on servers with neither — by a scan of all flags; delete with UID EXPUNGE
- * (UIDPLUS) and move (MOVE, else COPY + delete).
+ * (CHANGEDSINCE), or — on servers with neither — by a scan of all flags in bounded UID ranges; delete
+ * with UID EXPUNGE (UIDPLUS) and move (MOVE, else COPY + delete).
+ *
+ * Only RFC 3501 is assumed: a SELECT without `OK [UIDNEXT n]` (Courier) is completed by STATUS
+ * (UIDNEXT) or `UID FETCH last+1:* (UID)`, and such an estimate never becomes a checkpoint; a missing
+ * UIDVALIDITY is a MAIL_PROTOCOL error naming it, so NaN or undefined never reaches saved state.
  *
  * A run with no change costs a constant number of round trips: LOGIN and LIST, then one SELECT per
  * folder (with QRESYNC, flag changes and expunges come with the SELECT; new messages are only
@@ -10,7 +14,7 @@
  *
  * @module
  */
-import type { ConnectionProfile } from "@mailreg/core";
+import { type ConnectionProfile, MailregError } from "@mailreg/core";
 import type { ImapFlow } from "imapflow";
 import type { ConnectOptions } from "./connect-options.ts";
 import { type BulkConnection, openBulkConnection } from "./imap-bulk-fetch.ts";
@@ -164,17 +168,26 @@ async function* _fetchNew(
     client.off("expunge", onExpunge);
   }
 
-  const uidValidity = Number(mailbox.uidValidity);
+  const uidValidity = _uidValidity(mailbox.uidValidity, folder, where);
   const highestModseq = mailbox.noModseq === true ? undefined : mailbox.highestModseq?.toString();
   const same = since !== undefined && since.uidValidity === uidValidity;
   const lastUid = same ? since.lastUid : 0;
-  const expected =
-    mailbox.exists === 0 ? 0 : Math.max(0, Math.min(mailbox.exists, mailbox.uidNext - 1 - lastUid));
+  // RFC 3501 lets SELECT leave UIDNEXT out (Courier does): then it is only an estimate, never a checkpoint
+  const reportedUidNext = _positive(mailbox.uidNext);
+  let uidNext: number | undefined;
+  try {
+    uidNext =
+      reportedUidNext ??
+      (mailbox.exists === 0 ? lastUid + 1 : await _uidNextWithout(client, folder, lastUid));
+  } catch (error) {
+    throw toMailError(whyDropped(client, error), where);
+  }
+  const expected = mailbox.exists === 0 ? 0 : Math.max(0, Math.min(mailbox.exists, uidNext - 1 - lastUid));
   yield {
     type: "status",
     status: {
       uidValidity,
-      uidNext: mailbox.uidNext,
+      uidNext,
       exists: mailbox.exists,
       ...(highestModseq === undefined ? {} : { highestModseq }),
     },
@@ -201,7 +214,7 @@ async function* _fetchNew(
     // the state that covers what is yielded so far: flags are only up to date at the very end
     const previousModseq = same ? since.highestModseq : undefined;
     let seen = lastUid;
-    if (mailbox.exists > 0 && mailbox.uidNext > lastUid + 1) {
+    if (mailbox.exists > 0 && uidNext > lastUid + 1) {
       // a large backlog comes through the bulk connection (its own parser); else, or when it cannot
       // be had, through imapflow. No RFC822.SIZE: it is the source's length.
       const bulk =
@@ -232,10 +245,15 @@ async function* _fetchNew(
         }
       }
     }
-    // UIDs below UIDNEXT that were not fetched are gone: the next run starts above them
+    // UIDs below the UIDNEXT of SELECT that were not fetched are gone: the next run starts above them.
+    // An estimated UIDNEXT (STATUS after SELECT) may count a message this session has not seen: not that
     yield {
       type: "checkpoint",
-      state: _state(uidValidity, Math.max(seen, mailbox.uidNext - 1), highestModseq),
+      state: _state(
+        uidValidity,
+        reportedUidNext === undefined ? seen : Math.max(seen, reportedUidNext - 1),
+        highestModseq,
+      ),
     };
   } catch (error) {
     throw toMailError(whyDropped(client, error), where);
@@ -309,10 +327,55 @@ async function* _flagChanges(
     for await (const m of changed) yield { type: "flags", key: s.key(m.uid), flags: _flags(m.flags) };
     return;
   }
-  // neither: every stored message's flags (the engine keeps only real changes)
-  for await (const m of client.fetch(`1:${s.lastUid}`, { uid: true, flags: true }, { uid: true })) {
-    yield { type: "flags", key: s.key(m.uid), flags: _flags(m.flags) };
+  // neither: every stored message's flags (the engine keeps only real changes), one bounded UID
+  // range per FETCH so that no answer grows with the folder
+  for (let first = 1; first <= s.lastUid; first += FLAG_SCAN_RANGE) {
+    const last = Math.min(s.lastUid, first + FLAG_SCAN_RANGE - 1);
+    for await (const m of client.fetch(`${first}:${last}`, { uid: true, flags: true }, { uid: true })) {
+      yield { type: "flags", key: s.key(m.uid), flags: _flags(m.flags) };
+    }
   }
+}
+
+/** UIDs per FETCH of the flag scan on servers without CONDSTORE. */
+export const FLAG_SCAN_RANGE = 5_000;
+
+/**
+ * UIDNEXT when SELECT did not report it: STATUS (UIDNEXT), else one past the highest UID (`UID FETCH
+ * last+1:* (UID)`, which answers at least the last message). Used for the expected count and to skip
+ * the FETCH when nothing is new; never saved as a checkpoint.
+ */
+async function _uidNextWithout(client: ImapFlow, folder: string, lastUid: number): Promise<number> {
+  const status = await client.status(folder, { uidNext: true }).catch(() => false as const);
+  const fromStatus = status === false ? undefined : _positive(status.uidNext);
+  if (fromStatus !== undefined) return fromStatus;
+  let highest = lastUid;
+  for await (const m of client.fetch(`${lastUid + 1}:*`, { uid: true }, { uid: true }))
+    highest = Math.max(highest, m.uid);
+  return highest + 1;
+}
+
+/** A positive safe integer, or undefined for a missing, NaN or nonsensical answer. */
+function _positive(value: number | bigint | undefined): number | undefined {
+  const n = typeof value === "bigint" ? Number(value) : value;
+  return n !== undefined && Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+/** The folder's UIDVALIDITY, or MAIL_PROTOCOL naming the answer the server left out. */
+function _uidValidity(
+  value: number | bigint | undefined,
+  folder: string,
+  where: { host: string; port: number },
+): number {
+  const uidValidity = _positive(value);
+  if (uidValidity === undefined) {
+    throw new MailregError(
+      "MAIL_PROTOCOL",
+      `The server's SELECT of ${JSON.stringify(folder)} did not report a valid UIDVALIDITY (got ${String(value)})`,
+      { details: { ...where, folder, missing: "UIDVALIDITY" } },
+    );
+  }
+  return uidValidity;
 }
 
 async function _delete(client: ImapFlow, folder: string, keys: readonly SourceKey[]): Promise<number> {
@@ -375,6 +438,13 @@ function _unchanged(
 }
 
 function _state(uidValidity: number, lastUid: number, highestModseq: string | undefined): SavedFolderState {
+  if (!Number.isSafeInteger(uidValidity) || !Number.isSafeInteger(lastUid) || lastUid < 0) {
+    throw new MailregError(
+      "MAIL_PROTOCOL",
+      `The server's answers give no usable checkpoint (UIDVALIDITY ${uidValidity}, last UID ${lastUid})`,
+      { details: { missing: Number.isSafeInteger(uidValidity) ? "UID" : "UIDVALIDITY" } },
+    );
+  }
   return highestModseq === undefined ? { uidValidity, lastUid } : { uidValidity, lastUid, highestModseq };
 }
 

@@ -1,0 +1,148 @@
+/**
+ * The IMAP source against Courier-IMAP, a server that assumes only RFC 3501: its SELECT has no
+ * `OK [UIDNEXT n]`, and it has no CONDSTORE, QRESYNC, LIST-STATUS or SPECIAL-USE.
+ */
+import type { ConnectionProfile } from "@mailreg/core";
+import { attachCourier } from "@mailreg/mailservers";
+import { ImapFlow } from "imapflow";
+import { describe, expect, inject, it } from "vitest";
+import { imapSource } from "./imap-source.ts";
+import type { FetchContext, SavedFolderState, Source, SourceEvent } from "./source.ts";
+
+const courier = attachCourier(inject("mailservers").courier);
+let _counter = 0;
+
+function freshUser(): { user: string; password: string } {
+  const user = `cs-${process.pid}-${++_counter}-${Math.random().toString(36).slice(2, 7)}`;
+  return courier.addUser(user, `pw-${user}`);
+}
+
+function profileOf(user: { user: string; password: string }): ConnectionProfile {
+  return {
+    v: 1,
+    address: `${user.user}@example.test`,
+    protocol: "imap",
+    host: courier.host,
+    port: courier.imapPort,
+    security: "none",
+    login: user.user,
+    auth: { method: "password", password: user.password },
+  };
+}
+
+async function owner(user: { user: string; password: string }): Promise<ImapFlow> {
+  const client = new ImapFlow({
+    host: courier.host,
+    port: courier.imapPort,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user: user.user, pass: user.password },
+    logger: false,
+  });
+  await client.connect();
+  return client;
+}
+
+function message(n: number): string {
+  return `From: a@example.test\r\nTo: b@example.test\r\nSubject: message ${n}\r\nMessage-ID: <m${n}@example.test>\r\n\r\nbody ${n}\r\n`;
+}
+
+const context: FetchContext = { isStored: async (keys) => keys.map(() => false) };
+
+/** One fetchNew of INBOX: its events, with message sources read. */
+async function run(
+  source: Source,
+  since: SavedFolderState | undefined,
+): Promise<{ events: SourceEvent[]; subjects: string[]; checkpoint: SavedFolderState | undefined }> {
+  const events: SourceEvent[] = [];
+  const subjects: string[] = [];
+  let checkpoint: SavedFolderState | undefined;
+  for await (const event of source.fetchNew("INBOX", since, context)) {
+    events.push(event);
+    if (event.type === "message") {
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of event.message.source) chunks.push(chunk);
+      subjects.push(/Subject: (.*)\r\n/.exec(Buffer.concat(chunks).toString("latin1"))?.[1] ?? "?");
+    }
+    if (event.type === "checkpoint") checkpoint = event.state;
+  }
+  return { events, subjects, checkpoint };
+}
+
+describe("imapSource() on Courier-IMAP (no UIDNEXT on SELECT, no CONDSTORE)", () => {
+  it("collects everything on the first run and only the new mail on the next, with numeric checkpoints", async () => {
+    const user = freshUser();
+    const client = await owner(user);
+    for (const n of [1, 2, 3]) await client.append("INBOX", message(n));
+    expect((await client.mailboxOpen("INBOX")).uidNext).toBeUndefined(); // the premise
+
+    const source = await imapSource(profileOf(user), { timeoutMs: 10_000 });
+    try {
+      const first = await run(source, undefined);
+      expect(first.subjects).toEqual(["message 1", "message 2", "message 3"]);
+      expect(first.checkpoint).toEqual({ uidValidity: expect.any(Number), lastUid: 3 });
+      const status = first.events.find((e) => e.type === "status");
+      expect(status).toMatchObject({ status: { uidNext: 4, exists: 3 }, expected: 3 });
+
+      const idle = await run(source, first.checkpoint);
+      expect(idle.subjects).toEqual([]);
+      expect(idle.checkpoint).toEqual(first.checkpoint);
+
+      for (const n of [4, 5]) await client.append("INBOX", message(n));
+      const next = await run(source, first.checkpoint);
+      expect(next.subjects).toEqual(["message 4", "message 5"]);
+      expect(next.checkpoint).toMatchObject({ lastUid: 5 });
+      expect(Number.isSafeInteger(next.checkpoint?.uidValidity)).toBe(true);
+    } finally {
+      await source.close();
+      await client.logout();
+    }
+  });
+
+  it("finds a flag change without CONDSTORE (flag scan) and reports the unchanged ones as they are", async () => {
+    const user = freshUser();
+    const client = await owner(user);
+    for (const n of [1, 2, 3, 4]) await client.append("INBOX", message(n));
+    const source = await imapSource(profileOf(user), { timeoutMs: 10_000 });
+    try {
+      const first = await run(source, undefined);
+      expect(first.subjects).toHaveLength(4);
+      await client.mailboxOpen("INBOX");
+      await client.messageFlagsAdd("2", ["\\Flagged"], { uid: true });
+
+      const second = await run(source, first.checkpoint);
+      const flags = new Map(
+        second.events.flatMap((e) =>
+          e.type === "flags" && "uid" in e.key ? [[e.key.uid, [...e.flags].sort()] as const] : [],
+        ),
+      );
+      expect(flags.get(2)).toEqual(["\\Flagged"]);
+      expect(flags.get(1)).toEqual([]);
+      expect(second.subjects).toEqual([]);
+      expect(second.checkpoint).toEqual(first.checkpoint);
+    } finally {
+      await source.close();
+      await client.logout();
+    }
+  });
+
+  it("lists only the personal namespace, with '.' as the delimiter and no special use claimed", async () => {
+    const user = freshUser();
+    const client = await owner(user);
+    await client.mailboxCreate("INBOX.Sent");
+    await client.logout();
+    const source = await imapSource(profileOf(user), { timeoutMs: 10_000 });
+    try {
+      const folders = await source.listFolders();
+      expect(folders.map((f) => [f.path, f.delimiter])).toEqual(
+        expect.arrayContaining([
+          ["INBOX", "."],
+          ["INBOX.Sent", "."],
+        ]),
+      );
+      expect(folders.every((f) => f.status === undefined)).toBe(true); // no LIST-STATUS
+    } finally {
+      await source.close();
+    }
+  });
+});
