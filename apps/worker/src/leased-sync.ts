@@ -8,7 +8,7 @@
  * @module
  */
 import type { ConnectionProfile } from "@mailreg/core";
-import { type SyncProgress, type SyncSummary, syncMailbox } from "@mailreg/imap-sync";
+import { type SyncProgress, type SyncState, type SyncSummary, syncMailbox } from "@mailreg/imap-sync";
 import {
   acquireLease,
   clearSyncRequest,
@@ -21,6 +21,7 @@ import {
   nextSyncDue,
   releaseLease,
   renewLease,
+  storeSyncState,
 } from "@mailreg/store";
 import { type WorkerContext, workerContext } from "./context.ts";
 import type { WorkerDeps } from "./deps.ts";
@@ -156,12 +157,14 @@ export async function runClaim(
   metrics.active.inc();
   try {
     if (claim.requestedAt !== undefined) await clearSyncRequest(store, mailboxId, claim.requestedAt);
+    // the store's adapter of imap-sync's port: a drift between the two fails the type check here
+    const state: SyncState = storeSyncState(store);
     const summary = await syncMailbox(mailbox, {
       ...syncOptionsFor(config, mailbox, {
         ...(ctx.ca === undefined ? {} : { ca: ctx.ca }),
         ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
       }),
-      store,
+      state,
       keyring: ctx.keyring,
       signal: stop.signal,
       sinks: ctx.sinks,

@@ -8,12 +8,21 @@
  * @module
  */
 import {
+  type MailboxLeases,
   type RerouteMailboxResult,
+  type RerouteState,
   type RerouteSummary,
   rerouteHeldMailbox,
   rerouteMailbox,
 } from "@mailreg/imap-sync";
-import { getMailbox, type Mailbox, requestReroute, takeRerouteRequest } from "@mailreg/store";
+import {
+  getMailbox,
+  type Mailbox,
+  requestReroute,
+  type Store,
+  storeRerouteState,
+  takeRerouteRequest,
+} from "@mailreg/store";
 import { type WorkerContext, workerContext } from "./context.ts";
 import type { WorkerDeps } from "./deps.ts";
 
@@ -45,7 +54,7 @@ export async function rerouteMailboxNow(
 ): Promise<RerouteMailboxResult> {
   const ctx = workerContext(deps);
   const mailbox = await getMailbox(ctx.store, mailboxId);
-  return await rerouteMailbox(ctx.store, mailbox, {
+  return await rerouteMailbox(rerouteStateOf(ctx.store), mailbox, {
     actor: options.actor,
     sinks: ctx.sinks,
     routingFor: (id) => ctx.config.instances.find((i) => i.id === id)?.routing,
@@ -69,7 +78,7 @@ export async function serveRerouteRequest(
 ): Promise<RerouteSummary | undefined> {
   const request = await takeRerouteRequest(ctx.store, mailbox.id);
   if (request === undefined) return undefined;
-  const summary = await rerouteHeldMailbox(ctx.store, mailbox, {
+  const summary = await rerouteHeldMailbox(rerouteStateOf(ctx.store), mailbox, {
     actor: request.actor,
     sinks: ctx.sinks,
     routingFor: (id) => ctx.config.instances.find((i) => i.id === id)?.routing,
@@ -85,4 +94,15 @@ export async function serveRerouteRequest(
     worker: ctx.owner,
   });
   return summary;
+}
+
+/**
+ * The store's adapter of imap-sync's reroute ports (a drift between the two fails the type check here).
+ *
+ * @param store the open store
+ * @returns the held messages, ledger, dead letters, audit log and leases of the store
+ */
+export function rerouteStateOf(store: Store): RerouteState & MailboxLeases {
+  const state: RerouteState & MailboxLeases = storeRerouteState(store);
+  return state;
 }

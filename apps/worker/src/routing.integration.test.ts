@@ -10,6 +10,7 @@ import {
   listMessageSinks,
   type Store,
   schema,
+  storeDeadLetterQueue,
 } from "@mailreg/store";
 import { eq } from "drizzle-orm";
 import { afterEach, describe, expect, inject, it } from "vitest";
@@ -292,7 +293,9 @@ describe("routing collected mail to sinks", () => {
     receiver.answer("/crm", 200);
     const sinksNow = sinksFromConfig(folder.config.sinks, ENV);
     for (const letter of letters) {
-      expect(await retryDeadLetter(store, sinksNow, letter.id)).toEqual({ outcome: "delivered" });
+      expect(await retryDeadLetter(storeDeadLetterQueue(store), sinksNow, letter.id)).toEqual({
+        outcome: "delivered",
+      });
     }
     expect(subjects(receiver.accepted("/crm"))).toEqual(["Invoice 7", "Invoice 8", "Invoice 9"]);
     expect(await listDeadLetters(store, { mailboxId: row.id })).toEqual([]);

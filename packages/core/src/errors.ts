@@ -56,6 +56,9 @@ export const ERROR_CODES = {
   MAIL_TLS_FAILED: "The TLS handshake with the mail server failed",
   MAIL_PROTOCOL: "The mail server answered something unexpected",
   SYNC_INTERRUPTED: "The collection run ended unfinished: its worker stopped (it resumes where it stopped)",
+  SINK_FAILED:
+    "A sink that must hold a collected message did not take it: the message stays on the server and is collected again",
+  SYNC_STATE_INVALID: "The saved sync state cannot be read (the file is not a sync state, or is damaged)",
   SMTP_TEMPORARY: "The SMTP server refused the message for now (4xx); it will be tried again",
   SMTP_PERMANENT: "The SMTP server refused the message for good (5xx)",
   SMTP_NOT_CONFIGURED: "No SMTP server is usable for this mailbox at any level of the precedence chain",

@@ -1,6 +1,6 @@
 /**
- * Test helpers (not built, not exported): fresh users on a real Dovecot and connection profiles
- * pointing at it.
+ * Test helpers (not built, not exported): fresh users on a real Dovecot, connection profiles
+ * pointing at it, and a sync state in memory with mailboxes whose profiles are really sealed.
  *
  * @module
  */
@@ -8,10 +8,9 @@ import { type ConnectionProfile, newId, type Protocol, type Security } from "@ma
 import { seal } from "@mailreg/crypto-registry";
 import { type TestKeyring, testKeyring } from "@mailreg/crypto-registry/testing";
 import { attachDovecot, type DovecotInfo, type SeedTarget } from "@mailreg/mailservers";
-import { type Mailbox, openStore, type Store, schema, upsertInstances } from "@mailreg/store";
-import { openMemoryStore } from "@mailreg/store/testing";
-import { eq } from "drizzle-orm";
 import type { ConnectOptions } from "./connect-options.ts";
+import { createMemorySyncState, type MemorySyncState } from "./memory-sync-state.ts";
+import type { MailboxRecord } from "./ports.ts";
 
 let _counter = 0;
 
@@ -53,49 +52,38 @@ export function trustTest(info: DovecotInfo): ConnectOptions {
   return { tls: { ca: info.caPem, servername: info.servername }, timeoutMs: 5_000 };
 }
 
+/** A mailbox of the test world: sealed to the world's keyring, so the engine opens it as the worker does. */
+export type TestMailbox = MailboxRecord & {
+  sealed: string;
+  registrationId: string;
+  deleteAfterFetch: boolean;
+};
+
 /**
- * A store (in memory, or at `url`) with one instance, and a way to add mailboxes whose profiles are
- * really sealed.
+ * A sync state in memory that keeps the raw sources (so tests can read what was collected and
+ * retry dead letters), a keyring, and a way to add mailboxes whose profiles are really sealed.
  */
-export async function testWorld(url?: string): Promise<{
-  store: Store;
+export async function testWorld(options: { keepMessages?: boolean } = {}): Promise<{
+  state: MemorySyncState;
   keyring: TestKeyring;
-  addMailbox(profile: ConnectionProfile, options?: { deleteAfterFetch?: boolean }): Promise<Mailbox>;
+  addMailbox(profile: ConnectionProfile, options?: { deleteAfterFetch?: boolean }): Promise<TestMailbox>;
 }> {
-  const store = url === undefined ? await openMemoryStore() : await openStore({ url });
+  const state = createMemorySyncState({ keepMessages: options.keepMessages ?? true });
   const keyring = await testKeyring();
-  await upsertInstances(store, [{ id: "test", label: "Test" }]);
   return {
-    store,
+    state,
     keyring,
     async addMailbox(profile, options = {}) {
       const registrationId = newId();
       const sealed = await seal(profile, keyring.publicKey, { registrationId, address: profile.address });
-      const now = new Date().toISOString();
-      const row: Mailbox = {
+      return {
         id: newId(),
         instanceId: "test",
         address: profile.address,
-        displayName: null,
-        protocol: profile.protocol,
-        template: null,
-        host: profile.host,
-        port: profile.port,
-        security: profile.security,
-        login: profile.login,
-        authMethod: profile.auth.method,
-        keyId: keyring.publicKey.kid,
         sealed,
         registrationId,
-        autoFetch: true,
-        intervalSeconds: null,
         deleteAfterFetch: options.deleteAfterFetch ?? false,
-        createdAt: now,
-        updatedAt: now,
-        credentialsUpdatedAt: now,
       };
-      await store.db.insert(schema.mailboxes).values(row).run();
-      return row;
     },
   };
 }
@@ -105,15 +93,12 @@ export function seedTarget(info: DovecotInfo): SeedTarget {
   return { ...attachDovecot(info), separator: info.separator };
 }
 
-/** What the store holds for a mailbox: folder → sorted Message-IDs. */
-export async function storedByFolder(store: Store, mailboxId: string): Promise<Map<string, string[]>> {
-  const rows = await store.db
-    .select({ folder: schema.messages.folder, messageId: schema.messages.messageId })
-    .from(schema.messages)
-    .where(eq(schema.messages.mailboxId, mailboxId))
-    .all();
+/** What the state holds for a mailbox: folder → sorted Message-IDs. */
+export function storedByFolder(state: MemorySyncState, mailboxId: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const r of rows) out.set(r.folder, [...(out.get(r.folder) ?? []), r.messageId ?? ""]);
+  for (const m of state.messages(mailboxId)) {
+    out.set(m.key.folder, [...(out.get(m.key.folder) ?? []), m.messageId ?? ""]);
+  }
   for (const list of out.values()) list.sort();
   return out;
 }

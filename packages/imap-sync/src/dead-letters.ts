@@ -4,17 +4,9 @@
  * @module
  */
 import { MailregError } from "@mailreg/core";
-import {
-  deleteDeadLetter,
-  getDeadLetter,
-  getMessage,
-  listDeadLetters,
-  recordDeadLetterAttempt,
-  recordSinkResult,
-  type Store,
-} from "@mailreg/store";
 import { parseEnvelope } from "./envelope.ts";
-import type { MessageKey, Sink } from "./sink.ts";
+import type { DeadLetterQueue } from "./ports.ts";
+import type { Sink } from "./sink.ts";
 import { deliverToSink, sinkName } from "./sink-dispatch.ts";
 
 /** What {@link retryDeadLetter} did. */
@@ -35,63 +27,53 @@ export type RetryResult =
  * Delivers one dead letter again (the admin's "retry"): on success it is removed and the message
  * counts as delivered to that sink; on failure it stays, with its attempts and last error updated.
  *
- * @param store the open store
+ * @param queue the dead letters and the messages they are about (`storeDeadLetterQueue(store)` of
+ *   `@mailreg/store`, or a memory state that keeps messages)
  * @param sinks the configured sinks, matched by `id ?? kind`
  * @param id the dead letter
  * @returns what happened
  * @throws {MailregError} NOT_FOUND when there is no such dead letter
  * @example
  * ```ts
- * import { createSink, retryDeadLetter } from "@mailreg/imap-sync";
- * import { openStore } from "@mailreg/store";
- * const store = await openStore({ url: "file:./data/mailreg.db" });
- * const hook = createSink({ kind: "webhook", url: "https://hooks.example.org/mail", secret: "s3cret" }, "crm");
- * console.log(await retryDeadLetter(store, [hook], "0193…"));
- * store.close();
+ * import { createMemorySyncState, createWebhookSink, retryDeadLetter } from "@mailreg/imap-sync";
+ * const state = createMemorySyncState({ keepMessages: true });
+ * const hook = createWebhookSink({ url: "https://hooks.example.org/mail", secret: "s3cret" });
+ * for (const letter of await state.deadLetters({})) console.log(await retryDeadLetter(state, [hook], letter.id));
  * ```
  */
 export async function retryDeadLetter(
-  store: Store,
+  queue: DeadLetterQueue,
   sinks: readonly Sink[],
   id: string,
 ): Promise<RetryResult> {
-  const letter = await getDeadLetter(store, id);
+  const letter = await queue.deadLetter(id);
   if (letter === undefined) {
     throw new MailregError("NOT_FOUND", `No dead letter has the id ${id}`, { details: { id } });
   }
   if (letter.event !== "message.stored") return { outcome: "skipped", reason: "not-a-message-event" };
   const sink = sinks.find((s) => sinkName(s) === letter.sink);
   if (sink === undefined) return { outcome: "skipped", reason: "no-sink" };
-  const row = letter.messageRowId === null ? undefined : await getMessage(store, letter.messageRowId);
+  const row = letter.messageRowId === undefined ? undefined : await queue.heldMessage(letter.messageRowId);
   if (row === undefined) return { outcome: "skipped", reason: "message-gone" };
-  if (row.rawPurgedAt !== null) return { outcome: "skipped", reason: "raw-purged" };
-  const key: MessageKey =
-    row.uidl !== null
-      ? { mailboxId: row.mailboxId, folder: row.folder, uidl: row.uidl }
-      : {
-          mailboxId: row.mailboxId,
-          folder: row.folder,
-          uidValidity: row.uidvalidity ?? 0,
-          uid: row.uid ?? 0,
-        };
+  if (row.raw === undefined) return { outcome: "skipped", reason: "raw-purged" };
   const { result } = await deliverToSink(sink, {
     id: row.id,
-    key,
+    key: row.key,
     raw: row.raw,
     size: row.size,
     flags: row.flags,
     envelope: parseEnvelope(row.raw),
     delimiter: null,
     contentHash: row.contentHash,
-    ...(row.internalDate === null ? {} : { internalDate: new Date(row.internalDate) }),
+    ...(row.internalDate === undefined ? {} : { internalDate: row.internalDate }),
   });
-  await recordSinkResult(store, result);
+  await queue.ledger.recordSinkResults([result]);
   if (result.state === "delivered") {
-    await deleteDeadLetter(store, letter.id);
+    await queue.deleteDeadLetter(letter.id);
     return { outcome: "delivered" };
   }
   const lastError = result.lastError ?? "failed";
-  await recordDeadLetterAttempt(store, letter.id, { attempts: result.attempts ?? 1, lastError });
+  await queue.recordAttempt(letter.id, { attempts: result.attempts ?? 1, lastError });
   return { outcome: "failed", lastError };
 }
 
@@ -110,29 +92,27 @@ export interface RedeliveryResult {
  * removed. Only stored-message events are redelivered (a flag change is sent again by the next run
  * that sees another change).
  *
- * @param store the open store
+ * @param queue the dead letters and their messages
  * @param sinks the sinks to deliver with, matched by `id ?? kind`
  * @param options only one mailbox's; at most `limit` (default 100)
  * @returns counts
  * @example
  * ```ts
- * import { createWebhookSink, redeliverDeadLetters } from "@mailreg/imap-sync";
- * import { openStore } from "@mailreg/store";
- * const store = await openStore({ url: "file:./data/mailreg.db" });
+ * import { createMemorySyncState, createWebhookSink, redeliverDeadLetters } from "@mailreg/imap-sync";
+ * const state = createMemorySyncState({ keepMessages: true });
  * const hook = createWebhookSink({ url: "https://hooks.example.org/mail", secret: "s3cret" });
- * console.log(await redeliverDeadLetters(store, [hook]));
- * store.close();
+ * console.log(await redeliverDeadLetters(state, [hook])); // { delivered: 0, failed: 0, skipped: 0 }
  * ```
  */
 export async function redeliverDeadLetters(
-  store: Store,
+  queue: DeadLetterQueue,
   sinks: readonly Sink[],
   options: { mailboxId?: string; limit?: number } = {},
 ): Promise<RedeliveryResult> {
   const result: RedeliveryResult = { delivered: 0, failed: 0, skipped: 0 };
-  const letters = await listDeadLetters(store, options);
+  const letters = await queue.deadLetters(options);
   for (const letter of letters.reverse()) {
-    const retried = await retryDeadLetter(store, sinks, letter.id);
+    const retried = await retryDeadLetter(queue, sinks, letter.id);
     if (retried.outcome === "delivered") result.delivered++;
     else if (retried.outcome === "failed") result.failed++;
     else result.skipped++;

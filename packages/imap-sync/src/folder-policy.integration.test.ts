@@ -113,7 +113,7 @@ for (const separator of ["/", "."] as const) {
         const world = await testWorld();
         const mailbox = await world.addMailbox(profileFor(info, user));
         const run = await syncMailbox(mailbox, {
-          store: world.store,
+          state: world.state,
           keyring: world.keyring,
           connect: trustTest(info),
           folderPolicy,
@@ -121,10 +121,9 @@ for (const separator of ["/", "."] as const) {
         expect(run.status).toBe("ok");
         const want = expected.map((f) => f.replaceAll("/", separator)).sort();
         expect(run.folders.map((f) => f.path).sort()).toEqual(want);
-        const stored = await storedByFolder(world.store, mailbox.id);
+        const stored = storedByFolder(world.state, mailbox.id);
         expect([...stored.keys()].sort()).toEqual(want);
         for (const list of stored.values()) expect(list).toHaveLength(1);
-        world.store.close();
       });
     }
 
@@ -132,7 +131,7 @@ for (const separator of ["/", "."] as const) {
       const world = await testWorld();
       const mailbox = await world.addMailbox(profileFor(info, user));
       const run = await syncMailbox(mailbox, {
-        store: world.store,
+        state: world.state,
         keyring: world.keyring,
         connect: trustTest(info),
         folderPolicy: policy({ mode: "all", exclude: ["\\Trash"] }),
@@ -149,7 +148,6 @@ for (const separator of ["/", "."] as const) {
       });
       expect(run.folders.map((f) => f.path)).toContain("Trash");
       expect(run.folders.map((f) => f.path)).not.toContain(`RSS-Feeds${separator}Tagesschau`);
-      world.store.close();
     });
   });
 }

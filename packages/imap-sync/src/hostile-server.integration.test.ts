@@ -4,7 +4,6 @@ import {
   type HostileImap,
   startHostileImap,
 } from "@mailreg/mailservers";
-import { countMessages } from "@mailreg/store";
 import { afterEach, describe, expect, it } from "vitest";
 import { storedByFolder, testWorld } from "./_test-servers.ts";
 import { IMAP_MAX_LINE_BYTES } from "./imap-connect.ts";
@@ -54,7 +53,7 @@ async function syncAgainst(behavior: HostileBehavior, options: { deleteAfterFetc
     try {
       const summary = await Promise.race([
         syncMailbox(mailbox, {
-          store: world.store,
+          state: world.state,
           keyring: world.keyring,
           connect: { timeoutMs: TIMEOUT_MS },
           folderPolicy: INBOX_ONLY,
@@ -89,8 +88,7 @@ describe("syncMailbox() against a hostile IMAP server", () => {
     const { world, mailbox, run } = await syncAgainst("honest");
     const { summary } = await run();
     expect(summary).toMatchObject({ status: "ok", fetched: 2 });
-    expect(await countMessages(world.store, mailbox.id)).toBe(2);
-    world.store.close();
+    expect(world.state.messages(mailbox.id)).toHaveLength(2);
   });
 
   it.each([
@@ -114,9 +112,8 @@ describe("syncMailbox() against a hostile IMAP server", () => {
       if (["malformed", "huge-literal"].includes(behavior)) expect(summary.error?.code).toBe("MAIL_PROTOCOL");
       expect(ms).toBeLessThan(RUN_LIMIT_MS);
       expect(rssGrowth).toBeLessThan(RSS_LIMIT);
-      expect(await countMessages(world.store, mailbox.id)).toBe(0);
+      expect(world.state.messages(mailbox.id)).toHaveLength(0);
       if (behavior === "endless-line") expect(server.bytesSent()).toBeGreaterThan(IMAP_MAX_LINE_BYTES / 2);
-      world.store.close();
     },
   );
 
@@ -128,9 +125,8 @@ describe("syncMailbox() against a hostile IMAP server", () => {
       `uidvalidity-change: runs ${first.summary.status}/${second.summary.status}, fetched ${first.summary.fetched}+${second.summary.fetched}, rekeyed ${second.summary.rekeyed}`,
     );
     for (const { summary } of [first, second]) expect(["ok", "failed"]).toContain(summary.status);
-    const stored = (await storedByFolder(world.store, mailbox.id)).get("INBOX") ?? [];
+    const stored = storedByFolder(world.state, mailbox.id).get("INBOX") ?? [];
     expect(stored).toEqual(HOSTILE_MESSAGES.map((m) => m.messageId));
-    world.store.close();
   });
 
   it("prints what each hostile server cost", () => {

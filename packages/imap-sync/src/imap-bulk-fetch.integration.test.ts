@@ -1,7 +1,5 @@
 import { createHash } from "node:crypto";
 import { generateMessages, seedMaildir } from "@mailreg/mailservers";
-import { schema } from "@mailreg/store";
-import { eq } from "drizzle-orm";
 import { describe, expect, inject, it } from "vitest";
 import { freshUser, profileFor, seedTarget, testWorld, trustTest } from "./_test-servers.ts";
 import { openBulkConnection } from "./imap-bulk-fetch.ts";
@@ -76,34 +74,24 @@ describe("the bulk connection of the IMAP source", () => {
     const world = await testWorld();
     const mailbox = await world.addMailbox(profileFor(dovecot, user));
     const options = {
-      store: world.store,
+      state: world.state,
       keyring: world.keyring,
       connect: trustTest(dovecot),
       folderPolicy: { mode: "inbox", folders: [], includeSubfolders: true, exclude: [] } as const,
     };
     expect(await syncMailbox(mailbox, options)).toMatchObject({ status: "ok", fetched: generated.length });
-    const rows = await world.store.db
-      .select({
-        raw: schema.messages.raw,
-        flags: schema.messages.flags,
-        internalDate: schema.messages.internalDate,
-        messageId: schema.messages.messageId,
-      })
-      .from(schema.messages)
-      .where(eq(schema.messages.mailboxId, mailbox.id))
-      .all();
+    const rows = world.state.messages(mailbox.id);
     const byId = new Map(rows.map((r) => [`<${r.messageId}>`, r]));
     expect(byId.size).toBe(generated.length);
     for (const g of generated) {
       const row = byId.get(g.messageId);
       expect(row, g.messageId).toBeDefined();
-      expect(sha256(row!.raw)).toBe(sha256(g.raw));
+      expect(sha256(row!.raw!)).toBe(sha256(g.raw));
       expect([...row!.flags].sort()).toEqual([...g.flags].sort());
-      expect(Math.floor(Date.parse(row!.internalDate!) / 1000)).toBe(
+      expect(Math.floor(row!.internalDate!.getTime() / 1000)).toBe(
         Math.floor(g.internalDate.getTime() / 1000),
       );
     }
     expect(await syncMailbox(mailbox, options)).toMatchObject({ status: "ok", fetched: 0 });
-    world.store.close();
   });
 });

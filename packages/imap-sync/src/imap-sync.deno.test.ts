@@ -1,11 +1,9 @@
-// Deno smoke tests: parsing, folder policy, hashing, the store sink, the store's writer thread and
-// the IMAP/POP3 clients' error paths run under Deno as they are.
+// Deno smoke tests: parsing, folder policy, hashing, the JSON-file sync state and the IMAP/POP3
+// clients' error paths run under Deno as they are.
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { newId } from "@mailreg/core";
-import { countMessages, openChunkWriter, openStore, type Store } from "@mailreg/store";
-import { insertTestMailbox, openMemoryStore } from "@mailreg/store/testing";
-import { contentHash, createStoreSink, parseEnvelope, selectFolders, verifyLogin } from "./mod.ts";
+import { contentHash, openJsonFileSyncState, parseEnvelope, selectFolders, verifyLogin } from "./mod.ts";
 
 const raw = new TextEncoder().encode(
   "From: =?UTF-8?Q?J=C3=BCrgen?= <j@example.org>\r\nMessage-ID: <a@b>\r\n\r\nhi",
@@ -30,58 +28,42 @@ Deno.test("parseEnvelope(), selectFolders() and contentHash() under Deno", () =>
   );
 });
 
-/** A mailbox row in `store`, for messages to belong to. */
-function addMailbox(store: Store): Promise<string> {
-  return insertTestMailbox(store);
-}
-
-Deno.test("the store's writer thread commits chunks under Deno", async () => {
+Deno.test("the JSON-file sync state keeps what a run committed under Deno, in a file of mode 0600", async () => {
   const dir = await Deno.makeTempDir();
-  const store = await openStore({ url: `file:${dir}/store.db` });
   try {
-    const mailboxId = await addMailbox(store);
-    const writer = openChunkWriter(store);
-    const row = (uid: number) => ({
-      id: newId(),
-      mailboxId,
-      folder: "INBOX",
-      uidvalidity: 1,
-      uid,
-      contentHash: contentHash(raw),
-      size: raw.length,
-      flags: [],
-      raw,
-      storedAt: new Date().toISOString(),
-    });
-    await Promise.all([writer.commit({ inserts: [row(1)] }), writer.commit({ inserts: [row(2)] })]);
-    assert.equal(await writer.threaded, true);
-    await writer.close();
-    assert.equal(await countMessages(store, mailboxId), 2);
-  } finally {
-    store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("the store sink stores a message once under Deno", async () => {
-  const store = await openMemoryStore();
-  try {
-    const mailboxId = await addMailbox(store);
-    const sink = createStoreSink(store);
-    const key = { mailboxId, folder: "INBOX", uidValidity: 1, uid: 1 };
+    const path = `${dir}/state.json`;
+    const state = await openJsonFileSyncState(path);
+    const journal = state.openJournal("m1");
+    const key = { mailboxId: "m1", folder: "INBOX", uidValidity: 7, uid: 1 };
     const message = {
       id: newId(),
+      key,
       raw,
       size: raw.length,
       flags: [],
       envelope: parseEnvelope(raw),
       delimiter: "/",
+      contentHash: contentHash(raw),
     };
-    await sink.store(message, key, contentHash(raw));
-    await sink.store({ ...message, id: newId() }, key, contentHash(raw));
-    assert.deepEqual(await sink.isStored([key, { ...key, uid: 2 }]), [true, false]);
+    const plan = await journal.plan([message], []);
+    await journal.commit(plan, {
+      folderState: {
+        mailboxId: "m1",
+        folder: "INBOX",
+        delimiter: "/",
+        specialUse: null,
+        state: { uidValidity: 7, lastUid: 1 },
+      },
+    });
+    await journal.close();
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+    const reopened = await openJsonFileSyncState(path);
+    assert.deepEqual(await reopened.folderStates("m1"), [
+      { folder: "INBOX", state: { uidValidity: 7, lastUid: 1 } },
+    ]);
+    assert.deepEqual(await reopened.openJournal("m1").isStored([key, { ...key, uid: 2 }]), [true, false]);
   } finally {
-    store.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

@@ -1,40 +1,35 @@
 /**
  * Re-running routing rules over stored messages: after the rules (or the sinks) changed, each
  * stored message goes to the sinks the current rules choose that it has not reached yet. A message
- * is delivered to a sink at most once: where `message_sinks` says delivered (or failed / dead-letter:
+ * is delivered to a sink at most once: where the ledger says delivered (or failed / dead-letter:
  * those are retried from the dead-letter list) that sink is skipped; a message whose raw source
- * retention purged is never sent again.
+ * retention purged is never sent again. What it reads and writes is a {@link RerouteState}
+ * (`storeRerouteState(store)` of `@mailreg/store`); the lease that keeps a worker off the mailbox
+ * meanwhile, {@link MailboxLeases}.
  *
  * @module
  */
 import { newId, type Routing } from "@mailreg/core";
-import {
-  acquireLease,
-  appendAudit,
-  commitMessageChunk,
-  getMessage,
-  listFolderStates,
-  listStoredMessageRefs,
-  type Mailbox,
-  recordSinkResults,
-  releaseLease,
-  renewLease,
-  requestReroute,
-  type SinkState,
-  type Store,
-  sinkStatesOf,
-} from "@mailreg/store";
 import { parseEnvelope } from "./envelope.ts";
+import type { MailboxLeases, RerouteState, SinkState } from "./ports.ts";
 import { routingForMailbox } from "./routing.ts";
-import type { MessageKey, Sink } from "./sink.ts";
+import type { Sink } from "./sink.ts";
 import { type DispatchMessage, dispatchToSinks, sinkName } from "./sink-dispatch.ts";
+
+/** The mailbox a re-run is about. */
+export interface RerouteMailbox {
+  id: string;
+  /** Its instance (whose routing applies). */
+  instanceId: string;
+  address: string;
+}
 
 /** Options of {@link rerouteStoredMessages}. */
 export interface RerouteOptions {
   /** The configured sinks, named by `id ?? kind`. */
   sinks: readonly Sink[];
   /** The mailboxes whose stored messages are routed again. */
-  mailboxes: readonly Pick<Mailbox, "id" | "instanceId" | "address">[];
+  mailboxes: readonly RerouteMailbox[];
   /**
    * An instance's routing (undefined: every sink); each mailbox gets the instance-wide rules and its
    * own (see `routingForMailbox`).
@@ -68,16 +63,16 @@ const _DONE: ReadonlySet<SinkState> = new Set(["delivered", "failed", "dead-lett
 /**
  * Applies the current routing rules to stored messages, delivering each to a sink at most once.
  *
- * @param store the open store
+ * @param state the held messages, their ledger and dead letters
  * @param options the sinks, the mailboxes, each instance's routing, progress, abort signal
  * @returns counts
  * @example
  * ```ts
  * import { createSink, rerouteStoredMessages } from "@mailreg/imap-sync";
- * import { listMailboxes, openStore } from "@mailreg/store";
+ * import { listMailboxes, openStore, storeRerouteState } from "@mailreg/store";
  * const store = await openStore({ url: "file:./data/mailreg.db" });
  * const archive = createSink({ kind: "maildir", root: "./export" }, "archive");
- * const summary = await rerouteStoredMessages(store, {
+ * const summary = await rerouteStoredMessages(storeRerouteState(store), {
  *   sinks: [archive],
  *   mailboxes: await listMailboxes(store),
  *   routingFor: () => ({ rules: [{ match: { hasAttachment: true }, sinks: ["archive"] }], default: [] }),
@@ -86,30 +81,27 @@ const _DONE: ReadonlySet<SinkState> = new Set(["delivered", "failed", "dead-lett
  * store.close();
  * ```
  */
-export async function rerouteStoredMessages(store: Store, options: RerouteOptions): Promise<RerouteSummary> {
+export async function rerouteStoredMessages(
+  state: RerouteState,
+  options: RerouteOptions,
+): Promise<RerouteSummary> {
   const summary: RerouteSummary = { messages: 0, delivered: 0, failed: 0, unchanged: 0, skippedPurged: 0 };
   const names = options.sinks.map(sinkName);
   const limit = options.pageSize ?? 200;
   for (const mailbox of options.mailboxes) {
     if (options.sinks.length === 0) break;
     const routing = routingForMailbox(options.routingFor(mailbox.instanceId), mailbox.address);
-    const delimiters = new Map(
-      (await listFolderStates(store, mailbox.id)).map((f) => [f.folder, f.delimiter] as const),
-    );
+    const delimiters = await state.folderDelimiters(mailbox.id);
     let after: string | undefined;
     for (;;) {
       if (options.signal?.aborted === true) return summary;
-      const page = await listStoredMessageRefs(store, {
-        mailboxIds: [mailbox.id],
+      const page = await state.heldMessageIds(mailbox.id, {
         limit,
         ...(after === undefined ? {} : { after }),
       });
       if (page.length === 0) break;
       after = page.at(-1)!.id;
-      const states = await sinkStatesOf(
-        store,
-        page.map((m) => m.id),
-      );
+      const states = await state.ledger.sinkStates(page.map((m) => m.id));
       const done = (id: string, sink: string) => {
         const state = states.get(id)?.get(sink);
         return state !== undefined && _DONE.has(state);
@@ -117,7 +109,7 @@ export async function rerouteStoredMessages(store: Store, options: RerouteOption
       const todo: DispatchMessage[] = [];
       for (const ref of page) {
         summary.messages++;
-        if (ref.rawPurgedAt !== null) {
+        if (ref.rawPurged) {
           summary.skippedPurged++;
           continue;
         }
@@ -125,47 +117,26 @@ export async function rerouteStoredMessages(store: Store, options: RerouteOption
           summary.unchanged++;
           continue;
         }
-        const row = await getMessage(store, ref.id);
-        if (row === undefined || row.rawPurgedAt !== null) {
+        const row = await state.heldMessage(ref.id);
+        if (row?.raw === undefined) {
           summary.skippedPurged += row === undefined ? 0 : 1;
           continue;
         }
-        const key: MessageKey =
-          row.uidl !== null
-            ? { mailboxId: row.mailboxId, folder: row.folder, uidl: row.uidl }
-            : {
-                mailboxId: row.mailboxId,
-                folder: row.folder,
-                uidValidity: row.uidvalidity ?? 0,
-                uid: row.uid ?? 0,
-              };
         todo.push({
           id: row.id,
-          key,
+          key: row.key,
           raw: row.raw,
           size: row.size,
           flags: row.flags,
           envelope: parseEnvelope(row.raw),
-          delimiter: delimiters.get(row.folder) ?? null,
+          delimiter: delimiters.get(row.key.folder) ?? null,
           contentHash: row.contentHash,
-          ...(row.internalDate === null ? {} : { internalDate: new Date(row.internalDate) }),
+          ...(row.internalDate === undefined ? {} : { internalDate: row.internalDate }),
         });
       }
       const { results, deadLetters } = await dispatchToSinks(options.sinks, routing, todo, done);
-      if (deadLetters.length > 0) {
-        await commitMessageChunk(store, {
-          deadLetters: deadLetters.map((d) => ({
-            mailboxId: d.mailboxId,
-            messageRowId: d.messageRowId ?? null,
-            sink: d.sink,
-            event: d.event,
-            payload: d.payload,
-            attempts: d.attempts,
-            lastError: d.lastError,
-          })),
-        });
-      }
-      await recordSinkResults(store, results);
+      if (deadLetters.length > 0) await state.addDeadLetters(deadLetters);
+      if (results.length > 0) await state.ledger.recordSinkResults(results);
       const reached = new Set<string>();
       for (const r of results) {
         if (r.state === "delivered") {
@@ -199,57 +170,57 @@ export type RerouteMailboxResult = ({ ran: true } & RerouteSummary) | { ran: fal
  * The administrator's "re-run the rules over stored messages" for one mailbox. When its lease is
  * free: under the lease (so no worker stores and hands on new mail meanwhile, and no second re-run
  * runs at the same time), {@link rerouteHeldMailbox}. When a worker holds it (collecting, or
- * watching with IMAP IDLE): a request (`requestReroute` of `@mailreg/store`) that the worker runs
+ * watching with IMAP IDLE): a request ({@link MailboxLeases.requestReroute}) that the worker runs
  * after its current run, under the same lease. Running it again delivers nothing more (a delivered
  * message is never delivered again).
  *
- * @param store the open store
+ * @param state the held messages, their ledger and dead letters, and the mailbox leases
  * @param mailbox the mailbox
  * @param options sinks, routing, actor, progress, abort signal
  * @returns the counts, or that it was requested
  */
 export async function rerouteMailbox(
-  store: Store,
-  mailbox: Pick<Mailbox, "id" | "instanceId" | "address">,
+  state: RerouteState & MailboxLeases,
+  mailbox: RerouteMailbox,
   options: RerouteMailboxOptions,
 ): Promise<RerouteMailboxResult> {
   const { leaseSeconds = 120, ...rest } = options;
   const owner = `reroute-${newId()}`;
   const lease = { mailboxId: mailbox.id, owner, seconds: leaseSeconds };
-  if (!(await acquireLease(store, lease))) {
-    await requestReroute(store, mailbox.id, { actor: options.actor });
+  if (!(await state.acquireLease(lease))) {
+    await state.requestReroute(mailbox.id, { actor: options.actor });
     return { ran: false, requested: true };
   }
-  const renew = setInterval(() => void renewLease(store, lease).catch(() => {}), (leaseSeconds * 1000) / 3);
+  const renew = setInterval(() => void state.renewLease(lease).catch(() => {}), (leaseSeconds * 1000) / 3);
   try {
-    return { ran: true, ...(await rerouteHeldMailbox(store, mailbox, rest)) };
+    return { ran: true, ...(await rerouteHeldMailbox(state, mailbox, rest)) };
   } finally {
     clearInterval(renew);
-    await releaseLease(store, { mailboxId: mailbox.id, owner }).catch(() => {});
+    await Promise.resolve(state.releaseLease({ mailboxId: mailbox.id, owner })).catch(() => {});
   }
 }
 
 /**
  * Re-runs the rules over the stored messages of a mailbox whose lease the caller holds (the worker
- * serving a request), then writes one audit entry `mailbox.reroute` with the counts.
+ * serving a request), then writes one audit entry `mailbox.reroute` with the counts (where the
+ * state keeps an audit log).
  *
- * @param store the open store
+ * @param state the held messages, their ledger and dead letters
  * @param mailbox the mailbox
  * @param options sinks, routing, actor, progress, abort signal
  * @returns the counts
  */
 export async function rerouteHeldMailbox(
-  store: Store,
-  mailbox: Pick<Mailbox, "id" | "instanceId" | "address">,
+  state: RerouteState,
+  mailbox: RerouteMailbox,
   options: Omit<RerouteMailboxOptions, "leaseSeconds">,
 ): Promise<RerouteSummary> {
   const { actor, ...rest } = options;
-  const summary = await rerouteStoredMessages(store, { ...rest, mailboxes: [mailbox] });
-  await appendAudit(store, {
+  const summary = await rerouteStoredMessages(state, { ...rest, mailboxes: [mailbox] });
+  await state.audit?.({
     actor,
     action: "mailbox.reroute",
-    subjectType: "mailbox",
-    subjectId: mailbox.id,
+    mailboxId: mailbox.id,
     details: { address: mailbox.address, ...summary },
   });
   return summary;

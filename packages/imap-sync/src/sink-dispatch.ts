@@ -6,7 +6,7 @@
  * @module
  */
 import type { Routing } from "@mailreg/core";
-import type { SinkResult } from "@mailreg/store";
+import type { SinkResult, StoredDeadLetter } from "./ports.ts";
 import { routeMessage } from "./routing.ts";
 import type { DeadLetter, MessageKey, Sink, SinkMessage } from "./sink.ts";
 
@@ -15,9 +15,6 @@ export interface DispatchMessage extends SinkMessage {
   key: MessageKey;
   contentHash: string;
 }
-
-/** A dead letter with the mailbox and message it belongs to, as the store keeps it. */
-export type StoredDeadLetter = DeadLetter & { mailboxId: string; messageRowId?: string };
 
 /** What handing messages to sinks did. */
 export interface DispatchResult {

@@ -4,7 +4,6 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateMessages, seedMaildir } from "@mailreg/mailservers";
-import { listDeadLetters } from "@mailreg/store";
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freshUser, profileFor, seedTarget, testWorld, trustTest } from "./_test-servers.ts";
@@ -60,7 +59,7 @@ describe("sinks", () => {
     const mailbox = await world.addMailbox(profileFor(dovecot, user));
     const sink = createWebhookSink({ url, secret: "hook-secret", backoffMs: 10 });
     const options = {
-      store: world.store,
+      state: world.state,
       keyring: world.keyring,
       connect: trustTest(dovecot),
       folderPolicy: INBOX_ONLY,
@@ -86,7 +85,6 @@ describe("sinks", () => {
     expect(raws).toEqual(messages.map((m) => m.raw).sort());
     expect(JSON.stringify(bodies)).not.toContain("hook-secret");
     await hook.close();
-    world.store.close();
   });
 
   it("keeps what the webhook never accepted as a dead letter, stores the mail anyway, and redelivers it later", async () => {
@@ -99,14 +97,14 @@ describe("sinks", () => {
     const mailbox = await world.addMailbox(profileFor(dovecot, user));
     const sink = createWebhookSink({ url, secret: "s", attempts: 3, backoffMs: 5 });
     const run = await syncMailbox(mailbox, {
-      store: world.store,
+      state: world.state,
       keyring: world.keyring,
       connect: trustTest(dovecot),
       folderPolicy: INBOX_ONLY,
       sinks: [sink],
     });
     expect(run).toMatchObject({ status: "ok", fetched: 2, deadLetters: 2 });
-    const letters = await listDeadLetters(world.store, { mailboxId: mailbox.id });
+    const letters = await world.state.deadLetters({ mailboxId: mailbox.id });
     expect(letters).toHaveLength(2);
     expect(letters[0]).toMatchObject({ event: "message.stored", attempts: 3, lastError: "HTTP 500" });
     expect(letters[0]!.sink).toBe(`webhook:${new URL(url).origin}/hook`);
@@ -114,10 +112,9 @@ describe("sinks", () => {
     expect(hook.received).toHaveLength(6);
 
     up = true;
-    expect(await redeliverDeadLetters(world.store, [sink])).toEqual({ delivered: 2, failed: 0, skipped: 0 });
-    expect(await listDeadLetters(world.store, { mailboxId: mailbox.id })).toHaveLength(0);
+    expect(await redeliverDeadLetters(world.state, [sink])).toEqual({ delivered: 2, failed: 0, skipped: 0 });
+    expect(await world.state.deadLetters({ mailboxId: mailbox.id })).toHaveLength(0);
     await hook.close();
-    world.store.close();
   });
 
   it("writes a Maildir++ export mirroring the folder tree, with flags in the file names kept up to date", async () => {
@@ -134,7 +131,7 @@ describe("sinks", () => {
     const mailbox = await world.addMailbox(profileFor(dovecot, user));
     const sink = createMaildirSink({ root: exportDir, mailboxDir: () => "ann" });
     const options = {
-      store: world.store,
+      state: world.state,
       keyring: world.keyring,
       connect: trustTest(dovecot),
       folderPolicy: ALL,
@@ -167,7 +164,6 @@ describe("sinks", () => {
     expect(readdirSync(cur).filter((f) => f.split(":2,")[1]?.includes("F"))).toHaveLength(3);
     await syncMailbox(mailbox, options);
     expect(readdirSync(cur)).toHaveLength(3);
-    world.store.close();
   });
 
   it("hands stored messages and flag changes to in-process subscribers", async () => {
@@ -181,7 +177,7 @@ describe("sinks", () => {
     const world = await testWorld();
     const mailbox = await world.addMailbox(profileFor(dovecot, user));
     await syncMailbox(mailbox, {
-      store: world.store,
+      state: world.state,
       keyring: world.keyring,
       connect: trustTest(dovecot),
       folderPolicy: INBOX_ONLY,
@@ -194,13 +190,12 @@ describe("sinks", () => {
     stop();
     await seedMaildir(seedTarget(dovecot), user.user, "INBOX", generateMessages({ count: 1, seed: 606 }));
     await syncMailbox(mailbox, {
-      store: world.store,
+      state: world.state,
       keyring: world.keyring,
       connect: trustTest(dovecot),
       folderPolicy: INBOX_ONLY,
       sinks: [events],
     });
     expect(seen).toHaveLength(4);
-    world.store.close();
   });
 });

@@ -6,8 +6,6 @@ import {
   startDovecot,
   startFaultProxy,
 } from "@mailreg/mailservers";
-import { countMessages, listSyncRuns, schema } from "@mailreg/store";
-import { and, eq } from "drizzle-orm";
 import { ImapFlow } from "imapflow";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
@@ -19,6 +17,7 @@ import {
   testWorld,
   trustTest,
 } from "./_test-servers.ts";
+import { createEventSink, type MailEvent } from "./event-sink.ts";
 import { syncMailbox } from "./sync-mailbox.ts";
 
 const shared = inject("mailservers").dovecot;
@@ -69,7 +68,7 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
     const first = [...generateMessages({ count: 30, seed: 101 })];
     await seedMaildir(seedTarget(shared), user.user, "INBOX", first);
     const options = {
-      store: world.store,
+      state: world.state,
       keyring: world.keyring,
       connect: trustTest(shared),
       folderPolicy: INBOX_ONLY,
@@ -85,48 +84,58 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
     const run3 = await syncMailbox(mailbox, options);
     expect(run3).toMatchObject({ status: "ok", fetched: 0, flagsChanged: 0 });
 
-    expect((await storedByFolder(world.store, mailbox.id)).get("INBOX")).toEqual(ids([...first, ...second]));
-    const runs = await listSyncRuns(world.store, mailbox.id);
+    expect(storedByFolder(world.state, mailbox.id).get("INBOX")).toEqual(ids([...first, ...second]));
+    const runs = world.state.runs(mailbox.id);
     expect(runs.map((r) => [r.status, r.fetched])).toEqual([
       ["ok", 0],
       ["ok", 12],
       ["ok", 30],
     ]);
-    world.store.close();
   });
 
-  it("stores the raw source byte for byte, with its hash, flags, date and envelope", async () => {
+  it("hands the sinks the raw source byte for byte, with its hash, flags, date and envelope", async () => {
     const user = freshUser(shared);
     const world = await testWorld();
     const mailbox = await world.addMailbox(profileFor(shared, user));
     const [message] = [...generateMessages({ count: 1, seed: 7, attachmentShare: 1 })];
     await seedMaildir(seedTarget(shared), user.user, "INBOX", [message!]);
+    const events = createEventSink();
+    const seen: MailEvent[] = [];
+    events.subscribe((e) => {
+      seen.push(e);
+    });
     await syncMailbox(mailbox, {
-      store: world.store,
+      state: world.state,
       keyring: world.keyring,
       connect: trustTest(shared),
       folderPolicy: INBOX_ONLY,
+      sinks: [events],
     });
-    const row = await world.store.db
-      .select()
-      .from(schema.messages)
-      .where(eq(schema.messages.mailboxId, mailbox.id))
-      .get();
-    expect(new TextDecoder().decode(row!.raw)).toBe(message!.raw);
+    expect(seen).toHaveLength(1);
+    const got = seen[0] as Extract<MailEvent, { type: "message.stored" }>;
+    expect(new TextDecoder().decode(got.message.raw)).toBe(message!.raw);
     const expectedHash = Buffer.from(
       await crypto.subtle.digest("SHA-256", new TextEncoder().encode(message!.raw)),
     ).toString("hex");
-    expect(row!.contentHash).toBe(expectedHash);
-    expect(row!.flags.sort()).toEqual([...message!.flags].sort());
-    expect(row!.internalDate).toBe(
+    expect(got.contentHash).toBe(expectedHash);
+    expect([...got.message.flags].sort()).toEqual([...message!.flags].sort());
+    expect(got.message.internalDate?.toISOString()).toBe(
       new Date(Math.floor(message!.internalDate.getTime() / 1000) * 1000).toISOString(),
     );
-    expect(row!.envelope).toMatchObject({
+    expect(got.message.envelope).toMatchObject({
       subject: message!.subject,
       messageId: message!.messageId.slice(1, -1),
     });
-    expect((row!.envelope as { from: { address: string }[] }).from[0]?.address).toBe(message!.from);
-    world.store.close();
+    expect(got.message.envelope.from[0]?.address).toBe(message!.from);
+    // the state keeps the same: key, id, hash and Message-ID
+    expect(world.state.messages(mailbox.id)).toMatchObject([
+      {
+        id: got.message.id,
+        key: got.key,
+        contentHash: expectedHash,
+        messageId: message!.messageId.slice(1, -1),
+      },
+    ]);
   });
 
   for (const condstore of [true, false]) {
@@ -138,7 +147,7 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
       const messages = [...generateMessages({ count: 20, seed: 55 })].map((m) => ({ ...m, flags: [] }));
       await seedMaildir(seedTarget(server), user.user, "INBOX", messages);
       const options = {
-        store: world.store,
+        state: world.state,
         keyring: world.keyring,
         connect: trustTest(server),
         folderPolicy: INBOX_ONLY,
@@ -152,17 +161,13 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
 
       const run = await syncMailbox(mailbox, options);
       expect(run).toMatchObject({ status: "ok", fetched: 0, flagsChanged: 2 });
-      const flagged = await world.store.db
-        .select({ uid: schema.messages.uid, flags: schema.messages.flags })
-        .from(schema.messages)
-        .where(and(eq(schema.messages.mailboxId, mailbox.id)))
-        .all();
-      const byUid = new Map(flagged.map((r) => [r.uid, r.flags.sort()]));
+      const byUid = new Map(
+        world.state.messages(mailbox.id).map((m) => ["uid" in m.key ? m.key.uid : 0, m.flags.sort()]),
+      );
       expect(byUid.get(3)).toEqual(["\\Flagged", "\\Seen"]);
       expect(byUid.get(7)).toEqual(["\\Flagged", "\\Seen"]);
       expect(byUid.get(4)).toEqual([]);
       expect(await syncMailbox(mailbox, options)).toMatchObject({ flagsChanged: 0 });
-      world.store.close();
     });
   }
 
@@ -180,7 +185,7 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
     await seedMaildir(seedTarget(shared), user.user, "Archive", [
       ...generateMessages({ count: 3, seed: 57 }),
     ]);
-    const options = { store: world.store, keyring: world.keyring, folderPolicy: ALL_FOLDERS };
+    const options = { state: world.state, keyring: world.keyring, folderPolicy: ALL_FOLDERS };
     expect(await syncMailbox(mailbox, options)).toMatchObject({ status: "ok", fetched: 13 });
 
     let from = proxy.connections.length;
@@ -204,7 +209,6 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
     expect(await syncMailbox(mailbox, options)).toMatchObject({ fetched: 0, flagsChanged: 0, vanished: 0 });
     expect(selects(from)).toEqual([]);
     await proxy.close();
-    world.store.close();
   });
 
   it("loses and duplicates nothing when a folder is deleted and recreated with a new UIDVALIDITY", async () => {
@@ -217,18 +221,14 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
     await seedMaildir(target, user.user, "Projekte", [...kept, ...dropped]);
     const policy = { mode: "selected", folders: ["Projekte"], includeSubfolders: true, exclude: [] } as const;
     const options = {
-      store: world.store,
+      state: world.state,
       keyring: world.keyring,
       connect: trustTest(shared),
       folderPolicy: policy,
       chunkMessages: 4,
     };
     expect(await syncMailbox(mailbox, options)).toMatchObject({ status: "ok", fetched: 15 });
-    const before = await world.store.db
-      .select()
-      .from(schema.folderState)
-      .where(eq(schema.folderState.mailboxId, mailbox.id))
-      .get();
+    const [before] = await world.state.folderStates(mailbox.id);
 
     await target.doveadm(["mailbox", "delete", "-u", user.user, "Projekte"]);
     const added = [...generateMessages({ count: 6, seed: 303 })];
@@ -241,18 +241,13 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
       fetched: 6,
       rekeyed: 10,
     });
-    const after = await world.store.db
-      .select()
-      .from(schema.folderState)
-      .where(eq(schema.folderState.mailboxId, mailbox.id))
-      .get();
-    expect(after!.uidvalidity).not.toBe(before!.uidvalidity);
-    expect((await storedByFolder(world.store, mailbox.id)).get("Projekte")).toEqual(
+    const [after] = await world.state.folderStates(mailbox.id);
+    expect(after!.state?.uidValidity).not.toBe(before!.state?.uidValidity);
+    expect(storedByFolder(world.state, mailbox.id).get("Projekte")).toEqual(
       ids([...kept, ...dropped, ...added]),
     );
     expect(await syncMailbox(mailbox, options)).toMatchObject({ fetched: 0, rekeyed: 0 });
-    expect(await countMessages(world.store, mailbox.id)).toBe(21);
-    world.store.close();
+    expect(world.state.messages(mailbox.id)).toHaveLength(21);
   });
 
   it("gives a wrong password the typed error MAIL_AUTH_FAILED in the summary and the run record", async () => {
@@ -260,16 +255,15 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
     const world = await testWorld();
     const mailbox = await world.addMailbox(profileFor(shared, { ...user, password: "not-the-password" }));
     const run = await syncMailbox(mailbox, {
-      store: world.store,
+      state: world.state,
       keyring: world.keyring,
       connect: trustTest(shared),
     });
     expect(run.status).toBe("failed");
     expect(run.error?.code).toBe("MAIL_AUTH_FAILED");
     expect(run.error?.message).not.toContain("not-the-password");
-    const [record] = await listSyncRuns(world.store, mailbox.id);
+    const [record] = world.state.runs(mailbox.id);
     expect(record).toMatchObject({ status: "failed", errorCode: "MAIL_AUTH_FAILED" });
-    world.store.close();
   });
 
   it("finishes the current chunk and stops when aborted, and the next run completes without duplicates", async () => {
@@ -280,7 +274,7 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
     await seedMaildir(seedTarget(shared), user.user, "INBOX", messages);
     const controller = new AbortController();
     const run1 = await syncMailbox(mailbox, {
-      store: world.store,
+      state: world.state,
       keyring: world.keyring,
       connect: trustTest(shared),
       folderPolicy: INBOX_ONLY,
@@ -293,15 +287,14 @@ describe("syncMailbox() over IMAP against Dovecot", () => {
     expect(run1).toMatchObject({ status: "ok", aborted: true });
     expect(run1.fetched).toBeGreaterThanOrEqual(20);
     expect(run1.fetched).toBeLessThan(60);
-    expect(await countMessages(world.store, mailbox.id)).toBe(run1.fetched);
+    expect(world.state.messages(mailbox.id)).toHaveLength(run1.fetched);
     const run2 = await syncMailbox(mailbox, {
-      store: world.store,
+      state: world.state,
       keyring: world.keyring,
       connect: trustTest(shared),
       folderPolicy: INBOX_ONLY,
     });
     expect(run1.fetched + run2.fetched).toBe(60);
-    expect((await storedByFolder(world.store, mailbox.id)).get("INBOX")).toEqual(ids(messages));
-    world.store.close();
+    expect(storedByFolder(world.state, mailbox.id).get("INBOX")).toEqual(ids(messages));
   });
 });

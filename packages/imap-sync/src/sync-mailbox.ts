@@ -1,41 +1,33 @@
 /**
  * The sync engine: one run of one mailbox. Opens the sealed profile (the private key stays in
- * memory), connects the source for its protocol, collects the folders the policy names chunk by
- * chunk into the store (and the other sinks), deletes or moves on the server only what is durably
- * stored, and records the run in `sync_runs`.
+ * memory) or takes the clear one, connects the source for its protocol, collects the folders the
+ * policy names chunk by chunk into the sync state's journal and the sinks, deletes or moves on the
+ * server only what is durably kept, and records the run in the state.
  *
- * Per chunk (≤ `chunkMessages` messages or ≤ `chunkBytes` bytes): the store decides which messages
- * are new (re-keying those it finds again after a UIDVALIDITY change), the other sinks get the new
- * ones, then one transaction commits the messages, flag changes, dead letters and the folder state
+ * Per chunk (≤ `chunkMessages` messages or ≤ `chunkBytes` bytes): the journal decides which
+ * messages are new (re-keying those it finds again after a UIDVALIDITY change), the sinks get the
+ * new ones, then one commit records the messages, flag changes, dead letters and the folder state
  * that covers them. An interrupted run resumes after the last committed chunk; a sink may see the
- * last chunk twice (at-least-once), the store never.
+ * last chunk twice (at-least-once), a journal never. A journal that does not keep the messages
+ * itself (the memory and JSON-file states) commits a message only once every sink chosen for it
+ * took it; one a sink refused stays on the server, with the folder's checkpoint before it.
  *
- * A chunk is committed while the next one is fetched: for a folder of more than one chunk in a
- * `file:` database, on the store's writer thread (`openChunkWriter`), so SQLite writes while this
- * thread reads the connection. Chunks still commit one after the other, in order, and deleting on
- * the server waits for the last one.
+ * A chunk is committed while the next one is fetched (with `@mailreg/store`'s journal, on the
+ * store's writer thread for a folder of more than one chunk, so SQLite writes while this thread
+ * reads the connection). Chunks still commit one after the other, in order, and deleting on the
+ * server waits for the last one.
  *
  * @module
  */
 import {
   type ConnectionProfile,
-  type FolderPolicy,
   FolderPolicySchema,
   isMailregError,
+  MailregError,
   newId,
   type Routing,
 } from "@mailreg/core";
 import { type Keyring, open } from "@mailreg/crypto-registry";
-import {
-  finishSyncRun,
-  listFolderStates,
-  listInstances,
-  type Mailbox,
-  recordSinkResults,
-  type Store,
-  sinkStatesOf,
-  startSyncRun,
-} from "@mailreg/store";
 import type { ConnectOptions } from "./connect-options.ts";
 import { contentHash, readAll } from "./content-hash.ts";
 import { parseEnvelope } from "./envelope.ts";
@@ -45,27 +37,30 @@ import {
   type SpecialUseOverrides,
   selectFolders,
 } from "./folder-policy.ts";
+import type { MailboxRecord, PreparedMessage, SyncJournal, SyncState } from "./ports.ts";
 import type { MessageKey, Sink } from "./sink.ts";
 import { dispatchToSinks, sinkName } from "./sink-dispatch.ts";
 import type { FolderInfo, SavedFolderState, Source, SourceFactory, SourceKey } from "./source.ts";
 import { SOURCES } from "./sources.ts";
-import { createStoreSink, type PreparedMessage, type StoreSink } from "./store-sink.ts";
 
 /** Options of {@link syncMailbox}. */
 export interface SyncMailboxOptions {
-  /** The open store: messages, folder state, sync runs and dead letters go there. */
-  store: Store;
-  /** Holds the registry private key the mailbox's profile is sealed to. */
-  keyring: Keyring;
-  /** Sinks besides the store (Maildir, webhook, in-process events), named by `id ?? kind`. */
+  /**
+   * Where runs, folder states and what is collected are kept: `storeSyncState(store)` of
+   * `@mailreg/store`, {@link createMemorySyncState} or {@link openJsonFileSyncState}.
+   */
+  state: SyncState;
+  /** Holds the registry private key a sealed profile is sealed to (not needed for a clear profile). */
+  keyring?: Keyring;
+  /** Where collected mail goes (store journal aside): Maildir, webhook, in-process events, named by `id ?? kind`. */
   sinks?: readonly Sink[];
   /**
    * Which of `sinks` each new message goes to (the instance's rules, first match wins); without it,
-   * every sink. The outcome per message and sink is recorded in `message_sinks`; with routing, flag
-   * changes go only to the sinks a message was delivered to.
+   * every sink. The outcome per message and sink is recorded in the state's ledger; with routing,
+   * flag changes go only to the sinks a message was delivered to.
    */
   routing?: Routing;
-  /** Which folders; default the instance's policy from the store, else INBOX only. */
+  /** Which folders (the instance's policy); default INBOX only. */
   folderPolicy?: FolderPolicyInput;
   /** Special-use folders for servers that do not mark them (the server template's `trashFolder` …). */
   specialUse?: SpecialUseOverrides;
@@ -146,34 +141,35 @@ const _MAX_PENDING_FLAGS = 5_000;
 /**
  * Collects one mailbox once.
  *
- * Never throws for a mail server's or a sink's failure: the summary (and the `sync_runs` row) says
- * what failed, with a MailregError code (`MAIL_AUTH_FAILED` for a wrong password …).
+ * Never throws for a mail server's or a sink's failure: the summary (and the state's run record)
+ * says what failed, with a MailregError code (`MAIL_AUTH_FAILED` for a wrong password …).
  *
- * @param mailbox the mailbox row (`@mailreg/store`), with its sealed profile
- * @param options store, keyring, sinks, policy, delete-after-fetch override, progress, abort signal
+ * @param mailbox the mailbox: id, address, and its profile (sealed, or in the clear)
+ * @param options state, keyring, sinks, policy, delete-after-fetch override, progress, abort signal
  * @returns what the run did
- * @throws {MailregError} STORE_UNAVAILABLE when the run cannot even be recorded
+ * @throws {MailregError} when the state cannot even record the run (STORE_UNAVAILABLE …)
  * @example
  * ```ts
- * import { loadKeyring } from "@mailreg/crypto-registry";
- * import { syncMailbox } from "@mailreg/imap-sync";
- * import { listMailboxes, openStore } from "@mailreg/store";
- * const store = await openStore({ url: "file:./data/mailreg.db" });
- * const keyring = await loadKeyring({ publicKeyFile: "keys/registry.public.jwk", privateKeyDir: "keys/private" });
- * for (const mailbox of await listMailboxes(store)) {
- *   const summary = await syncMailbox(mailbox, {
- *     store, keyring,
- *     folderPolicy: { mode: "all", folders: [], includeSubfolders: true, exclude: ["\\Junk"] },
- *     onProgress: (p) => console.log(p.folder, p.fetched, "/", p.expected),
- *   });
- *   console.log(mailbox.address, summary.status, summary.fetched, summary.error?.code ?? "");
- * }
- * store.close();
+ * import { createMaildirSink, openJsonFileSyncState, syncMailbox } from "@mailreg/imap-sync";
+ * const state = await openJsonFileSyncState("./mail/state.json");
+ * const summary = await syncMailbox(
+ *   {
+ *     id: "me",
+ *     address: "me@example.org",
+ *     profile: {
+ *       v: 1, address: "me@example.org", protocol: "imap", host: "imap.example.org", port: 993,
+ *       security: "tls", login: "me", auth: { method: "password", password: "secret" },
+ *     },
+ *   },
+ *   { state, sinks: [createMaildirSink({ root: "./mail", mailboxDir: () => "me" })] },
+ * );
+ * console.log(summary.status, summary.fetched, summary.error?.code ?? "");
  * ```
  */
-export async function syncMailbox(mailbox: Mailbox, options: SyncMailboxOptions): Promise<SyncSummary> {
+export async function syncMailbox(mailbox: MailboxRecord, options: SyncMailboxOptions): Promise<SyncSummary> {
   const started = performance.now();
-  const runId = await startSyncRun(options.store, mailbox.id);
+  const state = options.state;
+  const runId = await state.startRun(mailbox.id);
   const summary: SyncSummary = {
     runId,
     mailboxId: mailbox.id,
@@ -200,7 +196,7 @@ export async function syncMailbox(mailbox: Mailbox, options: SyncMailboxOptions)
   }
   summary.aborted = options.signal?.aborted === true;
   summary.durationMs = Math.round(performance.now() - started);
-  await finishSyncRun(options.store, runId, {
+  await state.finishRun(runId, {
     status: summary.status,
     fetched: summary.fetched,
     deleted: summary.deleted,
@@ -212,25 +208,22 @@ export async function syncMailbox(mailbox: Mailbox, options: SyncMailboxOptions)
 }
 
 interface _Context {
-  mailbox: Mailbox;
+  mailbox: MailboxRecord;
   options: SyncMailboxOptions;
   source: Source;
-  storeSink: StoreSink;
+  journal: SyncJournal;
   summary: SyncSummary;
   deleteAfterFetch: boolean;
   trash: string | undefined;
 }
 
 async function _run(
-  mailbox: Mailbox,
+  mailbox: MailboxRecord,
   options: SyncMailboxOptions,
   summary: SyncSummary,
   fail: (error: unknown) => void,
 ): Promise<void> {
-  const profile = await open(mailbox.sealed, options.keyring, {
-    registrationId: mailbox.registrationId,
-    address: mailbox.address,
-  });
+  const profile = await _profile(mailbox, options.keyring);
   const factory = (options.sources ?? SOURCES).get(profile.protocol);
   if (factory === undefined) throw new TypeError(`No source for protocol ${profile.protocol}`);
   const connect: ConnectOptions = { ...options.connect };
@@ -238,11 +231,11 @@ async function _run(
     connect.accessToken = await options.accessToken(profile);
   }
   const source = await factory(profile, connect);
-  let storeSink: StoreSink | undefined;
+  let journal: SyncJournal | undefined;
   try {
-    const policy = options.folderPolicy ?? (await _instancePolicy(options.store, mailbox.instanceId));
+    const policy = options.folderPolicy ?? FolderPolicySchema.parse({});
     const folders = applySpecialUseOverrides(await source.listFolders(), options.specialUse ?? {});
-    const deleteAfterFetch = options.alwaysDeleteAfterFetch === true || mailbox.deleteAfterFetch;
+    let deleteAfterFetch = options.alwaysDeleteAfterFetch === true || mailbox.deleteAfterFetch === true;
     const trash =
       deleteAfterFetch && options.deleteMode === "trash"
         ? folders.find((f) => f.specialUse === "\\Trash")?.path
@@ -260,39 +253,44 @@ async function _run(
     // with POP3 there is one folder and no policy to apply
     let chosen = source.capabilities.folders ? selectFolders(folders, policy) : folders;
     if (trash !== undefined) chosen = chosen.filter((f) => f.path !== trash);
-    const states = new Map((await listFolderStates(options.store, mailbox.id)).map((s) => [s.folder, s]));
-    storeSink = createStoreSink(options.store);
-    // more than a chunk to collect, as the LIST already says: the writer thread starts now, while
-    // the folders are opened, not once the first chunk is read
+    const states = new Map(
+      (await options.state.folderStates(mailbox.id)).map((s) => [s.folder, s.state] as const),
+    );
+    const opened = options.state.openJournal(mailbox.id);
+    journal = opened;
+    if (deleteAfterFetch && !opened.holdsMessages && (options.sinks ?? []).length === 0) {
+      // nothing would hold what is deleted
+      deleteAfterFetch = false;
+      fail(
+        new MailregError(
+          "SINK_FAILED",
+          "Delete after fetch needs a sink or a state that keeps the messages: nothing was deleted",
+        ),
+      );
+    }
+    // more than a chunk to collect, as the LIST already says: the journal hears it now, while the
+    // folders are opened, not once the first chunk is read
     let backlog = 0;
     for (const folder of chosen) backlog += _newAtMost(folder, states.get(folder.path));
-    if (backlog > (options.chunkMessages ?? _DEFAULT_CHUNK_MESSAGES)) storeSink.useWriterThread();
+    if (backlog > (options.chunkMessages ?? _DEFAULT_CHUNK_MESSAGES)) opened.expectBulk?.();
     const context: _Context = {
       mailbox,
       options,
       source,
-      storeSink,
+      journal: opened,
       summary,
       deleteAfterFetch: deleteAfterFetch && (options.deleteMode !== "trash" || trash !== undefined),
       trash,
     };
     for (const folder of chosen) {
       if (options.signal?.aborted === true) break;
-      const row = states.get(folder.path);
-      const saved: SavedFolderState | undefined =
-        row?.uidvalidity === null || row?.uidvalidity === undefined
-          ? undefined
-          : {
-              uidValidity: row.uidvalidity,
-              lastUid: row.lastUid ?? 0,
-              ...(row.highestModseq === null ? {} : { highestModseq: row.highestModseq }),
-            };
+      const saved = states.get(folder.path);
       const folderSummary = await _syncFolder(context, folder, saved);
       summary.folders.push(folderSummary);
       if (folderSummary.error !== undefined) fail(folderSummary.error);
     }
   } finally {
-    await storeSink?.close().catch(fail);
+    await journal?.close().catch(fail);
     try {
       await source.close();
     } catch (error) {
@@ -306,7 +304,8 @@ async function _syncFolder(
   folder: FolderInfo,
   saved: SavedFolderState | undefined,
 ): Promise<FolderSyncSummary> {
-  const { mailbox, options, source, storeSink, summary } = context;
+  const { mailbox, options, source, journal, summary } = context;
+  const ledger = options.state.ledger;
   const sinks = options.sinks ?? [];
   const chunkMessages = options.chunkMessages ?? _DEFAULT_CHUNK_MESSAGES;
   const chunkBytes = options.chunkBytes ?? _DEFAULT_CHUNK_BYTES;
@@ -354,16 +353,27 @@ async function _syncFolder(
   }) => {
     // hashing and parsing a whole chunk at once, not between reads of the connection
     const messages = chunk.messages.map((m) => _prepared(m, folder.delimiter));
-    const plan = await storeSink.plan(messages, chunk.flags);
+    const plan = await journal.plan(messages, chunk.flags);
     // sinks get a new message before it is committed: an interrupted chunk is delivered again
-    const { deadLetters, results } = await dispatchToSinks(sinks, options.routing, plan.inserts);
+    const dispatched = await dispatchToSinks(sinks, options.routing, plan.inserts);
+    let { deadLetters, results } = dispatched;
+    // a journal of keys only: a message a chosen sink did not take is not kept anywhere, so it is
+    // not committed, and the folder's checkpoint stays before it (it is collected again)
+    let refused: Set<string> | undefined;
+    if (!journal.holdsMessages) {
+      const failed = results.filter((r) => r.state === "failed" || r.state === "dead-letter");
+      if (failed.length > 0) refused = new Set(failed.map((r) => r.messageRowId));
+      deadLetters = [];
+      if (refused !== undefined) {
+        const out = refused;
+        plan.inserts = plan.inserts.filter((m) => !out.has(m.id));
+        results = results.filter((r) => !out.has(r.messageRowId));
+      }
+    }
     const delivered =
-      options.routing === undefined || plan.flagUpdates.length === 0
+      options.routing === undefined || plan.flagUpdates.length === 0 || ledger === undefined
         ? undefined
-        : await sinkStatesOf(
-            options.store,
-            plan.flagUpdates.map((u) => u.id),
-          );
+        : await ledger.sinkStates(plan.flagUpdates.map((u) => u.id));
     for (const sink of sinks) {
       for (const update of plan.flagUpdates) {
         if (delivered !== undefined && delivered.get(update.id)?.get(sinkName(sink)) !== "delivered")
@@ -372,8 +382,8 @@ async function _syncFolder(
       }
       if (chunk.vanished.length > 0) await sink.vanished?.(chunk.vanished).catch(() => {});
     }
-    const state = chunk.state;
-    await storeSink.commit(plan, {
+    const state = refused === undefined ? chunk.state : undefined;
+    await journal.commit(plan, {
       deadLetters,
       ...(state === undefined
         ? {}
@@ -388,9 +398,10 @@ async function _syncFolder(
           }),
     });
     // recorded once the messages exist (a crash before this leaves them to a re-run of the rules)
-    await recordSinkResults(options.store, results);
+    if (results.length > 0) await ledger?.recordSinkResults(results);
     // kept only to delete them: a run of 100,000 messages would otherwise hold 100,000 keys
-    if (context.deleteAfterFetch) for (const m of chunk.messages) stored.push(m.sourceKey);
+    if (context.deleteAfterFetch)
+      for (const m of chunk.messages) if (refused?.has(m.id) !== true) stored.push(m.sourceKey);
     let bytes = 0;
     for (const m of plan.inserts) bytes += m.size;
     out.fetched += plan.inserts.length;
@@ -405,6 +416,15 @@ async function _syncFolder(
     summary.vanished += chunk.vanished.length;
     summary.deadLetters += deadLetters.length;
     progress();
+    if (refused !== undefined) {
+      const out = refused;
+      const first = dispatched.results.find((r) => out.has(r.messageRowId) && r.state !== "dropped");
+      throw new MailregError(
+        "SINK_FAILED",
+        `${refused.size} message(s) of ${folder.path} were not taken by sink ${first?.sink ?? "?"} (${first?.lastError ?? "failed"}): they stay on the server and are collected again`,
+        { details: { folder: folder.path, messages: refused.size } },
+      );
+    }
   };
 
   /**
@@ -432,7 +452,7 @@ async function _syncFolder(
 
   try {
     const events = source.fetchNew(folder.path, saved, {
-      isStored: (keys) => storeSink.isStored(keys.map(keyOf)),
+      isStored: (keys) => journal.isStored(keys.map(keyOf)),
       listStored: context.deleteAfterFetch,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
@@ -441,8 +461,8 @@ async function _syncFolder(
         case "status":
           expected = event.expected;
           out.uidValidityChanged = saved !== undefined && saved.uidValidity !== event.status.uidValidity;
-          // more than one chunk: commit on the store's writer thread while the reading goes on
-          if (expected > chunkMessages) storeSink.useWriterThread();
+          // more than one chunk: the journal may commit on a thread of its own meanwhile
+          if (expected > chunkMessages) journal.expectBulk?.();
           progress();
           break;
         case "message": {
@@ -492,7 +512,7 @@ async function _syncFolder(
 
   if (context.deleteAfterFetch && stored.length > 0) {
     try {
-      await storeSink.makeDurable();
+      await journal.makeDurable?.();
       const n =
         context.trash !== undefined && source.move !== undefined
           ? await source.move(folder.path, stored, context.trash)
@@ -533,22 +553,23 @@ function _prepared(m: _Fetched, delimiter: string | null): PreparedMessage {
 }
 
 /** New messages in a folder at most, from the state its LIST reported (0 when it reported none). */
-function _newAtMost(
-  folder: FolderInfo,
-  saved: { uidvalidity: number | null; lastUid: number | null } | undefined,
-): number {
+function _newAtMost(folder: FolderInfo, saved: SavedFolderState | undefined): number {
   const status = folder.status;
   if (status === undefined) return 0;
-  if (saved?.uidvalidity !== status.uidValidity) return status.exists;
-  return Math.max(0, Math.min(status.exists, status.uidNext - 1 - (saved.lastUid ?? 0)));
+  if (saved?.uidValidity !== status.uidValidity) return status.exists;
+  return Math.max(0, Math.min(status.exists, status.uidNext - 1 - saved.lastUid));
 }
 
-async function _instancePolicy(store: Store, instanceId: string): Promise<FolderPolicy> {
-  const instance = (await listInstances(store)).find((i) => i.id === instanceId);
-  const parsed = FolderPolicySchema.safeParse(
-    (instance?.settings as { folderPolicy?: unknown } | undefined)?.folderPolicy,
-  );
-  return parsed.success ? parsed.data : FolderPolicySchema.parse({});
+/** The mailbox's connection profile: in the clear, or opened with the keyring. */
+async function _profile(mailbox: MailboxRecord, keyring: Keyring | undefined): Promise<ConnectionProfile> {
+  if (mailbox.profile !== undefined) return mailbox.profile;
+  if (keyring === undefined) {
+    throw new MailregError("SEAL_NO_PRIVATE_KEY", "The mailbox's profile is sealed and no keyring was given");
+  }
+  return await open(mailbox.sealed, keyring, {
+    registrationId: mailbox.registrationId,
+    address: mailbox.address,
+  });
 }
 
 function _sameState(a: SavedFolderState, b: SavedFolderState | undefined): boolean {

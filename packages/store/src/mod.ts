@@ -140,6 +140,25 @@ export { initSetting } from "./setting-once.ts";
 export { getSetting, setSetting } from "./settings.ts";
 export { type OpenStoreOptions, openStore, type Store, type StoreDb, type StoreTx } from "./store.ts";
 export {
+  type StoreDeadLetterQueue,
+  type StoreRerouteState,
+  type StoreSinkLedger,
+  type StoreSyncJournal,
+  type StoreSyncState,
+  type SyncChunkMessage,
+  type SyncChunkPlan,
+  type SyncDeadLetter,
+  type SyncFolderStateUpdate,
+  type SyncHeldMessage,
+  type SyncMessageKey,
+  type SyncQueuedDeadLetter,
+  storeDeadLetterQueue,
+  storeRerouteState,
+  storeSinkLedger,
+  storeSyncJournal,
+  storeSyncState,
+} from "./sync-adapter.ts";
+export {
   listWindows,
   OPEN_NOW_SETTING,
   type RegistrationWindow,

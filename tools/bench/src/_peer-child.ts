@@ -13,7 +13,7 @@
 import process from "node:process";
 import { loadKeyring } from "@mailreg/crypto-registry";
 import { syncMailbox } from "@mailreg/imap-sync";
-import { countMessages, listMailboxes, openStore } from "@mailreg/store";
+import { countMessages, listMailboxes, openStore, storeSyncState } from "@mailreg/store";
 import { ImapFlow } from "imapflow";
 
 interface _MailregJob {
@@ -55,7 +55,7 @@ async function _mailreg(j: _MailregJob): Promise<Record<string, unknown>> {
     let fetched = 0;
     for (let i = 0; i < Math.max(1, j.repeat ?? 1); i++) {
       const run = await syncMailbox(mailbox, {
-        store,
+        state: storeSyncState(store),
         keyring,
         folderPolicy: { mode: j.folders, folders: [], includeSubfolders: true, exclude: [] },
       });

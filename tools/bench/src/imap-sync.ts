@@ -28,7 +28,7 @@ import {
 } from "@mailreg/crypto-registry";
 import { syncMailbox } from "@mailreg/imap-sync";
 import { attachDovecot, generateMessages, seedMaildir, startDovecot } from "@mailreg/mailservers";
-import { type Mailbox, openStore, schema } from "@mailreg/store";
+import { type Mailbox, openStore, schema, storeSyncState } from "@mailreg/store";
 import { eq } from "drizzle-orm";
 import { ImapFlow } from "imapflow";
 import { insertBenchMailbox } from "./bench-mailbox.ts";
@@ -85,7 +85,7 @@ export const imapSyncBenchmark: Benchmark = {
       ]);
       const mailbox = await insertBenchMailbox(store, keyring, profile);
       const options = {
-        store,
+        state: storeSyncState(store),
         keyring,
         connect: { tls: { ca: dovecot.caPem, servername: dovecot.servername } },
         folderPolicy: { mode: "inbox", folders: [], includeSubfolders: true, exclude: [] } as const,

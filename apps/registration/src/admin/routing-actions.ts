@@ -8,14 +8,23 @@
  */
 import { MailregError } from "@mailreg/core";
 import {
+  type DeadLetterQueue,
+  type MailboxLeases,
   pauseAfterGiveUp,
   type RerouteMailboxResult,
+  type RerouteState,
   type RetryResult,
   rerouteMailbox,
   retryDeadLetter,
   type Sink,
 } from "@mailreg/imap-sync";
-import { appendAudit, getDeadLetter, getMailbox } from "@mailreg/store";
+import {
+  appendAudit,
+  getDeadLetter,
+  getMailbox,
+  storeDeadLetterQueue,
+  storeRerouteState,
+} from "@mailreg/store";
 import type { AppContext } from "../app-context.ts";
 
 /** What the routing actions use of the app context. */
@@ -45,7 +54,9 @@ export async function rerouteMailboxAction(
   input: { id: string; actor: string },
 ): Promise<{ mailboxId: string; address: string } & RerouteMailboxResult> {
   const mailbox = await getMailbox(ctx.store, input.id);
-  const summary = await rerouteMailbox(ctx.store, mailbox, {
+  // the store's adapter of imap-sync's ports: a drift between the two fails the type check here
+  const state: RerouteState & MailboxLeases = storeRerouteState(ctx.store);
+  const summary = await rerouteMailbox(state, mailbox, {
     actor: input.actor,
     // a sink that gives up is paused: the rest of the messages go to the dead-letter list at once
     sinks: _sinks(ctx).map((s) => pauseAfterGiveUp(s)),
@@ -73,7 +84,8 @@ export async function retryDeadLetterAction(
       details: { id: input.id },
     });
   }
-  const result = await retryDeadLetter(ctx.store, _sinks(ctx), letter.id);
+  const queue: DeadLetterQueue = storeDeadLetterQueue(ctx.store);
+  const result = await retryDeadLetter(queue, _sinks(ctx), letter.id);
   await appendAudit(ctx.store, {
     actor: input.actor,
     action: "dead-letter.retry",

@@ -21,6 +21,7 @@ import {
   mirrorConfig,
   openStore,
   type Store,
+  storeSyncState,
 } from "@mailreg/store";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createApp, type RegistrationApp } from "../app.ts";
@@ -145,7 +146,7 @@ ${b64(BIG)}
 
 async function collect(): Promise<void> {
   const summary = await syncMailbox(mailbox, {
-    store,
+    state: storeSyncState(store),
     keyring,
     connect: { tls: { ca: dovecot.caPem, servername: dovecot.servername }, timeoutMs: 30_000 },
     folderPolicy: INBOX_ONLY,
