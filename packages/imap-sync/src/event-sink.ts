@@ -39,7 +39,7 @@ export interface EventSink extends Sink {
  * const stop = events.subscribe((e) => {
  *   if (e.type === "message.stored") console.log("new mail:", e.message.envelope.subject);
  * });
- * // syncMailbox(mailbox, { store, keyring, sinks: [events] }); … stop();
+ * // syncMailbox(mailbox, { state, sinks: [events] }); … stop();
  * stop();
  * ```
  */

@@ -38,7 +38,7 @@ const _FLAG_LETTERS: Readonly<Record<string, string>> = {
  * ```ts
  * import { createMaildirSink } from "@mailreg/imap-sync";
  * const maildir = createMaildirSink({ root: "./export" });
- * // syncMailbox(mailbox, { store, keyring, sinks: [maildir] });
+ * // syncMailbox(mailbox, { state, sinks: [maildir] });
  * ```
  */
 export function createMaildirSink(options: MaildirSinkOptions): Sink {

@@ -46,7 +46,7 @@ export const SIGNATURE_HEADER = "X-Mailreg-Signature";
  * ```ts
  * import { createWebhookSink } from "@mailreg/imap-sync";
  * const hook = createWebhookSink({ url: "https://hooks.example.org/mail", secret: "s3cret", attempts: 3 });
- * // syncMailbox(mailbox, { store, keyring, sinks: [hook] });
+ * // syncMailbox(mailbox, { state, sinks: [hook] });
  * ```
  */
 export function createWebhookSink(options: WebhookSinkOptions): Sink {
