@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Config, ConnectionProfile, Logger, TlsPolicy } from "@mailreg/core";
+import type { Config, ConnectionProfile, Logger, NetworkPolicy, TlsPolicy } from "@mailreg/core";
 import type { Keyring } from "@mailreg/crypto-registry";
 import type { Sink } from "@mailreg/imap-sync";
 import type { Store } from "@mailreg/store";
@@ -25,6 +25,11 @@ export interface VerifyLoginOptions {
   tls: TlsPolicy;
   /** For a profile whose auth method is `oauth2`: the access token to log in with (XOAUTH2). */
   accessToken?: string;
+  /**
+   * The network policy (`networkPolicy(config)`): the server's name is resolved once, every address
+   * checked, and the connection made to the checked address. The app passes it on every call.
+   */
+  policy?: NetworkPolicy;
 }
 
 /** Logs in to the profile's server (IMAP or POP3) and logs out again; `@mailreg/imap-sync` has one. */

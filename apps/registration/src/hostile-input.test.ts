@@ -24,7 +24,7 @@ afterAll(() => console.log(`registration hostile inputs tried: ${JSON.stringify(
 /** Names resolve to a public address, except these (a stand-in for DNS: tests run offline). */
 const ZONE: Record<string, string[]> = {
   "intranet.example.net": ["10.0.0.8"],
-  "rebind.example.net": ["198.51.100.7", "127.0.0.1"],
+  "rebind.example.net": ["93.184.215.14", "127.0.0.1"],
 };
 const config: ConfigInput = {
   registration: {
@@ -40,7 +40,7 @@ afterEach(() => t?.close());
 async function start(): Promise<TestApp> {
   t = await createTestApp({
     config,
-    deps: { resolveHost: async (name) => ZONE[name] ?? ["198.51.100.7"] },
+    deps: { resolveHost: async (name) => ZONE[name] ?? ["93.184.215.14"] },
   });
   return t;
 }

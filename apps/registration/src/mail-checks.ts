@@ -24,10 +24,20 @@ export function imapSyncChecks(options: MailChecksOptions = {}): {
   checkMailbox: CheckMailbox;
 } {
   return {
-    verifyLogin: (profile, { timeoutMs, tls, accessToken }) =>
-      verifyLogin(profile, { timeoutMs, tls: templateTls(tls, options.ca), ..._token(accessToken) }),
-    checkMailbox: (profile, { timeoutMs, tls, accessToken }) =>
-      checkMailbox(profile, { timeoutMs, tls: templateTls(tls, options.ca), ..._token(accessToken) }),
+    verifyLogin: (profile, { timeoutMs, tls, accessToken, policy }) =>
+      verifyLogin(profile, {
+        timeoutMs,
+        tls: templateTls(tls, options.ca),
+        ..._token(accessToken),
+        ...(policy === undefined ? {} : { policy }),
+      }),
+    checkMailbox: (profile, { timeoutMs, tls, accessToken, policy }) =>
+      checkMailbox(profile, {
+        timeoutMs,
+        tls: templateTls(tls, options.ca),
+        ..._token(accessToken),
+        ...(policy === undefined ? {} : { policy }),
+      }),
   };
 }
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { lookup } from "node:dns/promises";
+import { lookup, Resolver } from "node:dns/promises";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type { RegistrationApp } from "./app.ts";
@@ -43,7 +43,7 @@ export interface RunningServer extends RegistrationApp {
 export async function startRegistrationServer(options: StartOptions): Promise<RunningServer> {
   const { host = options.config.server.host, port = options.config.server.port, ...rest } = options;
   const prepared = await prepareApp({
-    resolveHost: async (name) => (await lookup(name, { all: true })).map((a) => a.address),
+    resolveHost: _resolveHost(options.config.registration.dnsServers),
     timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
     ...rest,
   });
@@ -75,5 +75,16 @@ export async function startRegistrationServer(options: StartOptions): Promise<Ru
       });
       store.close();
     },
+  };
+}
+
+/** All addresses of a name: from the configured DNS servers, else the system resolver. */
+function _resolveHost(servers: readonly string[]): (name: string) => Promise<string[]> {
+  if (servers.length === 0) return async (name) => (await lookup(name, { all: true })).map((a) => a.address);
+  return async (name) => {
+    const resolver = new Resolver({ timeout: 3_000, tries: 2 });
+    resolver.setServers([...servers]);
+    const [v4, v6] = await Promise.allSettled([resolver.resolve4(name), resolver.resolve6(name)]);
+    return [...(v4.status === "fulfilled" ? v4.value : []), ...(v6.status === "fulfilled" ? v6.value : [])];
   };
 }

@@ -115,7 +115,7 @@ describe("POST /api/v1/registrations", () => {
     const { template: _t, ...rest } = good;
     const custom = await submit({
       ...rest,
-      server: { protocol: "imap", host: "203.0.113.9", security: "tls" },
+      server: { protocol: "imap", host: "93.184.215.14", security: "tls" },
     });
     expect(custom.status).toBe(400);
     expect(((await custom.json()) as { error: { fields: object } }).error.fields).toMatchObject({
@@ -142,12 +142,12 @@ describe("POST /api/v1/registrations", () => {
 
     it("accepts a public server and fills in the protocol's port", async () => {
       await start({ config: { registration } });
-      const res = await typed({ protocol: "pop3", host: "203.0.113.9", security: "tls" });
+      const res = await typed({ protocol: "pop3", host: "93.184.215.14", security: "tls" });
       expect(res.status).toBe(201);
       const { id } = (await res.json()) as { id: string };
       expect(await getRegistration(t.store, id)).toMatchObject({
         protocol: "pop3",
-        host: "203.0.113.9",
+        host: "93.184.215.14",
         port: 995,
       });
     });
@@ -176,7 +176,7 @@ describe("POST /api/v1/registrations", () => {
 
     it("refuses names that resolve to a private address, and names that do not resolve", async () => {
       const zone: Record<string, string[]> = {
-        "mail.example.net": ["198.51.100.7"],
+        "mail.example.net": ["93.184.215.14"],
         "intranet.example.net": ["10.0.0.8"],
       };
       await start({
@@ -202,7 +202,7 @@ describe("POST /api/v1/registrations", () => {
 
     it("refuses a port out of range and a host that is not a host name", async () => {
       await start({ config: { registration } });
-      const port = await typed({ protocol: "imap", host: "203.0.113.9", port: 70000, security: "tls" });
+      const port = await typed({ protocol: "imap", host: "93.184.215.14", port: 70000, security: "tls" });
       expect(((await port.json()) as { error: { fields: object } }).error.fields).toMatchObject({
         "server.port": { code: "port-range" },
       });
@@ -292,7 +292,11 @@ describe("verify-on-submit", () => {
     expect((await submit(good)).status).toBe(201);
     expect(seen.at(-1)).toEqual({
       login: "Ann@example.com",
-      options: { timeoutMs: 1234, tls: { verify: false } },
+      options: {
+        timeoutMs: 1234,
+        tls: { verify: false },
+        policy: expect.objectContaining({ allowPrivate: false }),
+      },
     });
   });
 

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { type ConnectionProfile, MailregError } from "@mailreg/core";
+import { type ConnectionProfile, MailregError, networkPolicy } from "@mailreg/core";
 import { open } from "@mailreg/crypto-registry";
 import { templateTls } from "@mailreg/imap-sync";
 import {
@@ -43,7 +43,9 @@ export interface OutboxDelivery {
  */
 export function startOutboxDelivery(ctx: WorkerContext, intervalMs: number): OutboxDelivery {
   const stopping = new AbortController();
+  const policy = networkPolicy(ctx.config);
   const sender = new Sender({
+    policy,
     ...(ctx.ca === undefined ? {} : { ca: ctx.ca }),
     ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
   });
@@ -70,6 +72,7 @@ export function startOutboxDelivery(ctx: WorkerContext, intervalMs: number): Out
       profileFor: profileOf,
       folderFor: (m) => templateOf(m)?.sentFolder,
       tlsFor: (m) => templateTls(templateOf(m)?.tls, ctx.ca),
+      policy,
       ...tokens,
       ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
     }),

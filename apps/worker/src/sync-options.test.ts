@@ -33,7 +33,7 @@ describe("syncOptionsFor", () => {
   it("takes the template's certificate policy and Sent/Trash names, and the instance's folder policy", () => {
     const options = syncOptionsFor(config(), { template: "corp", instanceId: "main" }, { ca: "PEM" });
     expect(options).toEqual({
-      connect: { tls: { rejectUnauthorized: false, ca: "PEM" } },
+      connect: { tls: { rejectUnauthorized: false, ca: "PEM" }, policy: expect.anything() },
       specialUse: { "\\Sent": "Gesendete Objekte", "\\Trash": "Gelöschte Objekte" },
       folderPolicy: { mode: "all", folders: [], includeSubfolders: true, exclude: ["\\Junk"] },
       alwaysDeleteAfterFetch: false,
@@ -43,13 +43,26 @@ describe("syncOptionsFor", () => {
   it("checks an alternative certificate name, and verifies a typed-in server's certificate", () => {
     expect(syncOptionsFor(config(), { template: "alt", instanceId: "main" }).connect).toEqual({
       tls: { rejectUnauthorized: true, servername: "mail.corp.example" },
+      policy: expect.anything(),
     });
     const typedIn = syncOptionsFor(config(), { template: null, instanceId: "gone" }, { timeoutMs: 3000 });
     expect(typedIn).toEqual({
-      connect: { tls: { rejectUnauthorized: true }, timeoutMs: 3000 },
+      connect: { tls: { rejectUnauthorized: true }, timeoutMs: 3000, policy: expect.anything() },
       specialUse: {},
       alwaysDeleteAfterFetch: false,
     });
+  });
+
+  it("connects under the config's network policy: templates trusted, typed-in servers on allowed ports and public addresses only", () => {
+    const policy = syncOptionsFor(config(), { template: null, instanceId: "main" }).connect?.policy;
+    expect(policy?.allowPrivate).toBe(false);
+    expect(policy?.trusted).toEqual(
+      expect.arrayContaining([
+        { host: "imap.corp.example", port: 993 },
+        { host: "10.0.0.5", port: 993 },
+      ]),
+    );
+    expect(policy?.ports).toEqual(expect.arrayContaining([143, 993, 110, 995]));
   });
 
   it("the worker-wide override or the instance forces delete after fetch", () => {

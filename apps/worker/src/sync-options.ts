@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { Config } from "@mailreg/core";
+import { type Config, networkPolicy } from "@mailreg/core";
 import {
   type ConnectOptions,
   routingForMailbox,
@@ -57,7 +57,9 @@ export function syncOptionsFor(
 }
 
 /**
- * The connect options of a mailbox: its template's certificate policy (a typed-in server is verified).
+ * The connect options of a mailbox: its template's certificate policy (a typed-in server is verified)
+ * and the network policy (a typed-in server is resolved once per connection and only reached on an
+ * address and port the policy allows; the configured templates are trusted).
  *
  * @param config the config
  * @param mailbox the mailbox (its template id)
@@ -71,6 +73,7 @@ export function connectOptionsFor(
 ): Omit<ConnectOptions, "accessToken"> {
   return {
     tls: templateTls(config.servers.find((s) => s.id === mailbox.template)?.tls, extra.ca),
+    policy: networkPolicy(config),
     ...(extra.timeoutMs === undefined ? {} : { timeoutMs: extra.timeoutMs }),
   };
 }

@@ -349,6 +349,16 @@ export const RegistrationSettingsSchema: z.ZodPrefault<
       .boolean()
       .default(false)
       .describe("Whether a typed-in server may be on a private, loopback or link-local address"),
+    allowedPorts: z
+      .array(PortSchema)
+      .default([143, 993, 110, 995, 25, 465, 587])
+      .describe("Ports a typed-in server may use (the configured templates' ports are always allowed)"),
+    dnsServers: z
+      .array(_safeString(300).min(1))
+      .default([])
+      .describe(
+        "DNS servers (host or host:port) that resolve typed-in server names, once per connection; empty: the system's resolver",
+      ),
     rateLimit: z
       .strictObject({
         windowSeconds: z.number().int().min(1).default(600),

@@ -11,6 +11,7 @@ export * from "./config-schema.ts";
 export * from "./errors.ts";
 export * from "./ids.ts";
 export * from "./logger.ts";
+export * from "./network-policy.ts";
 export * from "./registration.ts";
 export * from "./registration-file.ts";
 export * from "./routing-config.ts";

@@ -4,6 +4,8 @@
  * @module
  */
 import { connect } from "node:net";
+import { connectTarget, type NetworkPolicy } from "@mailreg/core";
+import { _dnsResolve } from "./_dns.ts";
 
 /**
  * Opens and closes a TCP connection.
@@ -11,11 +13,19 @@ import { connect } from "node:net";
  * @param host the host
  * @param port the port
  * @param timeoutMs how long to wait
- * @throws the socket's error (ECONNREFUSED, ENOTFOUND …) or ETIMEDOUT
+ * @param policy the network policy (the name resolved once, the checked address probed)
+ * @throws the socket's error (ECONNREFUSED, ENOTFOUND …) or ETIMEDOUT; MailregError
+ *   MAIL_HOST_NOT_ALLOWED when the policy refuses the server
  */
-export function _tcpProbe(host: string, port: number, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port });
+export async function _tcpProbe(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  policy?: NetworkPolicy,
+): Promise<void> {
+  const target = await connectTarget(policy, host, port, _dnsResolve(policy?.dnsServers ?? []));
+  return await new Promise((resolve, reject) => {
+    const socket = connect({ host: target.address, port });
     socket.setTimeout(timeoutMs, () =>
       socket.destroy(Object.assign(new Error(`No connection within ${timeoutMs} ms`), { code: "ETIMEDOUT" })),
     );

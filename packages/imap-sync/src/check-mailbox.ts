@@ -93,7 +93,7 @@ export async function checkMailbox(
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const reached = await run(
     "connect",
-    () => _tcpProbe(profile.host, profile.port, timeout),
+    () => _tcpProbe(profile.host, profile.port, timeout, options.policy),
     () => `${profile.host}:${profile.port} accepts connections`,
   );
   if (!reached.ok || factory === undefined) return { ok: false, steps, folders };

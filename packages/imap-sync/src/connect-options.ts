@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ConnectionProfile } from "@mailreg/core";
+import type { ConnectionProfile, NetworkPolicy } from "@mailreg/core";
 
 /** The certificate policy of a connection (myfactory's "don't verify" and "alternative name"). */
 export interface TlsOptions {
@@ -27,6 +27,12 @@ export interface ConnectOptions {
    * The profile holds the refresh token; getting an access token from it is `@mailreg/oauth`'s job.
    */
   accessToken?: string;
+  /**
+   * The network policy for servers the public typed in (`networkPolicy(config)` of `@mailreg/core`):
+   * the name is resolved once, every address checked, and the connection goes to the checked address
+   * (the certificate is still checked against the name). Without it the host is connected to as named.
+   */
+  policy?: NetworkPolicy;
 }
 
 /**

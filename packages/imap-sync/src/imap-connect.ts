@@ -5,8 +5,9 @@
  * @module
  */
 import type { ConnectionProfile } from "@mailreg/core";
-import { MailregError } from "@mailreg/core";
+import { connectTarget, MailregError } from "@mailreg/core";
 import { ImapFlow, type ImapFlowOptions } from "imapflow";
+import { _dnsResolve } from "./_dns.ts";
 import { type ConnectOptions, DEFAULT_TIMEOUT_MS, profileSecret } from "./connect-options.ts";
 import { toMailError } from "./mail-error.ts";
 
@@ -30,14 +31,21 @@ export const IMAP_MAX_LITERAL_BYTES = 256 * 1024 * 1024;
  *
  * @param profile the opened connection profile
  * @param options timeouts, certificate policy, access token
+ * @param target the checked address to connect to and the name it stands for (from
+ *   `connectTarget`); default the profile's host
  * @returns options for `new ImapFlow()`
  * @throws {MailregError} MAIL_AUTH_FAILED when an OAuth profile comes without an access token
  */
-export function imapFlowOptions(profile: ConnectionProfile, options: ConnectOptions = {}): ImapFlowOptions {
+export function imapFlowOptions(
+  profile: ConnectionProfile,
+  options: ConnectOptions = {},
+  target: { address: string; servername?: string } = { address: profile.host },
+): ImapFlowOptions {
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const tls = options.tls ?? {};
   return {
-    host: profile.host,
+    host: target.address,
+    ...(target.servername === undefined ? {} : { servername: target.servername }),
     port: profile.port,
     secure: profile.security === "tls",
     doSTARTTLS: profile.security === "starttls",
@@ -77,13 +85,14 @@ export function whyDropped(client: ImapFlow, error: unknown): unknown {
 }
 
 /**
- * Connects and logs in. Closes the connection again when the login fails or takes longer than
+ * Connects and logs in, to the address the network policy checked (`options.policy`). Closes the connection again when the login fails or takes longer than
  * `timeoutMs` (twice the connect budget covers connect, TLS, greeting and login).
  *
  * @param profile the opened connection profile
  * @param options timeouts, certificate policy, access token
  * @returns the logged-in client; call `logout()` when done
- * @throws {MailregError} MAIL_AUTH_FAILED, MAIL_CONNECTION_FAILED, MAIL_TLS_FAILED or MAIL_PROTOCOL
+ * @throws {MailregError} MAIL_AUTH_FAILED, MAIL_CONNECTION_FAILED, MAIL_TLS_FAILED, MAIL_PROTOCOL or
+ *   MAIL_HOST_NOT_ALLOWED
  */
 export async function connectImap(
   profile: ConnectionProfile,
@@ -91,9 +100,16 @@ export async function connectImap(
 ): Promise<ImapFlow> {
   const where = { host: profile.host, port: profile.port, login: profile.login };
   const secret = profileSecret(profile, options.accessToken);
+  // resolved once and checked here; imapflow gets the address, so it never resolves the name again
+  const target = await connectTarget(
+    options.policy,
+    profile.host,
+    profile.port,
+    _dnsResolve(options.policy?.dnsServers ?? []),
+  );
   let client: ImapFlow;
   try {
-    client = new ImapFlow(imapFlowOptions(profile, options));
+    client = new ImapFlow(imapFlowOptions(profile, options, target));
   } catch (error) {
     throw toMailError(error, where, secret);
   }

@@ -45,6 +45,7 @@ const _TLS_MESSAGE = /certificate|self[- ]signed|\bssl\b|\btls\b|handshake|altna
  */
 export function mailFailureReason(error: unknown): MailFailureReason {
   if (isMailregError(error)) {
+    if (error.code === "MAIL_HOST_NOT_ALLOWED") return "unreachable";
     const entry = Object.entries(MAIL_ERROR_CODES).find(([, code]) => code === error.code);
     return entry === undefined ? "protocol" : (entry[0] as MailFailureReason);
   }

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type ConnectionProfile, MailregError } from "@mailreg/core";
+import { type ConnectionProfile, connectTarget, MailregError } from "@mailreg/core";
+import { _dnsResolve } from "./_dns.ts";
 import { type ConnectOptions, profileSecret } from "./connect-options.ts";
 import { toMailError } from "./mail-error.ts";
 import { Pop3Client } from "./pop3-client.ts";
@@ -16,7 +17,8 @@ import { Pop3Client } from "./pop3-client.ts";
  * @param profile the opened connection profile
  * @param options timeouts, certificate policy, access token
  * @returns the client in the TRANSACTION state; end with `quit()` (commits DELEs) or `close()`
- * @throws {MailregError} MAIL_AUTH_FAILED, MAIL_CONNECTION_FAILED, MAIL_TLS_FAILED or MAIL_PROTOCOL
+ * @throws {MailregError} MAIL_AUTH_FAILED, MAIL_CONNECTION_FAILED, MAIL_TLS_FAILED, MAIL_PROTOCOL or
+ *   MAIL_HOST_NOT_ALLOWED (the network policy of `options.policy`)
  */
 export async function connectPop3(
   profile: ConnectionProfile,
@@ -29,13 +31,23 @@ export async function connectPop3(
       details: { reason: "auth", host: profile.host, port: profile.port },
     });
   }
+  // resolved once and checked; the socket goes to the checked address, TLS still checks the name
+  const target = await connectTarget(
+    options.policy,
+    profile.host,
+    profile.port,
+    _dnsResolve(options.policy?.dnsServers ?? []),
+  );
+  const servername = options.tls?.servername ?? target.servername;
   let client: Pop3Client | undefined;
   try {
     client = await Pop3Client.connect({
-      host: profile.host,
+      host: target.address,
       port: profile.port,
       security: profile.security,
-      ...(options.tls === undefined ? {} : { tls: options.tls }),
+      ...(options.tls === undefined && servername === undefined
+        ? {}
+        : { tls: { ...options.tls, ...(servername === undefined ? {} : { servername }) } }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });
     if (profile.auth.method === "password") await client.login(profile.login, profile.auth.password);

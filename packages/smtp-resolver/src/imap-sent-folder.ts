@@ -9,8 +9,9 @@
  *
  * @module
  */
-import { type ConnectionProfile, MailregError } from "@mailreg/core";
+import { type ConnectionProfile, connectTarget, MailregError, type NetworkPolicy } from "@mailreg/core";
 import { ImapFlow, type ImapFlowOptions } from "imapflow";
+import { _dnsResolve } from "./_dns.ts";
 import type { AccessTokenSource } from "./credentials.ts";
 import type { SendingMailbox } from "./ports.ts";
 import type { SentCopy, SentFolderAppender } from "./sent-folder.ts";
@@ -37,6 +38,11 @@ export interface ImapSentFolderOptions {
   getAccessToken?: AccessTokenSource;
   /** Budget for connecting and each answer, in ms. Default 15,000. */
   timeoutMs?: number;
+  /**
+   * The network policy (`networkPolicy(config)` of `@mailreg/core`): a server the public typed in is
+   * resolved once, every address checked, and the connection made to the checked address.
+   */
+  policy?: NetworkPolicy;
 }
 
 /**
@@ -95,8 +101,16 @@ async function _options(
     }
     auth = { user: profile.login, accessToken: await options.getAccessToken(mailbox, false) };
   }
+  const { policy } = options;
+  const target = await connectTarget(
+    policy,
+    profile.host,
+    profile.port,
+    _dnsResolve(policy?.dnsServers ?? []),
+  );
   return {
-    host: profile.host,
+    host: target.address,
+    ...(target.servername === undefined ? {} : { servername: target.servername }),
     port: profile.port,
     secure: profile.security === "tls",
     doSTARTTLS: profile.security === "starttls",

@@ -5,8 +5,9 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { MailregError } from "@mailreg/core";
+import { connectTarget, MailregError, type NetworkPolicy } from "@mailreg/core";
 import nodemailer, { type Transporter } from "nodemailer";
+import { _dnsResolve } from "./_dns.ts";
 import { credentialSecret, type SmtpCredentials } from "./credentials.ts";
 import type { Envelope } from "./message.ts";
 import { toSmtpError } from "./smtp-error.ts";
@@ -41,6 +42,12 @@ export interface SenderOptions extends TransportExtras {
   maxMessages?: number;
   /** Idle time after which a pooled connection is closed, in ms. Default 60,000. */
   idleTimeoutMs?: number;
+  /**
+   * The network policy (`networkPolicy(config)` of `@mailreg/core`): a server the administrator did
+   * not configure is resolved once, every address checked, and the connection pinned to the checked
+   * address (the certificate is still checked against the name).
+   */
+  policy?: NetworkPolicy;
 }
 
 interface _Pool {
@@ -80,7 +87,8 @@ export class Sender {
    * @param message raw bytes and envelope; the target's `from` replaces the envelope sender
    * @returns the server's answer
    * @throws {MailregError} MAIL_AUTH_FAILED, MAIL_TLS_FAILED, MAIL_CONNECTION_FAILED, SMTP_TEMPORARY,
-   *   SMTP_PERMANENT (with `details.response`) or MAIL_PROTOCOL; INTERNAL after `close()`
+   *   SMTP_PERMANENT (with `details.response`) or MAIL_PROTOCOL; MAIL_HOST_NOT_ALLOWED when the network
+   *   policy refuses the server; INTERNAL after `close()`
    */
   async send(target: SendTarget, message: OutgoingMessage): Promise<SendResult> {
     const pool = await this.#pool(target);
@@ -123,8 +131,15 @@ export class Sender {
     let pool = this.#pools.get(key);
     if (pool === undefined) {
       const o = this.#options;
+      const { host, port } = target.settings;
+      const checked = await connectTarget(o.policy, host, port, _dnsResolve(o.policy?.dnsServers ?? []));
+      const options = transportOptions(target.settings, target.credentials, o);
+      options.host = checked.address;
+      if (checked.servername !== undefined && options.servername === undefined) {
+        options.servername = checked.servername;
+      }
       const transport = nodemailer.createTransport({
-        ...transportOptions(target.settings, target.credentials, o),
+        ...options,
         pool: true,
         maxConnections: o.maxConnections ?? 1,
         maxMessages: o.maxMessages ?? 1000,

@@ -118,6 +118,24 @@ describe("mailreg CLI", () => {
     expect(list.json()).toEqual([]);
   });
 
+  it("a registration file whose typed-in servers the network policy refuses stores nothing and names the lines", async () => {
+    await runCli(["init"], { cwd: dir });
+    const good = await register("gina@example.com", "pw");
+    const loopback = { ...(await register("hal@example.com", "pw")), host: "127.0.0.1" };
+    const mapped = { ...(await register("ida@example.com", "pw")), host: "[::ffff:0:7f00:1]" };
+    const ssh = { ...(await register("jo@example.com", "pw")), port: 22 };
+    const path = await writeFile_("policy.jsonl", [good, loopback, mapped, ssh], good.keyId);
+    const r = await runCli(["registrations", "import", path, "--json"], { cwd: dir });
+    expect(r.code).toBe(1);
+    const error = (
+      JSON.parse(r.stderr) as { error: { code: string; details: { refused: { line: number }[] } } }
+    ).error;
+    expect(error.code).toBe("VALIDATION");
+    expect(error.details.refused.map((x) => x.line)).toEqual([3, 4, 5]);
+    const list = await runCli(["registrations", "list", "--json"], { cwd: dir });
+    expect(list.json()).toEqual([]);
+  });
+
   it("a tampered sealed secret is refused on apply and nothing changes", async () => {
     await runCli(["init"], { cwd: dir });
     const r = await register("carol@example.com", "pw");

@@ -60,6 +60,7 @@ export {
 } from "./oauth-provider.ts";
 export { addPasswdUser, type MailUser, passwdLine } from "./passwd-file.ts";
 export { freePorts } from "./ports.ts";
+export { type RebindingDns, startRebindingDns } from "./rebinding-dns.ts";
 export {
   appendViaImap,
   createFolders,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Config, isMailregError, MailregError } from "@mailreg/core";
+import { type Config, isMailregError, MailregError, networkPolicy } from "@mailreg/core";
 import { open } from "@mailreg/crypto-registry";
 import { appendAudit, getMailbox } from "@mailreg/store";
 import type { CheckMailbox, CheckStep, VerifyLogin, VerifyLoginOptions } from "../deps.ts";
@@ -53,6 +53,7 @@ export async function checkMailbox(
   const options: VerifyLoginOptions = {
     timeoutMs: ctx.verifyTimeoutMs,
     tls: template?.tls ?? { verify: true },
+    policy: networkPolicy(ctx.config),
   };
   let result: { ok: boolean; steps: CheckStep[] };
   try {

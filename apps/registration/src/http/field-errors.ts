@@ -21,6 +21,7 @@ export type FieldErrorCode =
   | "host-invalid"
   | "host-not-allowed"
   | "host-not-found"
+  | "port-not-allowed"
   | "port-range"
   | "login-refused"
   | "unreachable"

@@ -55,6 +55,8 @@ export const de: Messages = {
     "Dieser Server liegt in einem privaten oder lokalen Netz und kann nicht verwendet werden",
   "field.host-not-found": "Dieser Servername wurde nicht gefunden",
   "field.port-range": "Der Port muss eine ganze Zahl von 1 bis 65535 sein",
+  "field.port-not-allowed":
+    "Dieser Port kann nicht verwendet werden: bitte nutzen Sie den Standardport des Mailservers",
   "field.login-refused": "Anmeldung abgelehnt: der Server hat Anmeldename und Passwort nicht angenommen",
   "field.unreachable":
     "Server nicht erreichbar: der Server hat nicht rechtzeitig geantwortet oder die Verbindung abgelehnt",

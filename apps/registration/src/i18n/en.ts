@@ -52,6 +52,7 @@ export const en = {
   "field.host-not-allowed": "This server is on a private or local network and cannot be used",
   "field.host-not-found": "This server name could not be found",
   "field.port-range": "The port must be a whole number from 1 to 65535",
+  "field.port-not-allowed": "This port cannot be used: please use the mail server's standard port",
   "field.login-refused": "Login refused: the server did not accept this login name and password",
   "field.unreachable": "Server not reachable: the server did not answer in time or refused the connection",
   "field.tls": "Certificate not trusted: the server's TLS certificate could not be verified",

@@ -10,6 +10,7 @@ import {
   type ConnectionProfile,
   isMailregError,
   MailregError,
+  networkPolicy,
   type ServerTemplate,
 } from "@mailreg/core";
 import {
@@ -248,7 +249,14 @@ async function _verify(
   const { protocol, host, port, security, tls } = template;
   const server = { protocol, host, port, security, template: template.id, tls };
   try {
-    await verifySubmission(ctx.verifyLogin, profile, server, ctx.verifyTimeoutMs, accessToken);
+    await verifySubmission(
+      ctx.verifyLogin,
+      profile,
+      server,
+      ctx.verifyTimeoutMs,
+      accessToken,
+      networkPolicy(ctx.config),
+    );
   } catch (error) {
     if (!isMailregError(error) || !error.code.startsWith("MAIL_")) throw error;
     throw new MailregError(error.code, "The mail server did not accept the sign-in's access", {

@@ -11,6 +11,7 @@ import {
   defaultPort,
   HostSchema,
   isMailregError,
+  networkPolicy,
   normalizeAddress,
   type Protocol,
   type Security,
@@ -87,12 +88,10 @@ async function _server(
       fields["server.host"] = { code: "host-invalid" };
       return undefined;
     }
-    const refused = await checkHostPolicy(host, {
-      allowPrivate: config.registration.allowPrivateNetworks,
-      resolveHost,
-    });
-    if (refused !== undefined) fields["server.host"] = { code: refused };
     const port = body.server.port ?? defaultPort(protocol, security);
+    const refused = await checkHostPolicy(host, port, { policy: networkPolicy(config), resolveHost });
+    if (refused !== undefined)
+      fields[refused === "port-not-allowed" ? "server.port" : "server.host"] = { code: refused };
     return { protocol, host, port, security, tls: { verify: true } };
   }
   const id = body.template ?? (offered.length === 1 ? offered[0]?.id : undefined);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Config, type ConnectionProfile, MailregError } from "@mailreg/core";
+import { type Config, type ConnectionProfile, MailregError, networkPolicy } from "@mailreg/core";
 import type { Keyring } from "@mailreg/crypto-registry";
 import type { Store } from "@mailreg/store";
 import type { z } from "zod";
@@ -103,7 +103,14 @@ export async function acceptRegistration(ctx: SubmitContext, body: RegistrationB
         "Verify-on-submit is on but this server has no login check",
       );
     }
-    await verifySubmission(ctx.verifyLogin, profile, checked.server, ctx.verifyTimeoutMs);
+    await verifySubmission(
+      ctx.verifyLogin,
+      profile,
+      checked.server,
+      ctx.verifyTimeoutMs,
+      undefined,
+      networkPolicy(ctx.config),
+    );
   }
   return await storeProfile(ctx, profile, checked.displayName);
 }

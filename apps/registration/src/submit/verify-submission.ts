@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ConnectionProfile, ErrorCode } from "@mailreg/core";
+import type { ConnectionProfile, ErrorCode, NetworkPolicy } from "@mailreg/core";
 import type { VerifyFailure, VerifyLogin } from "../deps.ts";
 import { type FieldErrorCode, fieldsError } from "../http/field-errors.ts";
 import type { ChosenServer } from "./check-submission.ts";
@@ -24,6 +24,7 @@ const _REFUSALS: Record<VerifyFailure, [ErrorCode, FieldErrorCode]> = {
  * @param server the chosen server (its certificate policy, and which field to blame)
  * @param timeoutMs how long to wait
  * @param accessToken for an OAuth profile, the access token to log in with
+ * @param policy the network policy the connection is made under
  * @throws {MailregError} MAIL_AUTH_FAILED (field `password`: login-refused), MAIL_CONNECTION_FAILED,
  *   MAIL_TLS_FAILED or MAIL_PROTOCOL (field `template` or `server.host`)
  */
@@ -33,8 +34,9 @@ export async function verifySubmission(
   server: ChosenServer,
   timeoutMs: number,
   accessToken?: string,
+  policy?: NetworkPolicy,
 ): Promise<void> {
-  const options = { timeoutMs, tls: server.tls };
+  const options = { timeoutMs, tls: server.tls, ...(policy === undefined ? {} : { policy }) };
   const result = await verifyLogin(
     profile,
     accessToken === undefined ? options : { ...options, accessToken },

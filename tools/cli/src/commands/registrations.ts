@@ -8,7 +8,10 @@ import { rename, rm, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { Readable, Writable } from "node:stream";
 import {
+  endpointRefusal,
   MailregError,
+  type NetworkPolicy,
+  networkPolicy,
   REGISTRATION_STATUSES,
   type RegistrationRecord,
   type RegistrationStatus,
@@ -263,8 +266,9 @@ export const registrationsImportCommand: Command = {
         throw new MailregError("NOT_FOUND", `${file} does not exist`);
       })
     ).size;
-    // First pass: read and check every line, so a bad line anywhere stores nothing.
-    const checked = await _countRecords(io, file, size);
+    // First pass: read and check every line (shape, and each typed-in server against the network
+    // policy), so a bad line anywhere stores nothing.
+    const checked = await _countRecords(io, file, size, networkPolicy(config));
     // Second pass: store, in batches.
     const result = await withStore(config, async (store) => {
       const progress = startProgress(io, "import", checked, "registrations");
@@ -290,9 +294,10 @@ export const registrationsImportCommand: Command = {
   },
 };
 
-async function _countRecords(io: Io, file: string, size: number): Promise<number> {
+async function _countRecords(io: Io, file: string, size: number, policy: NetworkPolicy): Promise<number> {
   const progress = startProgress(io, "check", size, "bytes");
   let n = 0;
+  const refused: { line: number; id: string; server: string; reason: string }[] = [];
   try {
     let bytes = 0;
     const source = createReadStream(file);
@@ -301,9 +306,30 @@ async function _countRecords(io: Io, file: string, size: number): Promise<number
       progress.update(bytes);
     });
     const { records } = await readRegistrationFile(Readable.toWeb(source) as ReadableStream<Uint8Array>);
-    for await (const _ of records) n++;
+    for await (const record of records) {
+      n++;
+      const refusal = endpointRefusal(policy, record.host, record.port);
+      if (refusal !== undefined && refused.length < 20) {
+        // line 1 is the header
+        refused.push({
+          line: n + 1,
+          id: record.id,
+          server: `${record.host}:${record.port}`,
+          reason: refusal.detail,
+        });
+      }
+    }
   } finally {
     progress.stop();
+  }
+  if (refused.length > 0) {
+    throw new MailregError(
+      "VALIDATION",
+      `The network policy refuses the server of ${refused.length === 20 ? "20 or more registrations" : `${refused.length} registration(s)`}: ${refused
+        .map((r) => `line ${r.line} ${r.server} (${r.reason})`)
+        .join("; ")}; nothing was imported`,
+      { details: { refused } },
+    );
   }
   return n;
 }
