@@ -315,6 +315,8 @@ export const RegistrationSettingsSchema: z.ZodPrefault<
       allowedDomains: z.ZodDefault<z.ZodArray<z.ZodPipe<z.ZodString, z.ZodTransform<string, string>>>>;
       verifyOnSubmit: z.ZodDefault<z.ZodBoolean>;
       allowPrivateNetworks: z.ZodDefault<z.ZodBoolean>;
+      allowedPorts: z.ZodDefault<z.ZodArray<z.ZodNumber>>;
+      dnsServers: z.ZodDefault<z.ZodArray<z.ZodString>>;
       rateLimit: z.ZodPrefault<
         z.ZodObject<
           { windowSeconds: z.ZodDefault<z.ZodNumber>; max: z.ZodDefault<z.ZodNumber> },
