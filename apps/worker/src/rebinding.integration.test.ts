@@ -120,7 +120,7 @@ describe("DNS rebinding after submit: a name that now answers 127.0.0.1", () => 
       sender.close();
     }
     const sent = imapSentFolder({ profileFor: async () => profile, policy });
-    await expect(sent.append("x", ["\\Seen"], mailbox)).rejects.toMatchObject({
+    await expect(sent.append(new TextEncoder().encode("x"), ["\\Seen"], mailbox)).rejects.toMatchObject({
       code: "MAIL_HOST_NOT_ALLOWED",
     });
     expect(accepted).toBe(0);
