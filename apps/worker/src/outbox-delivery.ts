@@ -110,7 +110,16 @@ function _record(ctx: WorkerContext, report: DeliverReport): void {
     if (o.status === "sent") metrics.outboxSent.inc(mailbox);
     else if (o.status === "retry") metrics.outboxRetried.inc({ ...mailbox, code: _code(o) });
     else metrics.outboxFailed.inc({ ...mailbox, code: _code(o) });
-    ctx.logger[o.status === "sent" ? "info" : o.status === "retry" ? "warn" : "error"]("send", {
+    // sent, but the Sent copy failed: a warning (the message went out once; the copy can be retried)
+    const level =
+      o.status === "sent"
+        ? o.sentCopyError === undefined
+          ? "info"
+          : "warn"
+        : o.status === "retry"
+          ? "warn"
+          : "error";
+    ctx.logger[level]("send", {
       outboxId: o.id,
       mailboxId: o.mailboxId,
       messageId: o.messageId,
@@ -118,6 +127,9 @@ function _record(ctx: WorkerContext, report: DeliverReport): void {
       ...(o.response === undefined ? {} : { response: o.response }),
       ...(o.sentFolder === undefined ? {} : { sentFolder: o.sentFolder }),
       ...(o.error === undefined ? {} : { errorCode: o.error.code, error: o.error.message }),
+      ...(o.sentCopyError === undefined
+        ? {}
+        : { sentCopyErrorCode: o.sentCopyError.code, sentCopyError: o.sentCopyError.message }),
       worker: ctx.owner,
     });
   }

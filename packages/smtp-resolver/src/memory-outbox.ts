@@ -202,8 +202,11 @@ export function memoryOutbox(options: {
       async recordSentCopy(id: string, copy: SentCopyRecord) {
         const row = rows.get(id);
         if (row === undefined) return;
-        if ("folder" in copy) row.sentFolder = copy.folder;
-        else Object.assign(row, { sentFolder: null, lastError: copy.error, errorCode: copy.errorCode });
+        if ("folder" in copy) {
+          row.sentFolder = copy.folder;
+          // a copy that failed before and worked now: its error goes (a note of the send stays)
+          if (row.errorCode !== null) Object.assign(row, { lastError: null, errorCode: null });
+        } else Object.assign(row, { sentFolder: null, lastError: copy.error, errorCode: copy.errorCode });
       },
     },
     entries() {

@@ -1,6 +1,6 @@
 import { isMailregError } from "@mailreg/core";
 import { describe, expect, it } from "vitest";
-import { prepareMessage } from "./message.ts";
+import { prepareMessage, toCrlf } from "./message.ts";
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -51,14 +51,30 @@ describe("prepareMessage() with a raw message", () => {
     ]);
   });
 
-  it("prefers the Sender header for MAIL FROM and keeps LF line endings", async () => {
+  it("prefers the Sender header for MAIL FROM and turns LF line endings into CRLF", async () => {
     const m = await prepareMessage(
-      { raw: "From: ann@example.org\nSender: secretary@example.org\nTo: bob@example.org\n\nx\n" },
+      { raw: "From: ann@example.org\nSender: secretary@example.org\nTo: bob@example.org\n\nx\ny\n" },
       "x@y.z",
     );
     expect(m.envelope.from).toBe("secretary@example.org");
-    expect(text(m.raw)).toMatch(/^Message-ID: <[^>]+>\nDate: [^\n]+\nFrom: ann@example\.org\nSender:/);
-    expect(text(m.raw)).not.toContain("\r");
+    expect(text(m.raw)).toMatch(
+      /^Message-ID: <[^>]+>\r\nDate: [^\r\n]+\r\nFrom: ann@example\.org\r\nSender: secretary@example\.org\r\nTo: bob@example\.org\r\n\r\nx\r\ny\r\n$/,
+    );
+  });
+
+  it("composes CRLF throughout, also where the text has LF or CR line endings", async () => {
+    const m = await prepareMessage(
+      { message: { to: "bob@example.org", subject: "s", text: "one\ntwo\rthree\r\nfour\n" } },
+      "ann@example.org",
+    );
+    expect(text(m.raw)).not.toMatch(/\r(?!\n)|(?<!\r)\n/);
+    expect(text(m.raw)).toContain("\r\n\r\none\r\ntwo\r\nthree\r\nfour\r\n");
+  });
+
+  it("toCrlf() changes only bare LF and CR, and returns a canonical message as it is", () => {
+    const canonical = new TextEncoder().encode("a\r\nb\r\n");
+    expect(toCrlf(canonical)).toBe(canonical);
+    expect(text(toCrlf(new TextEncoder().encode("\na\rb\n\r\nc")))).toBe("\r\na\r\nb\r\n\r\nc");
   });
 
   it("uses a given envelope as is, and the fallback sender when the headers name none", async () => {

@@ -1,7 +1,8 @@
 /**
  * Preparing a message for the outbox: a raw RFC 5322 message (or fields composed into one by
  * nodemailer's MailComposer) with a stable Message-ID assigned before any attempt, a Date, no Bcc
- * header, and its SMTP envelope.
+ * header, its SMTP envelope, and CRLF line endings throughout (RFC 5322 2.3; IMAP APPEND of the Sent
+ * copy sends these bytes, and servers such as Cyrus refuse bare LF).
  *
  * @module
  */
@@ -56,8 +57,10 @@ export type MessageInput = { raw: Uint8Array | string; envelope?: Envelope } | {
 /**
  * Prepares a message for sending.
  *
- * Raw messages keep their bytes; a missing Message-ID or Date header is added at the top and a Bcc
- * header is removed (its addresses stay in the envelope). Without an envelope, `MAIL FROM` is the
+ * Raw messages keep their bytes except for line endings, which become CRLF (a bare LF or CR is what
+ * SMTP would change on the wire anyway, and what IMAP servers may refuse on APPEND); a missing
+ * Message-ID or Date header is added at the top and a Bcc header is removed (its addresses stay in
+ * the envelope). Composed messages are CRLF from the start. Without an envelope, `MAIL FROM` is the
  * Sender or From address and `RCPT TO` every To, Cc and Bcc address.
  *
  * @param input raw message or fields
@@ -103,7 +106,8 @@ async function _compose(fields: MessageFields, fallbackFrom: string): Promise<Pr
   _checkEnvelope({ from: envelopeFrom, to });
   return {
     messageId: node.messageId(),
-    raw: new Uint8Array(await node.build()),
+    // MailComposer writes CRLF headers but keeps a text's own "\n" in the body
+    raw: toCrlf(new Uint8Array(await node.build())),
     envelope: { from: envelopeFrom, to },
   };
 }
@@ -113,7 +117,7 @@ function _prepareRaw(
   given: Envelope | undefined,
   fallbackFrom: string,
 ): PreparedMessage {
-  const bytes = typeof raw === "string" ? new TextEncoder().encode(raw) : raw;
+  const bytes = toCrlf(typeof raw === "string" ? new TextEncoder().encode(raw) : raw);
   const split = _headerEnd(bytes);
   const eol = split.eol;
   const headerText = _bytesToBinary(bytes.subarray(0, split.end));
@@ -143,6 +147,41 @@ function _prepareRaw(
   out.set(header);
   out.set(body, header.length);
   return { messageId, raw: out, envelope };
+}
+
+/**
+ * The message with every line ending as CRLF: a bare LF or a bare CR becomes CRLF, nothing else
+ * changes. Returns the same array when it already is canonical.
+ *
+ * @param bytes a message
+ * @returns its CRLF form
+ * @example
+ * ```ts
+ * import { toCrlf } from "@mailreg/smtp-resolver";
+ * console.log(new TextDecoder().decode(toCrlf(new TextEncoder().encode("a\nb\r\n")))); // "a\r\nb\r\n"
+ * ```
+ */
+export function toCrlf(bytes: Uint8Array): Uint8Array {
+  let missing = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b === 10 && (i === 0 || bytes[i - 1] !== 13)) missing++;
+    else if (b === 13 && bytes[i + 1] !== 10) missing++;
+  }
+  if (missing === 0) return bytes;
+  const out = new Uint8Array(bytes.length + missing);
+  let o = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    if (b === 10 && (i === 0 || bytes[i - 1] !== 13)) {
+      out[o++] = 13;
+      out[o++] = 10;
+    } else if (b === 13 && bytes[i + 1] !== 10) {
+      out[o++] = 13;
+      out[o++] = 10;
+    } else out[o++] = b;
+  }
+  return out;
 }
 
 function _checkEnvelope(envelope: Envelope): void {

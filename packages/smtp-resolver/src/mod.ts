@@ -48,8 +48,10 @@ export {
   type MessageInput,
   type PreparedMessage,
   prepareMessage,
+  toCrlf,
 } from "./message.ts";
 export {
+  copyToSentAgain,
   type DeliverOptions,
   type DeliverReport,
   type DeliveryOutcome,

@@ -103,6 +103,11 @@ export interface DeliveryOutcome {
   error?: { code: string; message: string };
   /** The Sent folder it was copied to. */
   sentFolder?: string;
+  /**
+   * Sent, but the copy to the Sent folder failed (recorded on the message; {@link copyToSentAgain}
+   * tries again). A warning, not a failure: the message went out once.
+   */
+  sentCopyError?: { code: string; message: string };
 }
 
 /** The outcome of one {@link deliverDue} call. */
@@ -296,19 +301,46 @@ async function _copyToSent(
   raw: Uint8Array,
   mailbox: SendingMailbox,
   outcome: DeliveryOutcome,
-): Promise<void> {
+): Promise<MailregError | undefined> {
   try {
     const copy = await appender.append(raw, ["\\Seen"], mailbox);
-    if (copy === undefined) return;
+    if (copy === undefined) return undefined;
     await outbox.queue.recordSentCopy(id, copy);
     outcome.sentFolder = copy.folder;
+    return undefined;
   } catch (cause) {
     const error = isMailregError(cause) ? cause : new MailregError("INTERNAL", String(cause), { cause });
-    await outbox.queue.recordSentCopy(id, {
-      error: `Sent, but not copied to the Sent folder: ${error.message}`,
-      errorCode: error.code,
-    });
+    const message = `Sent, but not copied to the Sent folder: ${error.message}`;
+    outcome.sentCopyError = { code: error.code, message };
+    await outbox.queue.recordSentCopy(id, { error: message, errorCode: error.code });
+    return error;
   }
+}
+
+/**
+ * Copies a message that was sent into its mailbox's Sent folder again, e.g. after the copy failed
+ * (`sentCopyError` of its outcome, the message's last error in the admin). Never sends anything.
+ *
+ * @param outbox the queue and the mailboxes
+ * @param appender the Sent-folder appender
+ * @param message the outbox id and mailbox of a sent message
+ * @returns the folder it went to, or undefined when the mailbox has none (POP3, no Sent folder)
+ * @throws {MailregError} NOT_FOUND when the message's raw source is gone; the appender's error
+ *   (recorded on the message, as after a send) when the copy fails again
+ */
+export async function copyToSentAgain(
+  outbox: Outbox,
+  appender: SentFolderAppender,
+  message: { id: string; mailboxId: string },
+): Promise<string | undefined> {
+  const raw = (await outbox.queue.readRaw([message.id])).get(message.id);
+  if (raw === undefined)
+    throw new MailregError("NOT_FOUND", `The raw source of outbox message ${message.id} is gone`);
+  const mailbox = await outbox.mailboxes.get(message.mailboxId);
+  const outcome: DeliveryOutcome = { id: message.id, mailboxId: mailbox.id, messageId: null, status: "sent" };
+  const error = await _copyToSent(outbox, appender, message.id, raw, mailbox, outcome);
+  if (error !== undefined) throw error;
+  return outcome.sentFolder;
 }
 
 /**

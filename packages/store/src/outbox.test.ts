@@ -1,4 +1,5 @@
 import { isMailregError } from "@mailreg/core";
+import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyRegistration } from "./decisions.ts";
 import { upsertInstances } from "./instances.ts";
@@ -16,6 +17,7 @@ import {
   retryOutboxLater,
 } from "./outbox.ts";
 import { insertRegistration } from "./registrations.ts";
+import { outbox } from "./schema.ts";
 import type { Store } from "./store.ts";
 import { makeProfile, makeRegistration, openMemoryStore } from "./testing.ts";
 
@@ -160,5 +162,28 @@ describe("the outbox queries", () => {
     expect(isMailregError(conflict, "CONFLICT")).toBe(true);
     await recordSentCopy(store, message.id, { folder: "Sent" });
     expect((await getOutboxMessage(store, message.id)).sentFolder).toBe("Sent");
+  });
+
+  it("clears a failed copy's error once a copy went through, and keeps a note of the send", async () => {
+    const { message } = await queue();
+    await recordSentCopy(store, message.id, { error: "Sent, but not copied", errorCode: "MAIL_PROTOCOL" });
+    expect(await getOutboxMessage(store, message.id)).toMatchObject({
+      sentFolder: null,
+      lastError: "Sent, but not copied",
+      errorCode: "MAIL_PROTOCOL",
+    });
+    await recordSentCopy(store, message.id, { folder: "Sent" });
+    expect(await getOutboxMessage(store, message.id)).toMatchObject({
+      sentFolder: "Sent",
+      lastError: null,
+      errorCode: null,
+    });
+    await store.db
+      .update(outbox)
+      .set({ lastError: "Not accepted for x@y" })
+      .where(eq(outbox.id, message.id))
+      .run();
+    await recordSentCopy(store, message.id, { folder: "Sent" });
+    expect((await getOutboxMessage(store, message.id)).lastError).toBe("Not accepted for x@y");
   });
 });

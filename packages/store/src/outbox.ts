@@ -338,7 +338,12 @@ export async function recordSentCopy(
       .update(outbox)
       .set(
         "folder" in copy
-          ? { sentFolder: copy.folder }
+          ? {
+              sentFolder: copy.folder,
+              // a copy that failed before and worked now: its error goes (a note of the send stays)
+              lastError: sql`CASE WHEN ${outbox.errorCode} IS NULL THEN ${outbox.lastError} ELSE NULL END`,
+              errorCode: null,
+            }
           : { sentFolder: null, lastError: copy.error, errorCode: copy.errorCode },
       )
       .where(eq(outbox.id, id))
