@@ -6,7 +6,7 @@
  * owner only (mode 0600).
  *
  * It keeps per folder the saved state and, per message, key, id, flags, content hash and
- * Message-ID (some 120 bytes a message), not the messages: the sinks hold them. So a message counts
+ * Message-ID (≈ 150 bytes a message), not the messages: the sinks hold them. So a message counts
  * as collected, and may be deleted on the server, only once every sink chosen for it took it. The
  * whole file is rewritten per chunk, which suits a personal mailbox (tens of thousands of messages);
  * an archive of millions belongs in `@mailreg/store`.

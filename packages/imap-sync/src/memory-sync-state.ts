@@ -32,13 +32,21 @@ import type { MessageKey } from "./sink.ts";
 
 /** A run as the memory state records it. */
 export interface MemorySyncRun {
+  /** The run's id. */
   id: string;
+  /** When it started (ISO 8601). */
   startedAt: string;
+  /** When it ended (ISO 8601). */
   finishedAt?: string;
+  /** `running` until it ends. */
   status: "running" | "ok" | "failed";
+  /** New messages committed. */
   fetched: number;
+  /** Messages deleted or moved on the server. */
   deleted: number;
+  /** A MailregError code when it failed. */
   errorCode?: string;
+  /** What failed; never a secret. */
   errorMessage?: string;
 }
 
@@ -47,8 +55,11 @@ export interface MemorySyncRun {
  * `[id, flags, contentHash, messageId]`, keyed by `"<uidvalidity>:<uid>"` (IMAP) or `"#<uidl>"` (POP3).
  */
 export interface SyncStateSnapshot {
+  /** Names the format. */
   format: "mailreg-sync-state";
+  /** The format's version. */
   version: 1;
+  /** Per mailbox id: its folders and runs. */
   mailboxes: Record<
     string,
     {
@@ -82,19 +93,27 @@ export interface MemorySyncStateOptions {
 
 /** A message as the memory state holds it. */
 export interface MemoryHeldMessage {
+  /** The message's id. */
   id: string;
+  /** Where it came from. */
   key: MessageKey;
+  /** Its flags as last committed. */
   flags: string[];
+  /** Hex SHA-256 of the raw source. */
   contentHash: string;
+  /** Its Message-ID without angle brackets. */
   messageId: string | null;
   /** With `keepMessages` only (and only for messages committed since the state was opened): */
   raw?: Uint8Array;
+  /** Its size in octets. */
   size?: number;
+  /** When the server received it. */
   internalDate?: Date;
 }
 
 /** The memory state: a {@link SyncState} (with a ledger) and a {@link DeadLetterQueue}, and what it holds. */
 export interface MemorySyncState extends SyncState, DeadLetterQueue {
+  /** Outcomes per message and sink, in memory. */
   readonly ledger: SinkLedger;
   /** The messages held for a mailbox (of one folder), in the order they were committed. */
   messages(mailboxId: string, folder?: string): MemoryHeldMessage[];

@@ -45,6 +45,7 @@ export type MailboxRecord = {
 
 /** A message ready to be committed: its id is chosen before any sink sees it. */
 export interface PreparedMessage extends SinkMessage {
+  /** Where it came from: mailbox, folder and the folder's key for it. */
   key: MessageKey;
   /** Hex SHA-256 of the raw source. */
   contentHash: string;
@@ -64,10 +65,15 @@ export interface ChunkPlan {
 
 /** A folder's state to save with a chunk. */
 export interface FolderStateUpdate {
+  /** The mailbox. */
   mailboxId: string;
+  /** The folder's path on the server. */
   folder: string;
+  /** The server's hierarchy delimiter for it. */
   delimiter: string | null;
+  /** Its special use (`\\Sent` …), or null. */
   specialUse: string | null;
+  /** What a later run starts from. */
   state: SavedFolderState;
 }
 
@@ -76,6 +82,7 @@ export type StoredDeadLetter = DeadLetter & { mailboxId: string; messageRowId?: 
 
 /** A folder's saved state, as {@link SyncState.folderStates} lists it. */
 export interface SavedFolder {
+  /** The folder's path on the server. */
   folder: string;
   /** Undefined when nothing of the folder is committed yet. */
   state?: SavedFolderState;
@@ -83,11 +90,15 @@ export interface SavedFolder {
 
 /** How a run ended, for {@link SyncState.finishRun}. */
 export interface SyncRunResult {
+  /** `failed` when anything failed (the summary's first error). */
   status: "ok" | "failed";
+  /** New messages committed. */
   fetched: number;
+  /** Messages deleted or moved on the server. */
   deleted: number;
   /** A MailregError code; never a secret. */
   errorCode?: string;
+  /** What failed, for people; never a secret. */
   errorMessage?: string;
 }
 
@@ -146,12 +157,15 @@ export type SinkState = "delivered" | "dropped" | "failed" | "dead-letter";
 
 /** One message's outcome at one sink. */
 export interface SinkResult {
+  /** The message's id. */
   messageRowId: string;
   /** The sink's name (`id ?? kind`; never a credential). */
   sink: string;
+  /** What became of it. */
   state: SinkState;
   /** Delivery attempts this time. Default 0 for dropped, else 1. */
   attempts?: number;
+  /** Why it failed (at most 500 characters kept). */
   lastError?: string | null;
 }
 
@@ -165,13 +179,19 @@ export interface SinkLedger {
 
 /** A message as a state holds it, to be delivered again. */
 export interface HeldMessage {
+  /** The message's id (what the ledger and dead letters name). */
   id: string;
+  /** Where it came from. */
   key: MessageKey;
   /** Undefined when retention removed it (it is never delivered again). */
   raw: Uint8Array | undefined;
+  /** Its size in octets. */
   size: number;
+  /** Its flags when it was last seen. */
   flags: string[];
+  /** Hex SHA-256 of the raw source. */
   contentHash: string;
+  /** When the server received it. */
   internalDate?: Date;
 }
 
@@ -180,10 +200,13 @@ export type QueuedDeadLetter = StoredDeadLetter & { id: string; createdAt: strin
 
 /** Dead letters, and the messages they are about (what `retryDeadLetter` reads and writes). */
 export interface DeadLetterQueue {
+  /** One dead letter, or undefined. */
   deadLetter(id: string): Promise<QueuedDeadLetter | undefined>;
   /** Newest first; at most `limit` (the queue's default when absent). */
   deadLetters(options: { mailboxId?: string; limit?: number }): Promise<QueuedDeadLetter[]>;
+  /** Adds attempts and replaces the last error of a dead letter that failed again. */
   recordAttempt(id: string, attempt: { attempts: number; lastError: string }): Promise<void>;
+  /** Removes a dead letter (delivered at last). @returns whether it existed */
   deleteDeadLetter(id: string): Promise<boolean>;
   /** The message, with its raw source where still kept. */
   heldMessage(id: string): Promise<HeldMessage | undefined>;
@@ -198,10 +221,13 @@ export interface RerouteState {
     mailboxId: string,
     page: { after?: string; limit: number },
   ): Promise<{ id: string; rawPurged: boolean }[]>;
+  /** One held message, or undefined. */
   heldMessage(id: string): Promise<HeldMessage | undefined>;
   /** folder → hierarchy delimiter, from the saved folder states. */
   folderDelimiters(mailboxId: string): Promise<ReadonlyMap<string, string | null>>;
+  /** Keeps what a sink gave up on during the re-run. */
   addDeadLetters(letters: readonly StoredDeadLetter[]): Promise<void>;
+  /** Where the re-run's outcomes go. */
   readonly ledger: SinkLedger;
   /** One audit entry `mailbox.reroute` (who, which mailbox, the counts). */
   audit?(entry: {
@@ -216,7 +242,9 @@ export interface RerouteState {
 export interface MailboxLeases {
   /** Takes the lease when free (or expired). @returns whether it is now held by `owner` */
   acquireLease(lease: { mailboxId: string; owner: string; seconds: number }): Promise<boolean>;
+  /** Extends a lease `owner` holds. @returns false when it was lost */
   renewLease(lease: { mailboxId: string; owner: string; seconds: number }): Promise<boolean>;
+  /** Gives a lease up. */
   releaseLease(lease: { mailboxId: string; owner: string }): Promise<unknown>;
   /** Leaves a request for the process holding the lease to re-run the rules after its run. */
   requestReroute(mailboxId: string, request: { actor: string }): Promise<unknown>;

@@ -18,9 +18,11 @@ import { type DispatchMessage, dispatchToSinks, sinkName } from "./sink-dispatch
 
 /** The mailbox a re-run is about. */
 export interface RerouteMailbox {
+  /** The mailbox's id. */
   id: string;
   /** Its instance (whose routing applies). */
   instanceId: string;
+  /** Its address (the mailbox's own routing rules match it). */
   address: string;
 }
 
