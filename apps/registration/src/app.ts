@@ -24,11 +24,12 @@ import { publicApi } from "./api/public-api.ts";
 import { type AppContext, appContext } from "./app-context.ts";
 import { apiGuard } from "./auth/admin-guard.ts";
 import type { AppDeps } from "./deps.ts";
+import { MOUNT_POINT_PATTERNS, mountPoint } from "./http/base-path.tsx";
 import type { AppEnv } from "./http/env.ts";
 import { fieldsError } from "./http/field-errors.ts";
 import { localeMiddleware } from "./http/locale.ts";
 import { errorHandler } from "./http/on-error.tsx";
-import { requestLog } from "./http/request-log.ts";
+import { requestLog, requestLogWriter } from "./http/request-log.ts";
 import { oauthPages } from "./pages/oauth-routes.tsx";
 import { registerPages } from "./pages/register-routes.tsx";
 import { issuesToFields } from "./submit/registration-body.ts";
@@ -77,8 +78,10 @@ export function createApp(deps: AppDeps): RegistrationApp {
         );
     },
   });
+  // first: the prefix the app is served under (`host.route("/mail", app)`), for every later step
+  for (const pattern of MOUNT_POINT_PATTERNS) app.use(pattern, mountPoint());
   app.use(requestId());
-  app.use(requestLog(ctx.logger, ctx.metrics));
+  app.use(requestLog(requestLogWriter(deps.requestLog, ctx.logger), ctx.metrics, app));
   app.use(localeMiddleware());
   app.use(messageCsp()); // message pages and downloads: a stricter policy than the one below
   app.use(

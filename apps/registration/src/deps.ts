@@ -9,6 +9,7 @@ import type { Keyring } from "@mailreg/crypto-registry";
 import type { Sink } from "@mailreg/imap-sync";
 import type { Store } from "@mailreg/store";
 import type { ResolveSmtp } from "./admin/smtp-resolution.ts";
+import type { RequestLogSink } from "./http/request-log.ts";
 import type { AppMetrics } from "./metrics.ts";
 
 /** Why a login check failed. */
@@ -76,6 +77,12 @@ export interface AppDeps {
   resolveHost?: ResolveHost;
   /** Where log lines go; default JSON lines on the console. */
   logger?: Logger;
+  /**
+   * The log line of every request (method, path without query, status, ms, request id): `false` for
+   * none; a function that gets each entry; or a pino-shaped logger (`info(object, message)`) that
+   * gets `info(entry, "request")`. Default: a line "request" through `logger`.
+   */
+  requestLog?: RequestLogSink | false;
   /** The metrics registry; default a new one. */
   metrics?: AppMetrics;
   /** The IANA time zone pages show times in and admin forms read them in; default UTC. */

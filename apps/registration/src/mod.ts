@@ -18,6 +18,7 @@ export type {
   VerifyLoginOptions,
   VerifyLoginResult,
 } from "./deps.ts";
+export type { RequestLogEntry, RequestLogSink } from "./http/request-log.ts";
 export { imapSyncChecks, type MailChecksOptions } from "./mail-checks.ts";
 export { type AppMetrics, createMetrics } from "./metrics.ts";
 export { computeWindowState, type WindowMode, type WindowState } from "./windows/window-state.ts";

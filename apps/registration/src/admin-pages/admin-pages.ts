@@ -6,6 +6,7 @@
 import type { Hono } from "hono";
 import type { AppContext } from "../app-context.ts";
 import { pageGuard } from "../auth/admin-guard.ts";
+import { appPath, hrefOf } from "../http/base-path.tsx";
 import type { AppEnv } from "../http/env.ts";
 import { deadLetterRoutes } from "./dead-letter-routes.tsx";
 import { infoRoutes } from "./info-routes.tsx";
@@ -26,8 +27,8 @@ export function adminPages(app: Hono<AppEnv>, ctx: AppContext): void {
   loginRoutes(app, ctx);
   const guard = pageGuard(ctx.config, ctx.sessions);
   app.use("/admin", guard);
-  app.use("/admin/*", async (c, next) => (c.req.path === "/admin/login" ? next() : guard(c, next)));
-  app.get("/admin", (c) => c.redirect("/admin/registrations?status=pending", 303));
+  app.use("/admin/*", async (c, next) => (appPath(c) === "/admin/login" ? next() : guard(c, next)));
+  app.get("/admin", (c) => c.redirect(hrefOf(c, "/admin/registrations?status=pending"), 303));
   registrationsRoutes(app, ctx);
   windowRoutes(app, ctx);
   mailboxRoutes(app, ctx);

@@ -8,6 +8,7 @@ import type { Hono } from "hono";
 import { deadLetterViews } from "../admin/dead-letter-view.ts";
 import { retryDeadLetterAction } from "../admin/routing-actions.ts";
 import type { AppContext } from "../app-context.ts";
+import { hrefOf } from "../http/base-path.tsx";
 import type { AppEnv } from "../http/env.ts";
 import { type Flash, setFlash } from "../http/flash.ts";
 import { renderPage } from "../http/render.ts";
@@ -43,6 +44,6 @@ export function deadLetterRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       flash = { kind: "error", text: error.message };
     }
     setFlash(c, [flash]);
-    return c.redirect("/admin/dead-letters", 303);
+    return c.redirect(hrefOf(c, "/admin/dead-letters"), 303);
   });
 }

@@ -11,6 +11,7 @@ import type { Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
 import type { AppContext } from "../app-context.ts";
 import { pageGuard, sessionOf } from "../auth/admin-guard.ts";
+import { appUrl, hrefOf } from "../http/base-path.tsx";
 import type { AppEnv } from "../http/env.ts";
 import { rateLimit } from "../http/rate-limit.ts";
 import { renderPage } from "../http/render.ts";
@@ -31,11 +32,8 @@ export function loginRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   const secure = config.server.publicUrl?.startsWith("https:") === true;
   app.get("/admin/login", async (c) => {
     const next = safeBack(c.req.query("next") ?? "", "/admin/registrations");
-    if ((await sessionOf(c, config, ctx.sessions)) !== undefined) return c.redirect(next, 303);
-    return renderPage(
-      c,
-      <LoginPage t={c.get("t")} locale={c.get("locale")} url={new URL(c.req.url)} next={next} />,
-    );
+    if ((await sessionOf(c, config, ctx.sessions)) !== undefined) return c.redirect(hrefOf(c, next), 303);
+    return renderPage(c, <LoginPage t={c.get("t")} locale={c.get("locale")} url={appUrl(c)} next={next} />);
   });
   app.post("/admin/login", rateLimit(ctx.loginLimiter), async (c) => {
     const form = await formOf(c);
@@ -46,20 +44,13 @@ export function loginRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     if (user === undefined || !ok) {
       ctx.logger.warn("admin sign-in refused", { user: name.slice(0, 200), requestId: c.get("requestId") });
       const page = (
-        <LoginPage
-          t={c.get("t")}
-          locale={c.get("locale")}
-          url={new URL(c.req.url)}
-          next={next}
-          user={name}
-          failed
-        />
+        <LoginPage t={c.get("t")} locale={c.get("locale")} url={appUrl(c)} next={next} user={name} failed />
       );
       return renderPage(c, page, 401);
     }
     const { token } = await ctx.sessions.issue(user.name);
     setCookie(c, config.admin.session.cookieName, token, {
-      path: "/",
+      path: hrefOf(c, "/"),
       httpOnly: true,
       sameSite: "Strict",
       secure,
@@ -72,13 +63,13 @@ export function loginRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       subjectId: user.name,
       at: ctx.clock(),
     });
-    return c.redirect(next, 303);
+    return c.redirect(hrefOf(c, next), 303);
   });
   app.post("/admin/logout", pageGuard(config, ctx.sessions), async (c) => {
     const user = c.get("actor");
     await ctx.sessions.revokeAll(user);
     deleteCookie(c, config.admin.session.cookieName, {
-      path: "/",
+      path: hrefOf(c, "/"),
       secure,
       httpOnly: true,
       sameSite: "Strict",
@@ -90,6 +81,6 @@ export function loginRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       subjectId: user,
       at: ctx.clock(),
     });
-    return c.redirect("/admin/login", 303);
+    return c.redirect(hrefOf(c, "/admin/login"), 303);
   });
 }

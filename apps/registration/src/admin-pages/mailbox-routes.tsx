@@ -11,6 +11,7 @@ import { checkMailbox, requestMailboxSync } from "../admin/mailbox-actions.ts";
 import { mailboxDetail, mailboxViews } from "../admin/mailbox-view.ts";
 import { rerouteMailboxAction } from "../admin/routing-actions.ts";
 import type { AppContext } from "../app-context.ts";
+import { hrefOf } from "../http/base-path.tsx";
 import type { AppEnv } from "../http/env.ts";
 import { type Flash, setFlash } from "../http/flash.ts";
 import { renderPage } from "../http/render.ts";
@@ -83,7 +84,7 @@ export function mailboxRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       flash = { kind: "error", text: error.message };
     }
     setFlash(c, [flash]);
-    return c.redirect(safeBack(textOf(await formOf(c), "back"), "/admin/mailboxes"), 303);
+    return c.redirect(hrefOf(c, safeBack(textOf(await formOf(c), "back"), "/admin/mailboxes")), 303);
   });
 }
 

@@ -7,6 +7,7 @@
 import type { Hono } from "hono";
 import { oauthApps, oauthMailboxes } from "../admin/oauth-view.ts";
 import type { AppContext } from "../app-context.ts";
+import { basePath } from "../http/base-path.tsx";
 import type { AppEnv } from "../http/env.ts";
 import { renderPage } from "../http/render.ts";
 import { OAuthPage } from "../views/admin/oauth-page.tsx";
@@ -24,8 +25,8 @@ export function oauthAdminRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       c,
       <OAuthPage
         {...pageBase(c)}
-        apps={oauthApps(ctx.config)}
-        mailboxes={await oauthMailboxes(ctx.config, ctx.store)}
+        apps={oauthApps(ctx.config, basePath(c))}
+        mailboxes={await oauthMailboxes(ctx.config, ctx.store, basePath(c))}
         timeZone={ctx.timeZone}
       />,
     ),

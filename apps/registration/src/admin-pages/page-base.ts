@@ -4,6 +4,7 @@
  * @module
  */
 import type { Context } from "hono";
+import { appUrl } from "../http/base-path.tsx";
 import type { AppEnv } from "../http/env.ts";
 import { takeFlash } from "../http/flash.ts";
 import type { AdminPageBase } from "../views/admin/admin-frame.tsx";
@@ -17,7 +18,7 @@ import type { AdminPageBase } from "../views/admin/admin-frame.tsx";
 export function pageBase(c: Context<AppEnv>): AdminPageBase {
   const session = c.get("session");
   if (session === undefined) throw new Error("pageBase() needs the page guard");
-  return { t: c.get("t"), locale: c.get("locale"), url: new URL(c.req.url), session, flash: takeFlash(c) };
+  return { t: c.get("t"), locale: c.get("locale"), url: appUrl(c), session, flash: takeFlash(c) };
 }
 
 /**

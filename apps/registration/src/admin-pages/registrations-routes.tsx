@@ -8,6 +8,7 @@ import { searchRegistrations } from "@mailreg/store";
 import type { Hono } from "hono";
 import { applyOne, rejectOne } from "../admin/decide.ts";
 import type { AppContext } from "../app-context.ts";
+import { hrefOf } from "../http/base-path.tsx";
 import type { AppEnv } from "../http/env.ts";
 import { type Flash, setFlash } from "../http/flash.ts";
 import { renderPage } from "../http/render.ts";
@@ -93,6 +94,6 @@ export function registrationsRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       flash.push(await _decide(ctx, t, id, action, textOf(form, "instance"), c.get("actor")));
     }
     setFlash(c, ids.length === 0 ? [{ kind: "error", text: t("admin.reg.noneSelected") }] : flash);
-    return c.redirect(safeBack(textOf(form, "back"), "/admin/registrations"), 303);
+    return c.redirect(hrefOf(c, safeBack(textOf(form, "back"), "/admin/registrations")), 303);
   });
 }

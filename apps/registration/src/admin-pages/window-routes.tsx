@@ -7,6 +7,7 @@
 import { setOpenNow } from "@mailreg/store";
 import type { Hono } from "hono";
 import type { AppContext } from "../app-context.ts";
+import { hrefOf } from "../http/base-path.tsx";
 import type { AppEnv } from "../http/env.ts";
 import type { FieldErrors } from "../http/field-errors.ts";
 import { setFlash } from "../http/flash.ts";
@@ -81,6 +82,6 @@ export function windowRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     }
     ctx.windows.changed();
     setFlash(c, [{ kind: "ok", text: c.get("t")("admin.window.saved") }]);
-    return c.redirect("/admin/window", 303);
+    return c.redirect(hrefOf(c, "/admin/window"), 303);
   });
 }

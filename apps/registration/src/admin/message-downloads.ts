@@ -9,6 +9,7 @@
 import { type MessagePart, parseMessage, readPart } from "@mailreg/message";
 import { rawMessageStream, readRawMessage, type Store } from "@mailreg/store";
 import type { MiddlewareHandler } from "hono";
+import { appPath } from "../http/base-path.tsx";
 
 /**
  * The policy of pages and downloads that carry message content: nothing loads but inline styles and
@@ -28,7 +29,7 @@ export const MESSAGE_CSP =
 export function messageCsp(): MiddlewareHandler {
   return async (c, next) => {
     await next();
-    if (/^\/(?:api\/v1\/)?admin\/messages\//.test(c.req.path)) {
+    if (/^\/(?:api\/v1\/)?admin\/messages\//.test(appPath(c))) {
       c.res.headers.set("Content-Security-Policy", MESSAGE_CSP);
     }
   };

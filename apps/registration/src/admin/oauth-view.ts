@@ -62,11 +62,12 @@ export function signInOrigin(config: Config, redirectUri: string): string {
  * The OAuth apps of the config.
  *
  * @param config the config
+ * @param base the prefix the app is served under ("" at the root)
  * @returns one view per provider, in config order
  */
-export function oauthApps(config: Config): OAuthAppView[] {
+export function oauthApps(config: Config, base = ""): OAuthAppView[] {
   return Object.entries(config.oauth.providers).map(([id, p]) => {
-    const expected = `${signInOrigin(config, p.redirectUri)}/register/oauth/${id}/callback`;
+    const expected = `${signInOrigin(config, p.redirectUri)}${base}/register/oauth/${id}/callback`;
     const configured = new URL(p.redirectUri);
     const where = p.kind === "microsoft" ? (p.tenant ?? "common") : p.kind === "oidc" ? p.issuer : undefined;
     return {
@@ -89,9 +90,10 @@ export function oauthApps(config: Config): OAuthAppView[] {
  *
  * @param config the config (providers and server templates)
  * @param store the open store
+ * @param base the prefix the app is served under ("" at the root)
  * @returns one view per OAuth mailbox, by address
  */
-export async function oauthMailboxes(config: Config, store: Store): Promise<OAuthMailboxView[]> {
+export async function oauthMailboxes(config: Config, store: Store, base = ""): Promise<OAuthMailboxView[]> {
   const grants = await listGrantStates(store);
   const byId = new Map((await listMailboxes(store)).map((m) => [m.id, m]));
   return grants.flatMap((grant) => {
@@ -113,7 +115,7 @@ export async function oauthMailboxes(config: Config, store: Store): Promise<OAut
     const provider = id === undefined ? undefined : config.oauth.providers[id];
     if (id !== undefined && provider !== undefined && oauthTemplate(config, id) !== undefined) {
       view.provider = { id, name: providerName(id, provider.kind) };
-      const link = new URL(`/register/oauth/${id}/start`, signInOrigin(config, provider.redirectUri));
+      const link = new URL(`${base}/register/oauth/${id}/start`, signInOrigin(config, provider.redirectUri));
       link.searchParams.set("login_hint", mailbox.address);
       view.grantLink = link.href;
     }

@@ -4,6 +4,8 @@
  *
  * @module
  */
+
+import { link } from "../http/base-path.tsx";
 import type { Locale, Translate } from "../i18n/i18n.ts";
 import { Layout } from "../views/layout.tsx";
 
@@ -49,7 +51,7 @@ export function DocsPage(props: { doc: OpenApiDocument; t: Translate; locale: Lo
       </h1>
       <p class="lead">
         {t("docs.intro")}
-        <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>
+        <a href={link("/api/v1/openapi.json")}>{link("/api/v1/openapi.json")}</a>
       </p>
       {operations.map(({ path, method, op }) => (
         <section class="card" aria-labelledby={`op-${method}-${path}`}>

@@ -6,6 +6,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import type { AppContext } from "../app-context.ts";
+import { appUrl, basePath } from "../http/base-path.tsx";
 import type { AppEnv } from "../http/env.ts";
 import { renderPage } from "../http/render.ts";
 import { DocsPage, type OpenApiDocument } from "./docs-page.tsx";
@@ -14,11 +15,16 @@ import { DocsPage, type OpenApiDocument } from "./docs-page.tsx";
  * The OpenAPI 3.1 document of the app.
  *
  * @param app the app, its routes registered
+ * @param base the prefix the app is served under: named as the server (`servers: [{url}]`) when not ""
  * @returns the document
  */
-export function openApiDocument(app: OpenAPIHono<AppEnv>): ReturnType<OpenAPIHono["getOpenAPI31Document"]> {
+export function openApiDocument(
+  app: OpenAPIHono<AppEnv>,
+  base = "",
+): ReturnType<OpenAPIHono["getOpenAPI31Document"]> {
   return app.getOpenAPI31Document({
     openapi: "3.1.0",
+    ...(base === "" ? {} : { servers: [{ url: base }] }),
     info: {
       title: "mailreg API",
       version: "1",
@@ -98,7 +104,7 @@ export function metaApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): void {
         200: { description: "The document", content: { "application/json": { schema: z.unknown() } } },
       },
     }),
-    (c) => c.json(openApiDocument(app) as unknown as Record<string, unknown>, 200),
+    (c) => c.json(openApiDocument(app, basePath(c)) as unknown as Record<string, unknown>, 200),
   );
   app.openapi(
     createRoute({
@@ -109,10 +115,10 @@ export function metaApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): void {
       responses: { 200: { description: "HTML", content: { "text/html": { schema: z.string() } } } },
     }),
     async (c) => {
-      const doc = openApiDocument(app) as unknown as OpenApiDocument;
+      const doc = openApiDocument(app, basePath(c)) as unknown as OpenApiDocument;
       return (await renderPage(
         c,
-        <DocsPage doc={doc} t={c.get("t")} locale={c.get("locale")} url={new URL(c.req.url)} />,
+        <DocsPage doc={doc} t={c.get("t")} locale={c.get("locale")} url={appUrl(c)} />,
       )) as never;
     },
   );

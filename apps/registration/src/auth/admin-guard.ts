@@ -9,6 +9,7 @@ import { type Config, MailregError, verifyToken } from "@mailreg/core";
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
+import { appUrl, hrefOf } from "../http/base-path.tsx";
 import type { AdminSession, AppEnv } from "../http/env.ts";
 import type { Sessions } from "./sessions.ts";
 
@@ -74,8 +75,11 @@ export function pageGuard(config: Config, sessions: Sessions) {
   return createMiddleware<AppEnv>(async function pageGuard(c, next) {
     const session = await sessionOf(c, config, sessions);
     if (session === undefined) {
-      const next = new URL(c.req.url);
-      return c.redirect(`/admin/login?next=${encodeURIComponent(next.pathname + next.search)}`, 303);
+      const next = appUrl(c);
+      return c.redirect(
+        hrefOf(c, `/admin/login?next=${encodeURIComponent(next.pathname + next.search)}`),
+        303,
+      );
     }
     if (c.req.method === "POST") {
       const form = await c.req.parseBody({ all: true });

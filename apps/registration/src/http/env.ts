@@ -18,6 +18,8 @@ export interface AdminSession {
 
 /** Variables set by the app's middleware. */
 export interface AppVariables {
+  /** The prefix the app is served under ("" at the root, e.g. "/mail"); see base-path.tsx. */
+  basePath: string;
   requestId: string;
   locale: Locale;
   t: Translate;

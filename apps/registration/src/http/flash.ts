@@ -5,6 +5,7 @@
  */
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { hrefOf } from "./base-path.tsx";
 
 /** A message shown once on the next page. */
 export interface Flash {
@@ -24,7 +25,7 @@ const _MAX = 20;
 export function setFlash(c: Context, messages: readonly Flash[]): void {
   const kept = messages.slice(0, _MAX).map((m) => ({ kind: m.kind, text: m.text.slice(0, 300) }));
   setCookie(c, _COOKIE, encodeURIComponent(JSON.stringify(kept)), {
-    path: "/admin",
+    path: hrefOf(c, "/admin"),
     httpOnly: true,
     sameSite: "Strict",
     maxAge: 60,
@@ -40,7 +41,7 @@ export function setFlash(c: Context, messages: readonly Flash[]): void {
 export function takeFlash(c: Context): Flash[] {
   const raw = getCookie(c, _COOKIE);
   if (raw === undefined) return [];
-  deleteCookie(c, _COOKIE, { path: "/admin" });
+  deleteCookie(c, _COOKIE, { path: hrefOf(c, "/admin") });
   try {
     const parsed: unknown = JSON.parse(decodeURIComponent(raw));
     return Array.isArray(parsed)

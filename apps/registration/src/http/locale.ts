@@ -7,6 +7,7 @@
 import { getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { isLocale, negotiateLocale, translator } from "../i18n/i18n.ts";
+import { hrefOf } from "./base-path.tsx";
 import type { AppEnv } from "./env.ts";
 
 /** The cookie that remembers the language switch. */
@@ -21,7 +22,12 @@ export function localeMiddleware() {
   return createMiddleware<AppEnv>(async function locale(c, next) {
     const asked = c.req.query("lang");
     if (isLocale(asked)) {
-      setCookie(c, LANG_COOKIE, asked, { path: "/", sameSite: "Lax", maxAge: 31_536_000, httpOnly: true });
+      setCookie(c, LANG_COOKIE, asked, {
+        path: hrefOf(c, "/"),
+        sameSite: "Lax",
+        maxAge: 31_536_000,
+        httpOnly: true,
+      });
     }
     const locale = negotiateLocale(asked ?? getCookie(c, LANG_COOKIE), c.req.header("accept-language"));
     c.set("locale", locale);

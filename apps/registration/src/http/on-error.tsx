@@ -11,6 +11,7 @@ import { HTTPException } from "hono/http-exception";
 import type { MessageKey } from "../i18n/en.ts";
 import { translator } from "../i18n/i18n.ts";
 import { ErrorPage } from "../views/error-page.tsx";
+import { appPath, appUrl } from "./base-path.tsx";
 import type { AppEnv } from "./env.ts";
 import { fieldErrorsOf, fieldMessage } from "./field-errors.ts";
 import { renderPage } from "./render.ts";
@@ -41,7 +42,7 @@ function _asMailregError(err: unknown): MailregError {
  * @returns true for JSON
  */
 export function wantsJson(c: Context): boolean {
-  const path = c.req.path;
+  const path = appPath(c);
   return (
     path.startsWith("/api/") ||
     path === "/healthz" ||
@@ -101,7 +102,7 @@ export function errorHandler(logger: Logger) {
       <ErrorPage
         t={t}
         locale={c.get("locale") ?? "en"}
-        url={new URL(c.req.url)}
+        url={appUrl(c)}
         message={message === key ? error.message : message}
       />,
       status,

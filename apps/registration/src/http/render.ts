@@ -6,9 +6,10 @@
 import type { Context } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { basePath, withBasePath } from "./base-path.tsx";
 
 /**
- * Answers with a whole HTML document.
+ * Answers with a whole HTML document; its `link()`s carry the prefix the app is served under.
  *
  * @param c the request context
  * @param page the page element (a `Layout`)
@@ -21,5 +22,5 @@ export async function renderPage(
   status: ContentfulStatusCode = 200,
 ): Promise<Response> {
   c.header("Cache-Control", "no-store");
-  return c.html(`<!DOCTYPE html>${await page.toString()}`, status);
+  return c.html(`<!DOCTYPE html>${await withBasePath(basePath(c), page).toString()}`, status);
 }

@@ -11,6 +11,7 @@ import { isMailregError, type MailregError } from "@mailreg/core";
 import type { Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppContext } from "../app-context.ts";
+import { appUrl, hrefOf } from "../http/base-path.tsx";
 import type { AppEnv } from "../http/env.ts";
 import { fieldErrorsOf, fieldMessage } from "../http/field-errors.ts";
 import { rateLimit } from "../http/rate-limit.ts";
@@ -33,7 +34,11 @@ import { registerPage } from "./register-routes.tsx";
  */
 export function oauthPages(app: Hono<AppEnv>, ctx: AppContext): void {
   const secure = ctx.config.server.publicUrl?.startsWith("https:") === true;
-  const cookie = (id: string) => ({ name: flowCookieName(id), path: `/register/oauth/${id}/`, secure });
+  const cookie = (c: Context, id: string) => ({
+    name: flowCookieName(id),
+    path: hrefOf(c, `/register/oauth/${id}/`),
+    secure,
+  });
 
   app.get("/register/oauth/:provider/start", async (c) => {
     const id = c.req.param("provider");
@@ -47,7 +52,7 @@ export function oauthPages(app: Hono<AppEnv>, ctx: AppContext): void {
       return await _refusedPage(c, ctx, { id, name: providerName(id, provider.kind) }, error);
     }
     const { flow, url } = started;
-    const { name, ...options } = cookie(id);
+    const { name, ...options } = cookie(c, id);
     // Lax, not Strict: the provider sends the owner back from its own site, a cross-site navigation
     setCookie(c, name, await ctx.oauthFlows.seal(flow), {
       ...options,
@@ -66,7 +71,7 @@ export function oauthPages(app: Hono<AppEnv>, ctx: AppContext): void {
     async (c) => {
       const id = c.req.param("provider");
       const { provider } = signInProvider(ctx, id);
-      const { name, ...options } = cookie(id);
+      const { name, ...options } = cookie(c, id);
       const flow = await ctx.oauthFlows.read(getCookie(c, name), id);
       // an answer is taken once: whatever happens next, this sign-in is over
       deleteCookie(c, name, options);
@@ -79,7 +84,7 @@ export function oauthPages(app: Hono<AppEnv>, ctx: AppContext): void {
         return await _refusedPage(c, ctx, { id, name: providerName(id, provider.kind) }, error);
       }
       ctx.metrics.received.inc();
-      return c.redirect("/register?done=1", 303);
+      return c.redirect(hrefOf(c, "/register?done=1"), 303);
     },
   );
 }
@@ -129,7 +134,7 @@ async function _refusedPage(
   const t = c.get("t");
   return await renderPage(
     c,
-    <ErrorPage t={t} locale={c.get("locale")} url={new URL(c.req.url)} message={message} />,
+    <ErrorPage t={t} locale={c.get("locale")} url={appUrl(c)} message={message} />,
     statusOf(refused.code),
   );
 }

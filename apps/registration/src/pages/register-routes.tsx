@@ -8,6 +8,7 @@
 import { isMailregError } from "@mailreg/core";
 import type { Context, Hono } from "hono";
 import type { AppContext } from "../app-context.ts";
+import { appUrl, hrefOf } from "../http/base-path.tsx";
 import type { AppEnv } from "../http/env.ts";
 import { fieldErrorsOf } from "../http/field-errors.ts";
 import { rateLimit } from "../http/rate-limit.ts";
@@ -43,7 +44,7 @@ export function registerPage(c: Context<AppEnv>, ctx: AppContext, props: Partial
     <RegisterPage
       t={c.get("t")}
       locale={c.get("locale")}
-      url={new URL(c.req.url)}
+      url={appUrl(c)}
       config={ctx.config}
       timeZone={ctx.timeZone}
       {...props}
@@ -58,8 +59,8 @@ export function registerPage(c: Context<AppEnv>, ctx: AppContext, props: Partial
  * @param ctx the app context
  */
 export function registerPages(app: Hono<AppEnv>, ctx: AppContext): void {
-  app.get("/", (c) => c.redirect("/register", 302));
-  app.get("/statreg", (c) => c.redirect(`/register${new URL(c.req.url).search}`, 301));
+  app.get("/", (c) => c.redirect(hrefOf(c, "/register"), 302));
+  app.get("/statreg", (c) => c.redirect(hrefOf(c, `/register${new URL(c.req.url).search}`), 301));
   app.get("/register", async (c) => {
     const state = await ctx.windows.state();
     if (!state.open) return renderPage(c, registerPage(c, ctx, { closed: { nextOpen: state.nextOpen } }));
@@ -87,6 +88,6 @@ export function registerPages(app: Hono<AppEnv>, ctx: AppContext): void {
       return renderPage(c, registerPage(c, ctx, { values, errors }), statusOf(error.code));
     }
     ctx.metrics.received.inc();
-    return c.redirect("/register?done=1", 303);
+    return c.redirect(hrefOf(c, "/register?done=1"), 303);
   });
 }

@@ -3,6 +3,8 @@
  *
  * @module
  */
+
+import { link } from "../http/base-path.tsx";
 import type { Locale, Translate } from "../i18n/i18n.ts";
 import { Layout } from "./layout.tsx";
 
@@ -21,7 +23,7 @@ export function ErrorPage(props: { t: Translate; locale: Locale; url: URL; messa
         <p class="notice error" role="alert">
           {props.message}
         </p>
-        <a class="button secondary" href="/register">
+        <a class="button secondary" href={link("/register")}>
           {t("error.back")}
         </a>
       </div>

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Child } from "hono/jsx";
+import { link } from "../http/base-path.tsx";
 import { LOCALES, type Locale, type Translate } from "../i18n/i18n.ts";
 import { STYLES } from "./styles.ts";
 
@@ -26,7 +27,7 @@ export interface LayoutProps {
   locale: Locale;
   /** The page title (the site name is added). */
   title: string;
-  /** The current URL's path and query, for the language links. */
+  /** The current URL (its path inside the app) and query, for the language links. */
   url: URL;
   /** Set on admin pages once signed in. */
   admin?: { user: string; csrf: string } | undefined;
@@ -65,13 +66,13 @@ export function Layout(props: LayoutProps) {
         </a>
         <header class="top">
           <div class="bar">
-            <a class="brand" href={home}>
+            <a class="brand" href={link(home)}>
               {t(admin === undefined ? "site.title" : "admin.title")}
             </a>
             {admin === undefined ? null : (
               <nav aria-label={t("admin.title")}>
-                {_ADMIN_NAV.map(([href, key]) => (
-                  <a href={href} aria-current={url.pathname.startsWith(href) ? "page" : undefined}>
+                {_ADMIN_NAV.map(([path, key]) => (
+                  <a href={link(path)} aria-current={url.pathname.startsWith(path) ? "page" : undefined}>
                     {t(key)}
                   </a>
                 ))}
@@ -80,7 +81,7 @@ export function Layout(props: LayoutProps) {
             <nav class="lang" aria-label={t("lang.switch")}>
               {LOCALES.map((l) => (
                 <a
-                  href={_langHref(url, l)}
+                  href={link(_langHref(url, l))}
                   lang={l}
                   hreflang={l}
                   aria-current={l === locale ? "true" : undefined}
@@ -90,7 +91,7 @@ export function Layout(props: LayoutProps) {
               ))}
             </nav>
             {admin === undefined ? null : (
-              <form method="post" action="/admin/logout">
+              <form method="post" action={link("/admin/logout")}>
                 <span class="who">{t("admin.signedInAs", { user: admin.user })} </span>
                 <input type="hidden" name="_csrf" value={admin.csrf} />
                 <button type="submit" class="secondary small">

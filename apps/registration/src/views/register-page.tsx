@@ -5,6 +5,7 @@
  * @module
  */
 import type { Config } from "@mailreg/core";
+import { link } from "../http/base-path.tsx";
 import type { FieldErrors } from "../http/field-errors.ts";
 import type { Locale, Translate } from "../i18n/i18n.ts";
 import { oauthTemplate } from "../oauth/oauth-registration.ts";
@@ -93,7 +94,7 @@ export function RegisterPage(p: RegisterPageProps) {
               <>
                 <div class="oauth">
                   {providers.map(([id, provider]) => (
-                    <a class="button secondary" href={`/register/oauth/${id}/start`}>
+                    <a class="button secondary" href={link(`/register/oauth/${id}/start`)}>
                       {t("register.oauth", { provider: providerName(id, provider.kind) })}
                     </a>
                   ))}
@@ -101,7 +102,7 @@ export function RegisterPage(p: RegisterPageProps) {
                 <p class="muted">{t("register.oauth.or")}</p>
               </>
             )}
-            <form method="post" action="/register" novalidate>
+            <form method="post" action={link("/register")} novalidate>
               <Field
                 t={t}
                 name="address"

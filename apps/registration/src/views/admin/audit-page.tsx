@@ -4,6 +4,7 @@
  * @module
  */
 import type { AuditEntry } from "@mailreg/store";
+import { link } from "../../http/base-path.tsx";
 import { formatTime } from "../format-time.ts";
 import { AdminFrame, type AdminPageBase } from "./admin-frame.tsx";
 
@@ -58,7 +59,7 @@ export function AuditPage(
       )}
       {p.before === undefined ? null : (
         <p>
-          <a href={`/admin/audit?before=${p.before}`}>{t("admin.audit.older")}</a>
+          <a href={link(`/admin/audit?before=${p.before}`)}>{t("admin.audit.older")}</a>
         </p>
       )}
     </AdminFrame>

@@ -4,6 +4,7 @@
  * @module
  */
 import type { DeadLetterView } from "../../admin/dead-letter-view.ts";
+import { link } from "../../http/base-path.tsx";
 import { formatTime } from "../format-time.ts";
 import { AdminFrame, type AdminPageBase, Csrf } from "./admin-frame.tsx";
 
@@ -41,7 +42,7 @@ export function DeadLettersPage(p: AdminPageBase & { letters: DeadLetterView[]; 
                     {d.address === null ? (
                       d.mailboxId
                     ) : (
-                      <a href={`/admin/mailboxes/${d.mailboxId}`}>{d.address}</a>
+                      <a href={link(`/admin/mailboxes/${d.mailboxId}`)}>{d.address}</a>
                     )}
                   </td>
                   <td>{d.sink}</td>
@@ -50,7 +51,7 @@ export function DeadLettersPage(p: AdminPageBase & { letters: DeadLetterView[]; 
                   <td>{d.lastError}</td>
                   <td>{formatTime(d.createdAt, p.locale, p.timeZone)}</td>
                   <td>
-                    <form method="post" action={`/admin/dead-letters/${d.id}/retry`}>
+                    <form method="post" action={link(`/admin/dead-letters/${d.id}/retry`)}>
                       <Csrf session={p.session} />
                       <button type="submit" class="secondary small">
                         {t("admin.dl.retry")}

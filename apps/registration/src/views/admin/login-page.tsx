@@ -3,6 +3,8 @@
  *
  * @module
  */
+
+import { link } from "../../http/base-path.tsx";
 import type { Locale, Translate } from "../../i18n/i18n.ts";
 import { Layout } from "../layout.tsx";
 
@@ -30,7 +32,7 @@ export function LoginPage(p: {
             {t("admin.login.failed")}
           </p>
         ) : null}
-        <form method="post" action="/admin/login" novalidate>
+        <form method="post" action={link("/admin/login")} novalidate>
           <input type="hidden" name="next" value={p.next} />
           <div class="field">
             <label for="f-user">{t("admin.login.user")}</label>

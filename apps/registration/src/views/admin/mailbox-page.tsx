@@ -7,6 +7,7 @@
  */
 import type { MailboxDetail } from "../../admin/mailbox-view.ts";
 import type { SmtpResolutionView } from "../../admin/smtp-resolution.ts";
+import { link } from "../../http/base-path.tsx";
 import { formatTime } from "../format-time.ts";
 import { AdminFrame, type AdminPageBase, Csrf } from "./admin-frame.tsx";
 
@@ -74,21 +75,27 @@ export function MailboxPage(
             <tr>
               <th scope="row">{t("admin.mb.messages")}</th>
               <td>
-                {m.sync.messages} · <a href={`/admin/mailboxes/${m.id}/messages`}>{t("admin.msg.open")}</a>
+                {m.sync.messages} ·{" "}
+                <a href={link(`/admin/mailboxes/${m.id}/messages`)}>{t("admin.msg.open")}</a>
               </td>
             </tr>
           </tbody>
         </table>
-        <form method="post" action={`/admin/mailboxes/${m.id}/check`} class="actions" style="margin-top:1rem">
+        <form
+          method="post"
+          action={link(`/admin/mailboxes/${m.id}/check`)}
+          class="actions"
+          style="margin-top:1rem"
+        >
           <Csrf session={p.session} />
           <input type="hidden" name="back" value={p.url.pathname} />
           <button type="submit" class="secondary small">
             {t("admin.mb.check")}
           </button>
-          <button type="submit" class="secondary small" formaction={`/admin/mailboxes/${m.id}/sync`}>
+          <button type="submit" class="secondary small" formaction={link(`/admin/mailboxes/${m.id}/sync`)}>
             {t("admin.mb.sync")}
           </button>
-          <button type="submit" class="secondary small" formaction={`/admin/mailboxes/${m.id}/reroute`}>
+          <button type="submit" class="secondary small" formaction={link(`/admin/mailboxes/${m.id}/reroute`)}>
             {t("admin.mb.reroute")}
           </button>
         </form>

@@ -4,6 +4,7 @@
  * @module
  */
 import type { MailboxView } from "../../admin/mailbox-view.ts";
+import { link } from "../../http/base-path.tsx";
 import { formatTime } from "../format-time.ts";
 import { AdminFrame, type AdminPageBase, Csrf } from "./admin-frame.tsx";
 
@@ -41,7 +42,7 @@ export function MailboxesPage(p: AdminPageBase & { mailboxes: MailboxView[]; tim
               {p.mailboxes.map((m) => (
                 <tr>
                   <td>
-                    <a href={`/admin/mailboxes/${m.id}`}>{m.address}</a>
+                    <a href={link(`/admin/mailboxes/${m.id}`)}>{m.address}</a>
                     {m.displayName === null ? null : <div class="muted">{m.displayName}</div>}
                   </td>
                   <td>{m.instanceId}</td>
@@ -63,7 +64,7 @@ export function MailboxesPage(p: AdminPageBase & { mailboxes: MailboxView[]; tim
                       : `${time(m.sync.lastError.startedAt)}: ${m.sync.lastError.errorCode ?? ""} ${m.sync.lastError.errorMessage ?? ""}`}
                   </td>
                   <td>
-                    <form method="post" action={`/admin/mailboxes/${m.id}/check`} class="actions">
+                    <form method="post" action={link(`/admin/mailboxes/${m.id}/check`)} class="actions">
                       <Csrf session={p.session} />
                       <button
                         type="submit"
@@ -75,7 +76,7 @@ export function MailboxesPage(p: AdminPageBase & { mailboxes: MailboxView[]; tim
                       <button
                         type="submit"
                         class="secondary small"
-                        formaction={`/admin/mailboxes/${m.id}/sync`}
+                        formaction={link(`/admin/mailboxes/${m.id}/sync`)}
                         aria-label={`${t("admin.mb.sync")} ${m.address}`}
                       >
                         {t("admin.mb.sync")}

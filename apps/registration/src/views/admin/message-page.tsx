@@ -7,6 +7,7 @@
  */
 import type { MessagePart } from "@mailreg/message";
 import type { MessageDetail } from "@mailreg/store";
+import { link } from "../../http/base-path.tsx";
 import { formatTime } from "../format-time.ts";
 import { AdminFrame, type AdminPageBase } from "./admin-frame.tsx";
 import { addressLine, humanSize } from "./messages-page.tsx";
@@ -36,11 +37,11 @@ export function MessagePage(
   const { t, message: m, body } = p;
   const env = m.envelope;
   const time = (iso: string) => formatTime(iso, p.locale, p.timeZone);
-  const self = `/admin/messages/${m.id}`;
+  const self = link(`/admin/messages/${m.id}`);
   return (
     <AdminFrame {...p} heading={m.subject === "" ? t("admin.msg.noSubject") : m.subject}>
       <p class="muted">
-        <a href={`/admin/mailboxes/${m.mailboxId}/messages?folder=${encodeURIComponent(m.folder)}`}>
+        <a href={link(`/admin/mailboxes/${m.mailboxId}/messages?folder=${encodeURIComponent(m.folder)}`)}>
           {t("admin.msg.back", { address: p.address })}
         </a>
       </p>
@@ -103,7 +104,7 @@ export function MessagePage(
         </table>
         {m.rawPurged ? null : (
           <p class="actions" style="margin-top:1rem">
-            <a href={`/api/v1/admin/messages/${m.id}/raw`} download>
+            <a href={link(`/api/v1/admin/messages/${m.id}/raw`)} download>
               {t("admin.msg.raw")}
             </a>
           </p>
@@ -117,7 +118,7 @@ export function MessagePage(
           <ul id="attachments">
             {p.parts.map((part) => (
               <li>
-                <a href={`/api/v1/admin/messages/${m.id}/parts/${part.id}`} download>
+                <a href={link(`/api/v1/admin/messages/${m.id}/parts/${part.id}`)} download>
                   {part.filename ?? `part-${part.id}`}
                 </a>{" "}
                 <span class="muted">

@@ -5,6 +5,7 @@
  * @module
  */
 import type { MessageSummary, StoredAddress, StoredFolder } from "@mailreg/store";
+import { link } from "../../http/base-path.tsx";
 import { formatTime } from "../format-time.ts";
 import { AdminFrame, type AdminPageBase } from "./admin-frame.tsx";
 
@@ -68,12 +69,12 @@ export function MessagesPage(
   },
 ) {
   const { t, mailbox, search } = p;
-  const base = `/admin/mailboxes/${mailbox.id}/messages`;
+  const base = link(`/admin/mailboxes/${mailbox.id}/messages`);
   const total = p.folders.reduce((n, f) => n + f.count, 0);
   return (
     <AdminFrame {...p} heading={`${t("admin.msg.messages")}: ${mailbox.address}`}>
       <p class="muted">
-        <a href={`/admin/mailboxes/${mailbox.id}`}>{mailbox.address}</a>
+        <a href={link(`/admin/mailboxes/${mailbox.id}`)}>{mailbox.address}</a>
       </p>
       <nav class="card" aria-labelledby="folders-heading">
         <h2 id="folders-heading" style="margin-top:0">
@@ -154,7 +155,7 @@ export function MessagesPage(
                   <td>{formatTime(m.receivedAt, p.locale, p.timeZone)}</td>
                   <td>{addressLine(m.from)}</td>
                   <td>
-                    <a href={`/admin/messages/${m.id}`}>
+                    <a href={link(`/admin/messages/${m.id}`)}>
                       {m.subject === "" ? t("admin.msg.noSubject") : m.subject}
                     </a>
                   </td>

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Config, RegistrationRecord, RegistrationStatus } from "@mailreg/core";
+import { link } from "../../http/base-path.tsx";
 import { formatTime } from "../format-time.ts";
 import { AdminFrame, type AdminPageBase, Csrf } from "./admin-frame.tsx";
 
@@ -39,7 +40,7 @@ export function RegistrationsPage(p: RegistrationsPageProps) {
   if (p.next !== undefined) moreParams.set("before", p.next);
   return (
     <AdminFrame {...p} heading={t("admin.nav.registrations")}>
-      <form method="get" action="/admin/registrations" class="toolbar" aria-label={t("admin.search")}>
+      <form method="get" action={link("/admin/registrations")} class="toolbar" aria-label={t("admin.search")}>
         <div class="field">
           <label for="f-status">{t("admin.status")}</label>
           <select id="f-status" name="status">
@@ -64,7 +65,7 @@ export function RegistrationsPage(p: RegistrationsPageProps) {
       {p.registrations.length === 0 ? (
         <p class="card muted">{t("admin.reg.none")}</p>
       ) : (
-        <form method="post" action="/admin/registrations/decide">
+        <form method="post" action={link("/admin/registrations/decide")}>
           <Csrf session={p.session} />
           <input type="hidden" name="back" value={back} />
           <div class="card" style="padding:0;overflow-x:auto">
@@ -139,7 +140,7 @@ export function RegistrationsPage(p: RegistrationsPageProps) {
       )}
       {p.next === undefined ? null : (
         <p>
-          <a href={`/admin/registrations?${moreParams}`}>{t("admin.reg.more")}</a>
+          <a href={link(`/admin/registrations?${moreParams}`)}>{t("admin.reg.more")}</a>
         </p>
       )}
     </AdminFrame>

@@ -3,6 +3,8 @@
  *
  * @module
  */
+
+import { link } from "../../http/base-path.tsx";
 import type { FieldErrors } from "../../http/field-errors.ts";
 import type { WindowState } from "../../windows/window-state.ts";
 import { Field } from "../field.tsx";
@@ -50,7 +52,7 @@ export function WindowPage(p: WindowPageProps) {
         {state.nextOpen === null ? null : (
           <p>{t("admin.window.nextOpen", { time: formatTime(state.nextOpen, p.locale, p.timeZone) })}</p>
         )}
-        <form method="post" action="/admin/window" class="actions">
+        <form method="post" action={link("/admin/window")} class="actions">
           <Csrf session={p.session} />
           <button type="submit" name="action" value="open">
             {t("admin.window.openNow")}
@@ -63,7 +65,7 @@ export function WindowPage(p: WindowPageProps) {
       <section class="card" aria-labelledby="schedule-h">
         <h2 id="schedule-h">{t("admin.window.schedule")}</h2>
         <p class="hint">{t("admin.window.schedule.hint", { zone: p.timeZone })}</p>
-        <form method="post" action="/admin/window" novalidate>
+        <form method="post" action={link("/admin/window")} novalidate>
           <Csrf session={p.session} />
           <input type="hidden" name="action" value="schedule" />
           {Array.from({ length: rows }, (_, i) => (
