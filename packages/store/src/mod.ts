@@ -94,14 +94,11 @@ export {
   type MailboxGrant,
   setGrantState,
 } from "./oauth-grants.ts";
+// the outbox is written through the adapter (storeOutbox); the reads for the admin are here
 export {
-  claimDueOutbox,
   countOutbox,
-  failOutboxMessage,
   getOutboxMessage,
-  insertOutboxMessage,
   listOutbox,
-  markOutboxSent,
   type OutboxClaim,
   type OutboxEntry,
   type OutboxFailure,
@@ -109,9 +106,6 @@ export {
   type OutboxMessage,
   type OutboxSent,
   type OutboxStatus,
-  readOutboxRaw,
-  recordSentCopy,
-  retryOutboxLater,
 } from "./outbox.ts";
 export {
   type StoreMailboxDirectory,
