@@ -50,7 +50,7 @@ const logger = {
 
 const host = new Hono();
 host.get("/", (c) => c.text("the host's own page"));
-const { app } = createApp({ config, store, keyring, logger, basePath: "/mail" });
+const { app } = createApp({ config, store, keyring, logger });
 host.route("/mail", app);
 
 const server = serve({ fetch: host.fetch, hostname: "127.0.0.1", port: 0 }, (info) => {
