@@ -147,7 +147,8 @@ export function typedSubpaths(manifest) {
   const exports = manifest.exports ?? {};
   const subpaths =
     typeof exports === "string" || "types" in exports || "default" in exports ? ["."] : Object.keys(exports);
-  return subpaths.filter((s) => !s.endsWith(".json") && !s.includes("*"));
+  // a Deno entry (an app's `./deno`) is for Deno programs, which a Node consumer does not import
+  return subpaths.filter((s) => !s.endsWith(".json") && !s.includes("*") && !/(^|\/|\.)deno$/.test(s));
 }
 
 /** The `@mailreg/*` packages a manifest needs, directly and through each other (from the packed manifests). */
