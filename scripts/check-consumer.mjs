@@ -211,42 +211,43 @@ async function main() {
     if (r.status !== 0) problems.add(what, "imports without @libsql/client", tail(r.stderr));
   }
 
-  // ---- type-check -------------------------------------------------------------------------------
+  // ---- type-check, and the README examples beside it (they mostly wait on servers and processes) ----
   const tsc = new Map();
-  if (ok("all"))
-    await phase("tsc (nodenext, bundler, source condition)", async () => {
-      const results = await typecheckConsumer(
-        TSC,
-        join(work, "all"),
-        published.map((m) => ({ name: m.name, subpaths: typedSubpaths(manifests.get(m.name) ?? {}) })),
-      );
-      for (const r of results) {
-        tsc.set(r.id, r);
-        for (const [subject, errors] of r.bySubject)
-          problems.add(
-            _typesOwner(subject, published, manifests),
-            `tsc strict, skipLibCheck false, ${r.id}`,
-            `${errors.length} error(s):\n${errors.slice(0, 6).join("\n")}`,
-          );
-        if (r.intoSource.length > 0) {
-          const byPackage = new Map();
-          for (const f of r.intoSource) {
-            const name = /node_modules\/(@mailreg\/[^/]+)/.exec(f)[1];
-            byPackage.set(name, [...(byPackage.get(name) ?? []), f]);
-          }
-          for (const [name, files] of byPackage)
+  const typechecked = !ok("all")
+    ? Promise.resolve()
+    : phase("tsc (nodenext, bundler, source condition)", async () => {
+        const results = await typecheckConsumer(
+          TSC,
+          join(work, "all"),
+          published.map((m) => ({ name: m.name, subpaths: typedSubpaths(manifests.get(m.name) ?? {}) })),
+        );
+        for (const r of results) {
+          tsc.set(r.id, r);
+          for (const [subject, errors] of r.bySubject)
             problems.add(
-              name,
-              `tsc ${r.id}: types from dist/, never src/`,
-              `${files.length} source file(s) read, e.g. ${files.slice(0, 3).join(", ")}`,
+              _typesOwner(subject, published, manifests),
+              `tsc strict, skipLibCheck false, ${r.id}`,
+              `${errors.length} error(s):\n${errors.slice(0, 6).join("\n")}`,
             );
+          if (r.intoSource.length > 0) {
+            const byPackage = new Map();
+            for (const f of r.intoSource) {
+              const name = /node_modules\/(@mailreg\/[^/]+)/.exec(f)[1];
+              byPackage.set(name, [...(byPackage.get(name) ?? []), f]);
+            }
+            for (const [name, files] of byPackage)
+              problems.add(
+                name,
+                `tsc ${r.id}: types from dist/, never src/`,
+                `${files.length} source file(s) read, e.g. ${files.slice(0, 3).join(", ")}`,
+              );
+          }
         }
-      }
-    });
+      });
 
   // ---- README examples --------------------------------------------------------------------------
   const exampleResults = new Map();
-  await phase("README examples (tsc, node, deno)", async () => {
+  const examplesRun = phase("README examples (tsc, node, deno)", async () => {
     const byProject = new Map();
     for (const m of published) {
       const readmePath = join(m.dir, "README.md");
@@ -294,6 +295,8 @@ async function main() {
         );
     });
   });
+
+  await Promise.all([typechecked, examplesRun]);
 
   // ---- host app ---------------------------------------------------------------------------------
   let host;
@@ -406,7 +409,15 @@ function report({ all, published, rows, tsc, exampleResults, noDb, hono, host })
     return;
   }
   console.log(`\nconsumer check FAILED: ${problems.list.length} problem(s)`);
-  for (const p of problems.list) {
+  // grouped by package, in the table's order (then the other subjects), each group in the order found
+  const rank = (subject) => {
+    const i = all.findIndex((m) => subject === m.name || subject.startsWith(`${m.name} `));
+    return i < 0 ? all.length : i;
+  };
+  const sorted = problems.list
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => rank(a.p.subject) - rank(b.p.subject) || a.i - b.i);
+  for (const { p } of sorted) {
     console.log(`\n✗ ${p.subject}: ${p.point}`);
     console.log(
       p.detail
