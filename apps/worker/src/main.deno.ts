@@ -68,7 +68,8 @@ if ((import.meta as { main?: boolean }).main === true) {
   };
   const path = arg("--config");
   const port = arg("--metrics-port");
-  const { config } = await loadConfig(path === undefined ? {} : { path });
+  const { config, warnings } = await loadConfig(path === undefined ? {} : { path });
+  for (const warning of warnings) console.warn(`warning: ${warning}`);
   const running = await startWorkerDeno({
     config,
     ...(port === undefined ? {} : { metricsPort: Number(port) }),

@@ -96,7 +96,8 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   const { values } = parseArgs({
     options: { config: { type: "string", short: "c" }, "metrics-port": { type: "string" } },
   });
-  const { config } = await loadConfig(values.config === undefined ? {} : { path: values.config });
+  const { config, warnings } = await loadConfig(values.config === undefined ? {} : { path: values.config });
+  for (const warning of warnings) console.warn(`warning: ${warning}`);
   const port = values["metrics-port"];
   const running = await startWorker({ config, ...(port === undefined ? {} : { metricsPort: Number(port) }) });
   // exit once the log lines still queued for a slow reader of stdout are written, not before

@@ -205,6 +205,41 @@ describe("loadConfig() environment overrides", () => {
     expect(config.server.port).toBe(8080);
   });
 
+  it("ignores MAILREG_ variables an orchestrator sets, with one warning naming them all", async () => {
+    const { config, warnings } = await loadConfig({
+      cwd: dir,
+      env: {
+        MAILREG_PORT: "tcp://10.0.0.1:8080",
+        MAILREG_PORT_8080_TCP: "tcp://10.0.0.1:8080",
+        MAILREG_PORT_8080_TCP_ADDR: "10.0.0.1",
+        MAILREG_SERVICE_HOST: "10.0.0.1",
+        MAILREG_SERVICE_PORT: "8080",
+        MAILREG_ROOT: "/srv",
+        MAILREG_SERVER__PORT: "9000",
+      },
+    });
+    expect(config.server.port).toBe(9000);
+    expect(warnings).toEqual([
+      "Ignored 6 environment variables that name no config setting: MAILREG_PORT, MAILREG_PORT_8080_TCP, " +
+        "MAILREG_PORT_8080_TCP_ADDR, MAILREG_ROOT, MAILREG_SERVICE_HOST, MAILREG_SERVICE_PORT",
+    ]);
+    expect((await loadConfig({ cwd: dir, env: {} })).warnings).toEqual([]);
+  });
+
+  it("refuses a mistyped setting with the one it most likely meant", async () => {
+    for (const [name, meant] of [
+      ["MAILREG_SERVER__POTR", "MAILREG_SERVER__PORT"],
+      ["MAILREG_SERVER_PORT", "MAILREG_SERVER__PORT"],
+      ["MAILREG_WORKER__CONCURENCY", "MAILREG_WORKER__CONCURRENCY"],
+      ["MAILREG_DATABASE_URL", "MAILREG_DATABASE__URL"],
+    ] as const) {
+      const error = await failure(loadConfig({ cwd: dir, env: { [name]: "1" } }));
+      expect(error.details?.issues, name).toEqual([
+        { path: name, message: `does not name a config setting; did you mean ${meant}?` },
+      ]);
+    }
+  });
+
   it("reports unknown MAILREG_ variables, bad JSON values and bad values together with file problems", async () => {
     await write("mailreg.config.json", {
       registration: { windows: [{ from: "2025-03-02T10:00:00Z", until: "2025-03-01T10:00:00Z" }] },
@@ -225,7 +260,10 @@ describe("loadConfig() environment overrides", () => {
     expect(error.details?.issues).toEqual([
       { path: "MAILREG_REGISTRATION__TEMPLATES", message: "must be a JSON array" },
       { path: "MAILREG_SERVERS__3__HOST", message: "does not name a config setting" },
-      { path: "MAILREG_SERVR__PORT", message: "does not name a config setting" },
+      {
+        path: "MAILREG_SERVR__PORT",
+        message: "does not name a config setting; did you mean MAILREG_SERVER__PORT?",
+      },
       {
         path: "registration.enabled",
         message: "Invalid input: expected boolean, received string (from MAILREG_REGISTRATION__ENABLED)",

@@ -33,6 +33,12 @@ export interface LoadedConfig {
   path: string;
   /** Whether the file existed; false means defaults plus environment overrides. */
   found: boolean;
+  /**
+   * What the caller should show once as a warning: at most one line naming every `MAILREG_` variable
+   * that was ignored because it names no setting and is no near miss of one (orchestrators inject
+   * such variables: Kubernetes sets `MAILREG_PORT=tcp://…` for a Service named `mailreg`).
+   */
+  warnings: string[];
 }
 
 /**
@@ -44,8 +50,11 @@ export interface LoadedConfig {
  * (`MAILREG_SERVER__PORT=9000`, `MAILREG_OAUTH__PROVIDERS__GOOGLE__CLIENT_SECRET=…`,
  * `MAILREG_SERVERS__0__HOST=…` for an array element). Numbers and booleans are converted as the schema
  * expects; arrays and objects are given as JSON (`MAILREG_REGISTRATION__TEMPLATES='["a","b"]'`).
- * `PORT` sets `server.port` (a `MAILREG_SERVER__PORT` wins over it). Empty variables are ignored; a
- * `MAILREG_` variable that names no setting is a problem.
+ * `PORT` sets `server.port` (a `MAILREG_SERVER__PORT` wins over it). Empty variables are ignored.
+ * A `MAILREG_` variable that names no setting is ignored with one warning (`warnings`), unless it
+ * looks like a mistyped setting — its first part names a section (`MAILREG_SERVER__POTR`) or it is
+ * within two letters of a setting (`MAILREG_SERVER_PORT`) — which is a problem that says "did you
+ * mean" the setting.
  *
  * @param options path, environment and working directory
  * @returns the config, the file's path and whether it was found
@@ -65,13 +74,25 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const path = _resolvePath(cwd, named ?? DEFAULT_CONFIG_FILE);
   const text = await _read(path, named !== undefined);
   const raw = text === undefined ? {} : _parse(text, path);
-  const { value, issues: envIssues, origins } = _applyEnv(raw, env);
+  const { value, issues: envIssues, origins, ignored } = _applyEnv(raw, env);
   const result = checkConfig(value);
   const issues = [...envIssues, ...(result.ok ? [] : result.issues.map((i) => _withOrigin(i, origins)))];
   if (!result.ok || issues.length > 0) {
     throw configInvalidError(issues, text === undefined ? "The configuration (defaults)" : path);
   }
-  return { config: resolveConfigPaths(result.config, _dirname(path)), path, found: text !== undefined };
+  const warnings =
+    ignored.length === 0
+      ? []
+      : [
+          `Ignored ${ignored.length === 1 ? "an environment variable" : `${ignored.length} environment variables`} ` +
+            `that name${ignored.length === 1 ? "s" : ""} no config setting: ${ignored.join(", ")}`,
+        ];
+  return {
+    config: resolveConfigPaths(result.config, _dirname(path)),
+    path,
+    found: text !== undefined,
+    warnings,
+  };
 }
 
 /**
@@ -242,10 +263,11 @@ function _coerce(schema: _Schema, text: string): { value: unknown } | { problem:
 function _applyEnv(
   raw: unknown,
   env: Record<string, string | undefined>,
-): { value: unknown; issues: ValidationIssue[]; origins: Map<string, string> } {
+): { value: unknown; issues: ValidationIssue[]; origins: Map<string, string>; ignored: string[] } {
   const issues: ValidationIssue[] = [];
   const origins = new Map<string, string>();
-  if (!_isObject(raw)) return { value: raw, issues, origins };
+  const ignored: string[] = [];
+  if (!_isObject(raw)) return { value: raw, issues, origins, ignored };
   const value = structuredClone(raw);
   const vars = Object.keys(env)
     .filter((name) => name.startsWith(ENV_PREFIX) && name !== "MAILREG_CONFIG")
@@ -262,7 +284,11 @@ function _applyEnv(
     for (const [i, segment] of segments.entries()) {
       const step = _step(schema, container, segment.toUpperCase());
       if (step === undefined) {
-        problem = "does not name a config setting";
+        // below a known section it is a mistake; at the top, only when it is close to a setting
+        const guess = _nearMiss(name, i === 0 ? undefined : { schema, before: segments.slice(0, i) });
+        if (i === 0 && guess === undefined) ignored.push(name);
+        else
+          problem = `does not name a config setting${guess === undefined ? "" : `; did you mean ${guess}?`}`;
         break;
       }
       path.push(step.key);
@@ -280,10 +306,61 @@ function _applyEnv(
       }
       container = slot[step.key] as _Container;
     }
-    if (problem === undefined) origins.set(_formatPath(path), name);
-    else issues.push({ path: name, message: problem });
+    if (problem !== undefined) issues.push({ path: name, message: problem });
+    else if (!ignored.includes(name)) origins.set(_formatPath(path), name);
   }
-  return { value, issues, origins };
+  return { value, issues, origins, ignored };
+}
+
+/**
+ * The setting a mistyped variable most likely meant, or undefined when it is no near miss (then it is
+ * someone else's variable). Below a known section (`at`), the closest key there, however far; at the
+ * top, a setting within two letters of the whole name.
+ */
+function _nearMiss(name: string, at: { schema: _Schema; before: string[] } | undefined): string | undefined {
+  if (at !== undefined) {
+    const wrong = name.slice(ENV_PREFIX.length).split("__")[at.before.length] ?? "";
+    const shape = _unwrap(at.schema)._zod.def.shape;
+    const keys = Object.keys(shape ?? {}).map(_screaming);
+    const best = keys.sort((a, b) => _distance(a, wrong) - _distance(b, wrong))[0];
+    return best === undefined ? undefined : `${ENV_PREFIX}${[...at.before, best].join("__")}`;
+  }
+  const wanted = name.slice(ENV_PREFIX.length);
+  let best: { name: string; distance: number } | undefined;
+  for (const known of _settingNames(ConfigSchema as unknown as _Schema, [], 3)) {
+    const distance = _distance(known, wanted);
+    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { name: known, distance };
+  }
+  return best === undefined ? undefined : `${ENV_PREFIX}${best.name}`;
+}
+
+/** Every variable name (without the prefix) of the schema's object settings, to `depth` levels. */
+function _settingNames(schema: _Schema, before: string[], depth: number): string[] {
+  const shape = _unwrap(schema)._zod.def.shape;
+  if (shape === undefined || depth === 0) return before.length === 0 ? [] : [before.join("__")];
+  return [
+    ...(before.length === 0 ? [] : [before.join("__")]),
+    ...Object.entries(shape).flatMap(([key, child]) =>
+      _settingNames(child, [...before, _screaming(key)], depth - 1),
+    ),
+  ];
+}
+
+/** Levenshtein distance. */
+function _distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
 
 function _withOrigin(issue: ValidationIssue, origins: Map<string, string>): ValidationIssue {

@@ -19,15 +19,31 @@ export interface ConfigContext {
 }
 
 /**
- * Loads the config named by `--config`, `MAILREG_CONFIG` or `./mailreg.config.json`.
+ * Loads the config named by `--config`, `MAILREG_CONFIG` or `./mailreg.config.json`, and prints its
+ * warnings (ignored `MAILREG_` variables) to stderr once per run.
  *
  * @param io the invocation's environment and working directory
  * @param file the `--config` value
  * @returns the config context
  */
 export async function configContext(io: Io, file: string | undefined): Promise<ConfigContext> {
-  return await loadConfig({ ...(file === undefined ? {} : { path: file }), env: io.env, cwd: io.cwd });
+  const loaded = await loadConfig({
+    ...(file === undefined ? {} : { path: file }),
+    env: io.env,
+    cwd: io.cwd,
+  });
+  // once per run (a command may load the config more than once, always with the same environment)
+  const shown = _warned.get(io.env) ?? new Set<string>();
+  _warned.set(io.env, shown);
+  for (const warning of loaded.warnings) {
+    if (shown.has(warning)) continue;
+    shown.add(warning);
+    io.err(`warning: ${warning}\n`);
+  }
+  return loaded;
 }
+
+const _warned = new WeakMap<object, Set<string>>();
 
 /**
  * Opens the store and mirrors the config's instances and server templates into it, so registrations
