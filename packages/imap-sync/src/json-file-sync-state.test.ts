@@ -41,6 +41,8 @@ describe("openJsonFileSyncState()", () => {
     const path = join(dir, "a.json");
     const state = await openJsonFileSyncState(path);
     expect(await state.folderStates("me")).toEqual([]);
+    // no ledger: it would forget between runs what each sink got
+    expect(state.ledger).toBeUndefined();
     const journal = state.openJournal("me");
     await journal.commit(await journal.plan([message], []), { folderState: checkpoint });
     await journal.close();

@@ -9,13 +9,20 @@
  * Message-ID (≈ 150 bytes a message), not the messages: the sinks hold them. So a message counts
  * as collected, and may be deleted on the server, only once every sink chosen for it took it. The
  * whole file is rewritten per chunk, which suits a personal mailbox (tens of thousands of messages);
- * an archive of millions belongs in `@mailreg/store`.
+ * an archive of millions belongs in `@mailreg/store`. One process at a time may use a file.
+ *
+ * It keeps no sink ledger and no dead letters (what a sink refused is collected again instead), so
+ * with routing rules a flag change goes to every sink.
  *
  * @module
  */
 import { open, readFile, rename, rm } from "node:fs/promises";
 import { MailregError } from "@mailreg/core";
 import { createMemorySyncState, type MemorySyncState, type SyncStateSnapshot } from "./memory-sync-state.ts";
+import type { SyncState } from "./ports.ts";
+
+/** The JSON-file state: a {@link SyncState}, and what it holds. */
+export type JsonFileSyncState = SyncState & Pick<MemorySyncState, "messages" | "runs" | "snapshot">;
 
 /** Options of {@link openJsonFileSyncState}. */
 export interface JsonFileSyncStateOptions {
@@ -28,7 +35,7 @@ export interface JsonFileSyncStateOptions {
  *
  * @param path the JSON file; created at the first commit, its folder must exist
  * @param options runs kept
- * @returns the state (a {@link MemorySyncState} that writes itself to `path`)
+ * @returns the state (an in-memory state that writes itself to `path`)
  * @throws {MailregError} SYNC_STATE_INVALID when the file is not a sync state
  * @example
  * ```ts
@@ -40,13 +47,23 @@ export interface JsonFileSyncStateOptions {
 export async function openJsonFileSyncState(
   path: string,
   options: JsonFileSyncStateOptions = {},
-): Promise<MemorySyncState> {
+): Promise<JsonFileSyncState> {
   const from = await _read(path);
-  return createMemorySyncState({
+  const memory = createMemorySyncState({
     ...(from === undefined ? {} : { from }),
     ...(options.keepRuns === undefined ? {} : { keepRuns: options.keepRuns }),
     onChange: (state) => _writeAtomically(path, JSON.stringify(state.snapshot())),
   });
+  // no ledger: the memory one would forget between runs what each sink got
+  return {
+    startRun: memory.startRun,
+    finishRun: memory.finishRun,
+    folderStates: memory.folderStates,
+    openJournal: memory.openJournal,
+    messages: memory.messages,
+    runs: memory.runs,
+    snapshot: memory.snapshot,
+  };
 }
 
 async function _read(path: string): Promise<SyncStateSnapshot | undefined> {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freshUser, profileFor, seedTarget, trustTest } from "./_test-servers.ts";
 import { openJsonFileSyncState } from "./json-file-sync-state.ts";
 import { createMaildirSink } from "./maildir-sink.ts";
+import { sinkName } from "./sink-dispatch.ts";
 import type { MailboxRecord } from "./ports.ts";
 import { syncMailbox } from "./sync-mailbox.ts";
 
@@ -58,13 +59,17 @@ describe("collecting a mailbox into a Maildir with the JSON-file state (no datab
     const profile = profileFor(dovecot, user);
     const mailbox: MailboxRecord = { id: "me", address: profile.address, profile };
     /** One invocation of the program: the state read from its file, a new Maildir sink. */
-    const run = async (record: MailboxRecord = mailbox) =>
-      await syncMailbox(record, {
+    const run = async (record: MailboxRecord = mailbox) => {
+      const maildirSink = createMaildirSink({ root, mailboxDir: () => "me" });
+      return await syncMailbox(record, {
         state: await openJsonFileSyncState(statePath),
-        sinks: [createMaildirSink({ root, mailboxDir: () => "me" })],
+        sinks: [maildirSink],
+        // routing rules that send everything to the Maildir: flag changes still reach it in later runs
+        routing: { rules: [], default: [sinkName(maildirSink)] },
         connect: trustTest(dovecot),
         folderPolicy: ALL,
       });
+    };
 
     const first = await run();
     expect(first).toMatchObject({ status: "ok", fetched: 8, deleted: 0 });
@@ -80,8 +85,10 @@ describe("collecting a mailbox into a Maildir with the JSON-file state (no datab
 
     const [fresh] = [...generateMessages({ count: 1, seed: 803 })];
     await seedMaildir(target, user.user, "INBOX", [fresh!]);
+    await target.doveadm(["flags", "replace", "-u", user.user, "\\Flagged", "mailbox", "INBOX", "uid", "1"]);
     const third = await run();
-    expect(third).toMatchObject({ status: "ok", fetched: 1 });
+    expect(third).toMatchObject({ status: "ok", fetched: 1, flagsChanged: 1 });
+    expect(readdirSync(join(maildir, "cur")).filter((n) => n.endsWith(":2,F"))).toHaveLength(1);
     expect(third.folders.find((f) => f.path === "INBOX")).toMatchObject({ fetched: 1 });
     expect(inMaildir(maildir)).toEqual(raws([...inbox, fresh!]));
     expect(inMaildir(join(maildir, ".Archive"))).toEqual(raws(archive));

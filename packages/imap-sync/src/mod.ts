@@ -47,7 +47,11 @@ export {
 } from "./folder-policy.ts";
 export { closeImap, connectImap } from "./imap-connect.ts";
 export { imapSource } from "./imap-source.ts";
-export { type JsonFileSyncStateOptions, openJsonFileSyncState } from "./json-file-sync-state.ts";
+export {
+  type JsonFileSyncState,
+  type JsonFileSyncStateOptions,
+  openJsonFileSyncState,
+} from "./json-file-sync-state.ts";
 export type { MailFailureReason } from "./mail-error.ts";
 export { createMaildirSink, type MaildirSinkOptions } from "./maildir-sink.ts";
 export {
