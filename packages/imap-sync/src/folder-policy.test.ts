@@ -63,6 +63,35 @@ describe("selectFolders()", () => {
   it("takes only subscribed folders in mode subscribed", () => {
     expect(paths(selectFolders(tree, policy({ mode: "subscribed" })))).not.toContain("Archiv.2025");
   });
+
+  it("collects other users' and public folders only where the policy names them", () => {
+    const withShared = [
+      folder("INBOX"),
+      folder("Projekte"),
+      folder("shared.bob.Projekte", { namespace: "other" }),
+      folder("Public.Team", { namespace: "shared" }),
+    ];
+    expect(paths(selectFolders(withShared, policy({ mode: "all" })))).toEqual(["INBOX", "Projekte"]);
+    expect(paths(selectFolders(withShared, policy({ mode: "subscribed" })))).toEqual(["INBOX", "Projekte"]);
+    expect(
+      paths(
+        selectFolders(withShared, policy({ mode: "selected", folders: ["INBOX", "shared/bob/Projekte"] })),
+      ),
+    ).toEqual(["INBOX", "shared.bob.Projekte"]);
+  });
+
+  it("never excludes a folder by a special use guessed from its name, only once an override confirms it", () => {
+    const guessed = [
+      folder("INBOX"),
+      folder("INBOX.Entwürfe", { specialUse: "\\Drafts", specialUseGuessed: true }),
+    ];
+    const noDrafts = policy({ mode: "all", exclude: ["\\Drafts"] });
+    expect(paths(selectFolders(guessed, noDrafts))).toEqual(["INBOX", "INBOX.Entwürfe"]);
+    const confirmed = applySpecialUseOverrides(guessed, { "\\Drafts": "INBOX.Entwürfe" });
+    expect(confirmed[1]).toMatchObject({ specialUse: "\\Drafts" });
+    expect(confirmed[1]?.specialUseGuessed).toBeUndefined();
+    expect(paths(selectFolders(confirmed, noDrafts))).toEqual(["INBOX"]);
+  });
 });
 
 describe("applySpecialUseOverrides()", () => {

@@ -6,7 +6,13 @@
  * Folder names in a policy are written with the server's own delimiter ("INBOX.Archiv" on a '.'
  * server) or with '/' whatever the server uses ("INBOX/Archiv" matches "INBOX.Archiv" there too).
  * INBOX matches case-insensitively. An exclusion also excludes the folder's subfolders; an exclusion
- * written as a special use (`\Trash`, `\Junk`) excludes the folder that has it.
+ * written as a special use (`\Trash`, `\Junk`) excludes the folder that has it — as the server marks
+ * it or an override names it, never by a guess from the folder's name.
+ *
+ * Only the owner's personal namespace is collected by "all" and "subscribed": other users' folders
+ * shared with the owner (`shared/bob/…`, `#shared.bob.…`) and public folders only where the policy
+ * names them ("selected"), so that mail reachable from two registered mailboxes is collected from the
+ * one that owns it.
  *
  * @module
  */
@@ -47,9 +53,13 @@ export function applySpecialUseOverrides(
   );
   return folders.map((folder) => {
     const named = entries.find(([, name]) => folderMatches(name, folder, false));
-    if (named !== undefined) return { ...folder, specialUse: named[0] };
+    if (named !== undefined) {
+      // named by the administrator: confirmed, no longer a guess
+      const { specialUseGuessed: _guess, ...confirmed } = folder;
+      return { ...confirmed, specialUse: named[0] };
+    }
     if (folder.specialUse !== undefined && entries.some(([use]) => use === folder.specialUse)) {
-      const { specialUse: _dropped, ...rest } = folder;
+      const { specialUse: _dropped, specialUseGuessed: _guessed, ...rest } = folder;
       return rest;
     }
     return { ...folder };
@@ -77,13 +87,14 @@ export function selectFolders(folders: readonly FolderInfo[], policy: FolderPoli
   return folders.filter((folder) => {
     if (!folder.selectable) return false;
     if (policy.exclude.some((name) => _excludes(name, folder))) return false;
+    const personal = folder.namespace === undefined || folder.namespace === "personal";
     switch (policy.mode) {
       case "inbox":
         return _isInbox(folder.path);
       case "all":
-        return true;
+        return personal;
       case "subscribed":
-        return folder.subscribed;
+        return personal && folder.subscribed;
       case "selected":
         return policy.folders.some((name) => folderMatches(name, folder, policy.includeSubfolders));
     }
@@ -115,7 +126,11 @@ export function folderMatches(name: string, folder: FolderInfo, subfolders: bool
 
 function _excludes(name: string, folder: FolderInfo): boolean {
   if (name.startsWith("\\"))
-    return folder.specialUse !== undefined && folder.specialUse.toLowerCase() === name.toLowerCase();
+    return (
+      folder.specialUse !== undefined &&
+      folder.specialUseGuessed !== true &&
+      folder.specialUse.toLowerCase() === name.toLowerCase()
+    );
   return folderMatches(name, folder, true);
 }
 

@@ -6,6 +6,8 @@ import type { ConnectionProfile } from "@mailreg/core";
 import { attachCourier } from "@mailreg/mailservers";
 import { ImapFlow } from "imapflow";
 import { describe, expect, inject, it } from "vitest";
+import { LineClient } from "../../../tools/mailservers/test/line-client.ts";
+import { selectFolders } from "./folder-policy.ts";
 import { imapSource } from "./imap-source.ts";
 import type { FetchContext, SavedFolderState, Source, SourceEvent } from "./source.ts";
 
@@ -126,21 +128,60 @@ describe("imapSource() on Courier-IMAP (no UIDNEXT on SELECT, no CONDSTORE)", ()
     }
   });
 
-  it("lists only the personal namespace, with '.' as the delimiter and no special use claimed", async () => {
+  it("lists with '.' as the delimiter, and a special use only as a guess from the name", async () => {
     const user = freshUser();
     const client = await owner(user);
-    await client.mailboxCreate("INBOX.Sent");
+    await client.mailboxCreate("INBOX.Entwürfe");
     await client.logout();
     const source = await imapSource(profileOf(user), { timeoutMs: 10_000 });
     try {
       const folders = await source.listFolders();
-      expect(folders.map((f) => [f.path, f.delimiter])).toEqual(
-        expect.arrayContaining([
-          ["INBOX", "."],
-          ["INBOX.Sent", "."],
-        ]),
-      );
-      expect(folders.every((f) => f.status === undefined)).toBe(true); // no LIST-STATUS
+      expect(folders.map((f) => [f.path, f.delimiter])).toEqual([
+        ["INBOX", "."],
+        ["INBOX.Entwürfe", "."],
+      ]);
+      expect(folders[1]).toMatchObject({ specialUse: "\\Drafts", specialUseGuessed: true });
+      expect(folders.every((f) => f.status === undefined && f.namespace === undefined)).toBe(true);
+      // so an exclusion of \Drafts leaves it collected
+      const chosen = selectFolders(folders, {
+        mode: "all",
+        folders: [],
+        includeSubfolders: true,
+        exclude: ["\\Drafts"],
+      });
+      expect(chosen.map((f) => f.path)).toEqual(["INBOX", "INBOX.Entwürfe"]);
+    } finally {
+      await source.close();
+    }
+  });
+
+  it("does not collect a folder another user shared with the owner (policy all)", async () => {
+    const sharer = freshUser();
+    const reader = freshUser();
+    const client = await owner(sharer);
+    await client.mailboxCreate("INBOX.Team");
+    await client.append("INBOX.Team", message(1));
+    await client.logout();
+    // imapflow has no SETACL: Courier's own command, over a plain connection
+    const lines = await LineClient.open(courier.host, courier.imapPort);
+    await lines.readLine();
+    lines.send(`a LOGIN ${sharer.user} ${sharer.password}`);
+    await lines.readUntil(/^a /);
+    lines.send(`s SETACL INBOX.Team ${reader.user} lr`);
+    expect((await lines.readUntil(/^s /)).at(-1)).toMatch(/^s OK/);
+    lines.send(`l LIST "" "#shared.*"`); // the sharer does not see it; the reader will
+    await lines.readUntil(/^l /);
+    lines.close();
+
+    const source = await imapSource(profileOf(reader), { timeoutMs: 10_000 });
+    try {
+      const chosen = selectFolders(await source.listFolders(), {
+        mode: "all",
+        folders: [],
+        includeSubfolders: true,
+        exclude: [],
+      });
+      expect(chosen.map((f) => f.path)).toEqual(["INBOX"]);
     } finally {
       await source.close();
     }

@@ -119,12 +119,37 @@ async function _listFolders(client: ImapFlow, listed: Map<string, FolderStatus>)
       flags,
       selectable: !flags.some((f) => /^\\(noselect|nonexistent)$/i.test(f)),
     };
-    if (entry.specialUse !== undefined && entry.specialUse !== "")
+    if (entry.specialUse !== undefined && entry.specialUse !== "") {
       folder.specialUse = entry.specialUse as SpecialUse;
+      // imapflow guesses from names where the server marks nothing: keep it, but as a guess
+      if (entry.specialUseSource === "name") folder.specialUseGuessed = true;
+    }
+    const namespace = _namespaceOf(client, entry.path);
+    if (namespace !== "personal") folder.namespace = namespace;
     const status = listed.get(entry.path);
     if (status !== undefined) folder.status = status;
     return folder;
   });
+}
+
+/**
+ * The namespace (RFC 2342) a path lies in, by the longest prefix the server's NAMESPACE answer names
+ * for it; personal when none does (or the server has no NAMESPACE).
+ */
+function _namespaceOf(client: ImapFlow, path: string): "personal" | "other" | "shared" {
+  const spaces = client.namespaces;
+  if (spaces === undefined) return "personal";
+  let best: { kind: "personal" | "other" | "shared"; length: number } = { kind: "personal", length: -1 };
+  for (const kind of ["personal", "other", "shared"] as const) {
+    const list = spaces[kind];
+    if (list === false || list === undefined) continue;
+    for (const space of list) {
+      const prefix = space.prefix ?? "";
+      if (prefix === "" && kind !== "personal") continue; // an empty shared prefix would claim everything
+      if (path.startsWith(prefix) && prefix.length > best.length) best = { kind, length: prefix.length };
+    }
+  }
+  return best.kind;
 }
 
 async function* _fetchNew(

@@ -50,6 +50,18 @@ export interface FolderInfo {
   delimiter: string | null;
   /** The special use, detected (RFC 6154) or set by an override. */
   specialUse?: SpecialUse;
+  /**
+   * true when the server did not mark the special use (no SPECIAL-USE) and it was guessed from the
+   * folder's name ("Sent", "Entwürfe"): shown as a guess, never used to exclude the folder until an
+   * override confirms it.
+   */
+  specialUseGuessed?: boolean;
+  /**
+   * The namespace (RFC 2342) the folder lies in: "personal" (the owner's own), "other" (other users'
+   * folders shared with the owner) or "shared" (public folders). Absent means personal. Only personal
+   * folders are collected unless the policy names a folder.
+   */
+  namespace?: "personal" | "other" | "shared";
   /** Whether the owner subscribed to it. */
   subscribed: boolean;
   /** LIST flags (`\HasChildren`, `\Noselect` …). */
