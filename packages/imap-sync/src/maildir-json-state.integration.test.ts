@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { freshUser, profileFor, seedTarget, trustTest } from "./_test-servers.ts";
 import { openJsonFileSyncState } from "./json-file-sync-state.ts";
 import { createMaildirSink } from "./maildir-sink.ts";
-import { sinkName } from "./sink-dispatch.ts";
 import type { MailboxRecord } from "./ports.ts";
+import { sinkName } from "./sink-dispatch.ts";
 import { syncMailbox } from "./sync-mailbox.ts";
 
 const dovecot = inject("mailservers").dovecot;
