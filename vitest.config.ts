@@ -23,23 +23,15 @@ const packages = [
 const root = fileURLToPath(new URL(".", import.meta.url));
 
 // Tests run the TypeScript sources of the workspace's own packages, never a (possibly stale or
-// missing) dist/: every export subpath is aliased to the file its `source` condition names.
-const sources = packages.flatMap((dir) => {
-  const pkg = JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8")) as {
-    name: string;
-    exports?: Record<string, string | { source?: string }>;
-  };
-  return Object.entries(pkg.exports ?? {}).flatMap(([subpath, target]) =>
-    typeof target === "object" && target.source !== undefined
-      ? [
-          {
-            find: new RegExp(`^${`${pkg.name}${subpath.slice(1)}`.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`),
-            replacement: join(root, dir, target.source),
-          },
-        ]
-      : [],
-  );
-});
+// missing) dist/: every `@mailreg/...` specifier is aliased to the source file that tsconfig.base.json's
+// `paths` names (the same map the type-checker uses; the published package.json files know only dist/).
+const { paths } = JSON.parse(readFileSync(join(root, "tsconfig.base.json"), "utf8")).compilerOptions as {
+  paths: Record<string, [string]>;
+};
+const sources = Object.entries(paths).map(([specifier, [target]]) => ({
+  find: new RegExp(`^${specifier.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`),
+  replacement: join(root, target),
+}));
 
 export default defineConfig({
   resolve: { alias: sources },

@@ -17,8 +17,9 @@ npx turbo run build typecheck --output-logs=errors-only
 step "lint (biome)"
 npx biome check .
 
-step "package exports (package.json and deno.json agree; a plain Node program uses the build)"
+step "package exports (package.json, deno.json and tsconfig paths agree; tarballs and deno publish --dry-run are clean; a plain Node program uses the build)"
 node scripts/check-exports.mjs
+node scripts/check-publish.mjs
 node scripts/check-consumer-quick.mjs
 
 results=$(mktemp -d)

@@ -29,7 +29,7 @@ afterAll(async () => {
 
 /** Starts the app process; resolves with its URL once it serves. */
 function startApp(configPath: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", CHILD, configPath], {
+  const child = spawn(process.execPath, ["--import", "tsx", CHILD, configPath], {
     cwd: ROOT,
     env: { PATH: process.env.PATH },
     stdio: ["ignore", "pipe", "pipe"],

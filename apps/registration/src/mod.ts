@@ -1,5 +1,5 @@
 /**
- * @mailreg/registration: the registration site and admin app. `createApp(deps)` builds the Hono app
+ * The registration site and admin app. `createApp(deps)` builds the Hono app
  * (public page, admin pages, JSON API with OpenAPI, health, metrics) without I/O; `./node`
  * serves it on Node (`startRegistrationServer`), `src/main.deno.ts` on Deno.
  *

@@ -1,6 +1,6 @@
 /**
  * Test helper (not built): the registration app as its own process, as `mailreg serve` runs it —
- * `node --conditions=source --import tsx test/server-process.ts CONFIG_FILE` — printing
+ * `node --import tsx test/server-process.ts CONFIG_FILE` — printing
  * `listening URL` on stdout once it serves.
  *
  * @module

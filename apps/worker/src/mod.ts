@@ -1,5 +1,5 @@
 /**
- * @mailreg/worker: collects every applied mailbox on its schedule. `createWorker(deps)` builds the
+ * Collects every applied mailbox on its schedule. `createWorker(deps)` builds the
  * scheduler without I/O (per-mailbox auto-fetch and interval with jitter, "sync now", a concurrency
  * limit, database leases shared by several processes, backoff per failing mailbox, JSON logs and
  * Prometheus metrics); `syncMailboxOnce` collects one mailbox now; `./node` runs it on Node

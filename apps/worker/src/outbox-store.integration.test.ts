@@ -17,13 +17,9 @@ function startDeliverer(
   port: number,
   leaseMs: number,
 ): { child: ChildProcess; exited: Promise<number | null> } {
-  const child = spawn(
-    process.execPath,
-    ["--conditions=source", "--import", "tsx", CHILD, url, String(port), String(leaseMs)],
-    {
-      stdio: ["ignore", "ignore", "inherit"],
-    },
-  );
+  const child = spawn(process.execPath, ["--import", "tsx", CHILD, url, String(port), String(leaseMs)], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   return { child, exited: new Promise((resolve) => child.once("exit", (code) => resolve(code))) };
 }
 

@@ -1,7 +1,7 @@
 // A deliverer in its own process, for the outbox crash test: delivers the outbox of the database at
 // argv[2] (smtp-resolver's deliverDue over the store's queue) to the SMTP server on 127.0.0.1:argv[3]
 // until nothing is queued or claimed any more.
-// Run: node --conditions=source --import tsx test/deliver-child.ts <db url> <port> <lease ms>
+// Run: node --import tsx test/deliver-child.ts <db url> <port> <lease ms>
 import { deliverDue, type Outbox, Sender } from "@mailreg/smtp-resolver";
 import { countOutbox, openStore, storeOutbox } from "@mailreg/store";
 

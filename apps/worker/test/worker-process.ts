@@ -1,6 +1,6 @@
 /**
  * Test helper (not built): the worker as its own process, as `mailreg worker` runs it —
- * `node --conditions=source --import tsx src/main.node.ts --config FILE` — with its JSON log lines
+ * `node --import tsx src/main.node.ts --config FILE` — with its JSON log lines
  * collected and the test servers' CA trusted. Under `npm test` (which builds everything first and sets
  * `TEST_USE_BUILD=1`) it runs the built `dist/main.node.js` instead, as `mailreg worker` does:
  * half the start-up time, which the crash tests pay dozens of times.
@@ -14,7 +14,7 @@ const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const MAIN = fileURLToPath(new URL("../src/main.node.ts", import.meta.url));
 const BUILT = fileURLToPath(new URL("../dist/main.node.js", import.meta.url));
 /** The node arguments that start the worker: the build when `npm test` just made it, else the sources. */
-const ARGS = process.env.TEST_USE_BUILD === "1" ? [BUILT] : ["--conditions=source", "--import", "tsx", MAIN];
+const ARGS = process.env.TEST_USE_BUILD === "1" ? [BUILT] : ["--import", "tsx", MAIN];
 
 /** A worker process. */
 export interface WorkerProcess {

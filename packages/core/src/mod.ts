@@ -1,5 +1,5 @@
 /**
- * @mailreg/core: config schema and loader, domain types, registration file format,
+ * Config schema and loader, domain types, registration file format,
  * SMTP-address normalisation, ids and typed errors. Pure TypeScript; no I/O beyond reading files.
  *
  * @module

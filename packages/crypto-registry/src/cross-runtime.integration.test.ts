@@ -15,7 +15,7 @@ const packageDir = fileURLToPath(new URL("..", import.meta.url));
 const script = join(packageDir, "test", "cross-runtime.ts");
 const denoBin = createRequire(import.meta.url).resolve("deno/bin.cjs");
 const runtimes = {
-  node: ["--conditions=source", "--import", "tsx", script],
+  node: ["--import", "tsx", script],
   deno: [denoBin, "run", "-A", script],
 };
 

@@ -1,5 +1,5 @@
 /**
- * @mailreg/crypto-registry: registry key pairs, sealing connection profiles to the registry public
+ * Registry key pairs, sealing connection profiles to the registry public
  * key as JWE (ECDH-ES+A256KW, A256GCM) bound to their registration, opening them with the private
  * key, key files on disk, and key rotation with re-sealing.
  *

@@ -6,7 +6,7 @@
 //                                                         JWE on stdin → profile JSON on stdout
 //
 // The passphrase, if any, comes from MAILREG_KEY_PASSPHRASE (never from the command line). Sealing
-// binds to the profile's address. A MailregError ends it with exit code 1 and "CODE: message" on stderr. Run with `node --conditions=source --import tsx test/cross-runtime.ts`
+// binds to the profile's address. A MailregError ends it with exit code 1 and "CODE: message" on stderr. Run with `node --import tsx test/cross-runtime.ts`
 // or `npx deno run -A test/cross-runtime.ts`.
 import process from "node:process";
 import { MailregError } from "@mailreg/core";

@@ -1,5 +1,5 @@
 /**
- * @mailreg/oauth: OAuth 2.0 for mailboxes. Providers for Google, Microsoft 365 and any OpenID
+ * OAuth 2.0 for mailboxes. Providers for Google, Microsoft 365 and any OpenID
  * Connect issuer behind one interface; the authorization-code flow with PKCE (S256), state and
  * nonce; ID tokens verified against the issuer's keys; an access-token cache that refreshes before
  * expiry, once per mailbox, with refresh-token rotation; XOAUTH2 and OAUTHBEARER strings for IMAP,

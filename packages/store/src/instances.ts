@@ -53,7 +53,7 @@ export interface ServerTemplateInput {
 export async function upsertInstances(
   store: Store,
   list: readonly InstanceInput[],
-  now = new Date(),
+  now: Date = new Date(),
 ): Promise<void> {
   if (list.length === 0) return;
   const updatedAt = now.toISOString();
@@ -90,7 +90,7 @@ export async function listInstances(store: Store): Promise<Instance[]> {
 export async function upsertServerTemplates(
   store: Store,
   list: readonly ServerTemplateInput[],
-  now = new Date(),
+  now: Date = new Date(),
 ): Promise<void> {
   if (list.length === 0) return;
   const updatedAt = now.toISOString();

@@ -45,7 +45,7 @@ function runNode(
   env: Record<string, string>,
 ): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--conditions=source", "--import", tsx, ...args], {
+    const child = spawn(process.execPath, ["--import", tsx, ...args], {
       cwd: packageDir,
       env: { ...process.env, ...env },
     });

@@ -30,7 +30,7 @@ export async function initSetting(
   store: Store,
   key: string,
   value: unknown,
-  now = new Date(),
+  now: Date = new Date(),
 ): Promise<unknown> {
   const known = await getSetting(store, key);
   if (known !== undefined) return known;

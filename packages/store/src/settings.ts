@@ -36,7 +36,7 @@ export async function setSetting(
   target: Store | StoreTx,
   key: string,
   value: unknown,
-  now = new Date(),
+  now: Date = new Date(),
 ): Promise<void> {
   const updatedAt = now.toISOString();
   await inWriteTransaction(target, (tx) =>

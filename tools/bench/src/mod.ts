@@ -1,5 +1,5 @@
 /**
- * @mailreg/bench: benchmarks that print figures and ratios (never timed tests).
+ * Benchmarks that print figures and ratios (never timed tests).
  *
  * @module
  */

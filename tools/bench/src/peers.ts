@@ -207,7 +207,7 @@ async function _seed(dovecot: DovecotHandle, count: number, folderCount: number)
 function _child(): { execArgv: string[]; script: string } {
   const source = import.meta.url.endsWith(".ts");
   const script = new URL(`./_peer-child.${source ? "ts" : "js"}`, import.meta.url).pathname;
-  return { execArgv: source ? ["--conditions=source", "--import", "tsx"] : [], script };
+  return { execArgv: source ? ["--import", "tsx"] : [], script };
 }
 
 async function _runChild(

@@ -393,7 +393,7 @@ function _spawnWorker(configPath: string, tickMs: number): _Worker {
   const child = spawn(
     process.execPath,
     [
-      ...(source ? ["--conditions=source", "--import", "tsx"] : []),
+      ...(source ? ["--import", "tsx"] : []),
       ...(process.env.BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROF}`] : []),
       script,
       JSON.stringify({ config: configPath, tickMs }),

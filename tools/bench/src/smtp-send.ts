@@ -48,7 +48,7 @@ async function _startSinkProcess(): Promise<_Sink> {
   const source = import.meta.url.endsWith(".ts");
   const script = new URL(`./_smtp-sink-process.${source ? "ts" : "js"}`, import.meta.url);
   const child: ChildProcess = fork(script, [], {
-    execArgv: source ? ["--conditions=source", "--import", "tsx"] : [],
+    execArgv: source ? ["--import", "tsx"] : [],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const ask = <T>(command: string, key: string) =>

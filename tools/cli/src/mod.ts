@@ -1,5 +1,5 @@
 /**
- * @mailreg/cli: the `mailreg` command, callable in-process for tests and embedding.
+ * The `mailreg` command, callable in-process for tests and embedding.
  *
  * @module
  */

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The dead-letters page under /admin/dead-letters, and its "retry" button.
  *

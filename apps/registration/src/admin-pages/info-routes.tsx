@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * Read-only admin pages: instances and server templates, and the audit log.
  *

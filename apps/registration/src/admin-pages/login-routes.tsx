@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * Signing in and out of the admin pages. The password is checked against the config's hash (a
  * dummy hash is checked for unknown users, so both take as long); sign-ins are rate limited and

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The mailboxes page, one mailbox's page (collection state and SMTP resolution), and their "check"
  * , "sync now" and "re-run routing rules" buttons.

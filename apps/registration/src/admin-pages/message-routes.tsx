@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The collected mail in the admin: /admin/mailboxes/:id/messages (folders with counts, search,
  * paging) and /admin/messages/:id (headers, sinks, the body shown safely, attachments).

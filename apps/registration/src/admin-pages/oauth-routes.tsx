@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The admin's OAuth page: the OAuth apps from the config and each OAuth mailbox's grant state with
  * a new grant link.

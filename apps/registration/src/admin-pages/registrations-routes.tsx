@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The registrations page and its Apply / Reject form.
  *

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The registration window page: open or close by hand, or save a schedule (times read in the
  * site's time zone). Changes go through the store's audited functions.

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The API docs page: every operation of the OpenAPI document, rendered on the server (no script,
  * no external assets), with the schemas at the end.

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * Health, metrics, the OpenAPI document and the API docs page.
  *

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The app's one error handler: every thrown error becomes an HTTP status (see `status.ts`) and
  * `{"error": {"code", "message", "fields"?}}` for the API, or an error page for browsers.

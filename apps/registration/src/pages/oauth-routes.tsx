@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * "Sign in with Google/Microsoft" on the registration page: `GET /register/oauth/{provider}/start`
  * sends the owner to the provider (state, PKCE verifier and nonce in a short-lived signed cookie),

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The public pages: `GET /register`, `POST /register` (303 back with the success message, or the
  * form again with per-field errors), `/statreg` and `/` redirecting there. The OAuth sign-in is in

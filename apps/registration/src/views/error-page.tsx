@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * A page for an error that no form handles itself.
  *

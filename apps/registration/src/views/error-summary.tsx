@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The list of a form's problems above it, each linking to its field.
  *

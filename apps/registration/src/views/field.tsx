@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * A labelled form field with its hint and error tied to it (`aria-describedby`, `aria-invalid`).
  *

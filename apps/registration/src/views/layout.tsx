@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The page frame: head with the inline stylesheet, a top bar (site name, admin navigation when
  * signed in, language switch), and the main region.

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The public registration page: closed notice with the next window, success notice, or the form
  * with per-field errors and the submitted values (never the password).

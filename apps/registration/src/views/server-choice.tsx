@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The server part of the registration form: one offered template (named, not asked), a choice of
  * templates, and, where the config allows it, "another server" with its own fields.

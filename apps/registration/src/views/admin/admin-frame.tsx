@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The frame of a signed-in admin page: the layout with navigation, the page heading and the
  * one-time messages of the last action.

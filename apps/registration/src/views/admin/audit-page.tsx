@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The audit log, newest first.
  *

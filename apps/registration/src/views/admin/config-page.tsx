@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * Instances and server templates, as the config describes them (read-only).
  *

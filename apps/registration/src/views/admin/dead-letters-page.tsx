@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The dead-letters page: the events a sink gave up on, newest first, each with a "retry" button.
  *

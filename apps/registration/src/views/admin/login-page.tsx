@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The admin sign-in page.
  *

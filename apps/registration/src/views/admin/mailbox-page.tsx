@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * One mailbox's page: how its collection stands (last run, status, fetched, last error, next run
  * and why), "check" / "sync now", and how it sends — the SMTP level that won, why each earlier one

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The mailboxes page: each mailbox with its sync state, and "check" / "sync now".
  *

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * One collected message: its headers, where it was handed on, its text part or its HTML part made
  * safe (sanitized: no script, no remote content; the page's policy forbids both again), and its

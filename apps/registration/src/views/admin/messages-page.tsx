@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * A mailbox's collected messages: its folders with counts, the search form, the messages newest
  * first, and "older messages" paging by cursor.

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The OAuth page: the OAuth apps from the config (redirect URI to copy; whether a client secret is
  * set, never the secret) and each OAuth mailbox's grant state with a new grant link for its owner.

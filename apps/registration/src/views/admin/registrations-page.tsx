@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The registrations page: filter and search, a table to select from, and Apply (into an instance)
  * or Reject for the selected ones.

@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The registration window page: where it stands, open/close by hand, and the schedule.
  *
