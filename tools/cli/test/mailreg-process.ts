@@ -11,10 +11,13 @@ import { fileURLToPath } from "node:url";
 const BIN = fileURLToPath(new URL("../bin/mailreg.js", import.meta.url));
 const SOURCE = fileURLToPath(new URL("./mailreg-source.ts", import.meta.url));
 // tsx by its location: the process runs in a folder of its own, where a bare "tsx" is not found
-const ARGS =
+const ARGS = process.env.TEST_USE_BUILD === "1" ? [BIN] : ["--import", import.meta.resolve("tsx"), SOURCE];
+// and the workspace's tsconfig, whose `paths` lead `@mailreg/*` to the sources (tsx looks for one in
+// the working directory, which is not in the repository here)
+const TSX_ENV: Record<string, string> =
   process.env.TEST_USE_BUILD === "1"
-    ? [BIN]
-    : ["--conditions=source", "--import", import.meta.resolve("tsx"), SOURCE];
+    ? {}
+    : { TSX_TSCONFIG_PATH: fileURLToPath(new URL("../../../tsconfig.json", import.meta.url)) };
 
 /** A running `mailreg` process. */
 export interface MailregProcess {
@@ -37,7 +40,7 @@ export function spawnMailreg(
 ): MailregProcess {
   const child = spawn(process.execPath, [...ARGS, ...args], {
     cwd: options.cwd,
-    env: { PATH: process.env.PATH ?? "", ...options.env },
+    env: { PATH: process.env.PATH ?? "", ...TSX_ENV, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

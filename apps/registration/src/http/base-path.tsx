@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 /**
  * The app under a path prefix: `host.route("/mail", app)` serves every route under `/mail`, and
  * every link, form action, redirect and cookie path the app makes carries that prefix.
