@@ -73,6 +73,8 @@ interface _Pool {
 export class Sender {
   readonly #options: SenderOptions;
   readonly #pools = new Map<string, _Pool>();
+  /** Pools being opened (the policy check is async): sends started together wait for the same one. */
+  readonly #opening = new Map<string, Promise<_Pool>>();
   #closed = false;
 
   /** @param options trusted CAs, timeouts, pool size */
@@ -128,28 +130,40 @@ export class Sender {
   async #pool(target: SendTarget): Promise<_Pool> {
     if (this.#closed) throw new MailregError("INTERNAL", "The sender was closed");
     const key = await _poolKey(target);
-    let pool = this.#pools.get(key);
-    if (pool === undefined) {
-      const o = this.#options;
-      const { host, port } = target.settings;
-      const checked = await connectTarget(o.policy, host, port, _dnsResolve(o.policy?.dnsServers ?? []));
-      const options = transportOptions(target.settings, target.credentials, o);
-      options.host = checked.address;
-      if (checked.servername !== undefined && options.servername === undefined) {
-        options.servername = checked.servername;
-      }
-      const transport = nodemailer.createTransport({
-        ...options,
-        pool: true,
-        maxConnections: o.maxConnections ?? 1,
-        maxMessages: o.maxMessages ?? 1000,
-        idleTimeout: o.idleTimeoutMs ?? 60_000,
-      });
-      // token errors are also reported to the send that needed the token
-      transport.on("error", () => {});
-      pool = { transport, secret: credentialSecret(target.credentials) };
-      this.#pools.set(key, pool);
+    const open = this.#pools.get(key);
+    if (open !== undefined) return open;
+    let opening = this.#opening.get(key);
+    if (opening === undefined) {
+      opening = this.#open(key, target).finally(() => this.#opening.delete(key));
+      this.#opening.set(key, opening);
     }
+    return await opening;
+  }
+
+  async #open(key: string, target: SendTarget): Promise<_Pool> {
+    const o = this.#options;
+    const { host, port } = target.settings;
+    const checked = await connectTarget(o.policy, host, port, _dnsResolve(o.policy?.dnsServers ?? []));
+    const options = transportOptions(target.settings, target.credentials, o);
+    options.host = checked.address;
+    if (checked.servername !== undefined && options.servername === undefined) {
+      options.servername = checked.servername;
+    }
+    const transport = nodemailer.createTransport({
+      ...options,
+      pool: true,
+      maxConnections: o.maxConnections ?? 1,
+      maxMessages: o.maxMessages ?? 1000,
+      idleTimeout: o.idleTimeoutMs ?? 60_000,
+    });
+    // token errors are also reported to the send that needed the token
+    transport.on("error", () => {});
+    if (this.#closed) {
+      transport.close();
+      throw new MailregError("INTERNAL", "The sender was closed");
+    }
+    const pool = { transport, secret: credentialSecret(target.credentials) };
+    this.#pools.set(key, pool);
     return pool;
   }
 }
