@@ -1,7 +1,10 @@
 import { cp, mkdtemp, rm } from "node:fs/promises";
+import { request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { serve } from "@hono/node-server";
 import { listMailboxes, listRegistrations } from "@mailreg/store";
 import { Hono } from "hono";
 import { pino } from "pino";
@@ -354,5 +357,57 @@ describe("a host on another copy of hono", () => {
     expect(api.status).toBe(201);
     const metrics = await (await hit(host, "GET", "/mail/metrics")).text();
     expect(metrics).toMatch(/mailreg_http_requests_total\{method="POST",route="\/register",status="303"\} 1/);
+  });
+});
+
+describe("a host served by @hono/node-server", () => {
+  /** A form post over TCP from a chosen loopback address (the whole of 127/8 is this machine). */
+  function postFrom(localAddress: string, port: number): Promise<number> {
+    const body = new URLSearchParams(form).toString();
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: "127.0.0.1",
+          port,
+          localAddress,
+          method: "POST",
+          path: "/mail/register",
+          headers: {
+            "content-type": "application/x-www-form-urlencoded",
+            "content-length": Buffer.byteLength(body),
+            origin: `http://127.0.0.1:${port}`,
+          },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+  }
+
+  it("rate-limits each client by its own address, read from the host's server", async () => {
+    const host = await mounted("/mail", {
+      config: {
+        registration: {
+          enabled: true,
+          templates: ["example-imap"],
+          rateLimit: { max: 2, windowSeconds: 60 },
+        },
+      },
+    });
+    const server = serve({ fetch: host.fetch, hostname: "127.0.0.1", port: 0 });
+    await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+    const { port } = server.address() as AddressInfo;
+    try {
+      expect([await postFrom("127.0.0.2", port), await postFrom("127.0.0.2", port)]).toEqual([303, 303]);
+      expect(await postFrom("127.0.0.2", port)).toBe(429);
+      // another client is not held back by the first one's posts
+      expect(await postFrom("127.0.0.3", port)).toBe(303);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

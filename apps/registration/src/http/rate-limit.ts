@@ -6,6 +6,7 @@
  */
 import { MailregError } from "@mailreg/core";
 import { createMiddleware } from "hono/factory";
+import { clientAddress } from "./client-address.ts";
 import type { AppEnv } from "./env.ts";
 
 /** Options of {@link rateLimit}. */
@@ -56,14 +57,15 @@ export function slidingWindow(options: RateLimitOptions): SlidingWindow {
 
 /**
  * The rate-limit middleware: counts each request per client address (the runtime adapter's
- * `remoteAddress`) and refuses with RATE_LIMITED (`details.retryAfterSeconds`) over the limit.
+ * `remoteAddress`, or the host's server's when mounted: client-address.ts) and refuses with
+ * RATE_LIMITED (`details.retryAfterSeconds`) over the limit.
  *
  * @param window the counter (share one between the routes that share a limit)
  * @returns the middleware
  */
 export function rateLimit(window: SlidingWindow) {
   return createMiddleware<AppEnv>(async function rateLimit(c, next) {
-    const wait = window.hit(c.env?.remoteAddress ?? "unknown");
+    const wait = window.hit(clientAddress(c) ?? "unknown");
     if (wait > 0) {
       throw new MailregError("RATE_LIMITED", `Too many requests: try again in ${wait} s`, {
         details: { retryAfterSeconds: wait },
