@@ -20,6 +20,7 @@
 // Usage: node scripts/check-consumer.mjs [--no-build] [--keep]
 //   --no-build  the workspace is built already (npm test builds first)
 //   --keep      keep the temporary folder and say where it is
+//   --host-only only the host app part (while working on it; the check is not complete then)
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -44,7 +45,11 @@ import { formatBytes, Problems, pool, run, tail } from "./consumer/run.mjs";
 import { typecheckConsumer, VARIANTS } from "./consumer/typecheck.mjs";
 
 const { values: opts } = parseArgs({
-  options: { "no-build": { type: "boolean", default: false }, keep: { type: "boolean", default: false } },
+  options: {
+    "no-build": { type: "boolean", default: false },
+    keep: { type: "boolean", default: false },
+    "host-only": { type: "boolean", default: false },
+  },
 });
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const TSC = join(ROOT, "node_modules/.bin/tsc");
@@ -127,11 +132,13 @@ async function main() {
   const nodeServer = JSON.parse(
     readFileSync(join(ROOT, "node_modules/@hono/node-server/package.json"), "utf8"),
   ).version;
-  const projects = [
-    { id: "all", deps: { ...tarballDeps(published.map((m) => m.name)), "@types/node": typesNode } },
-    { id: "no-db", deps: { ...tarballDeps(NO_DB), "@types/node": typesNode } },
-    ...published.map((m) => ({ id: `alone-${m.short}`, deps: tarballDeps([m.name]), member: m })),
-  ];
+  const projects = opts["host-only"]
+    ? []
+    : [
+        { id: "all", deps: { ...tarballDeps(published.map((m) => m.name)), "@types/node": typesNode } },
+        { id: "no-db", deps: { ...tarballDeps(NO_DB), "@types/node": typesNode } },
+        ...published.map((m) => ({ id: `alone-${m.short}`, deps: tarballDeps([m.name]), member: m })),
+      ];
   if (registration !== undefined && hono.version !== undefined)
     projects.push({
       id: "host",
@@ -150,13 +157,15 @@ async function main() {
   });
   const installed = new Map();
   await phase(`npm install (${projects.length} projects)`, () =>
-    pool(projects, 3, async (p) => {
+    pool(projects, 5, async (p) => {
       const result = await installProject(join(work, p.id), p.deps);
       installed.set(p.id, result);
       if (!result.ok)
         problems.add(p.member?.name ?? `project ${p.id}`, "npm install of the tarballs", result.output);
     }),
   );
+  const installMs = [...installed.values()].map((r) => r.ms / 1000);
+  phases.push(`(installs ${Math.min(...installMs).toFixed(0)}-${Math.max(...installMs).toFixed(0)} s each)`);
   servers = await serversStarting;
   const ok = (id) => installed.get(id)?.ok === true;
 
@@ -249,7 +258,7 @@ async function main() {
   const exampleResults = new Map();
   const examplesRun = phase("README examples (tsc, node, deno)", async () => {
     const byProject = new Map();
-    for (const m of published) {
+    for (const m of opts["host-only"] ? [] : published) {
       const readmePath = join(m.dir, "README.md");
       const code = existsSync(readmePath) ? extractExample(readFileSync(readmePath, "utf8")) : undefined;
       if (code === undefined) {
@@ -313,7 +322,14 @@ async function main() {
       const passed = await problems.guard(
         "host app (@mailreg/registration under /mail)",
         "the check ran",
-        () => checkHostApp({ root: ROOT, dir, imapPort: servers.dovecot.imapPort, problems }),
+        () =>
+          checkHostApp({
+            root: ROOT,
+            dir,
+            imapPort: servers.dovecot.imapPort,
+            pop3Port: servers.dovecot.pop3Port,
+            problems,
+          }),
       );
       return { passed: passed ?? [], copies };
     });

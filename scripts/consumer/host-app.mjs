@@ -89,11 +89,12 @@ export function honoCopies(dir) {
  * @param {object} o
  * @param {string} o.root the repository (playwright-core comes from its node_modules)
  * @param {string} o.dir the installed host project
- * @param {number} o.imapPort the IMAP port the offered template points at
+ * @param {number} o.imapPort the IMAP port the first offered template points at
+ * @param {number} o.pop3Port the POP3 port of the second
  * @param {import("./run.mjs").Problems} o.problems
  * @returns {Promise<string[]>} the points that passed
  */
-export async function checkHostApp({ root, dir, imapPort, problems }) {
+export async function checkHostApp({ root, dir, imapPort, pop3Port, problems }) {
   const passed = [];
   const fail = (point, detail) => problems.add(SUBJECT, point, detail);
   copyFileSync(new URL("./host-server.mjs", import.meta.url), join(dir, "host-server.mjs"));
@@ -102,6 +103,7 @@ export async function checkHostApp({ root, dir, imapPort, problems }) {
   const host = await _startHost(dir, {
     HOST_DIR: dir,
     HOST_IMAP_PORT: String(imapPort),
+    HOST_POP3_PORT: String(pop3Port),
     HOST_ADMIN_USER: admin.user,
     HOST_ADMIN_PASSWORD: admin.password,
     HOST_API_TOKEN: token,
@@ -185,7 +187,7 @@ export async function checkHostApp({ root, dir, imapPort, problems }) {
     });
 
     await step(
-      "/mail/admin redirects to /mail/admin/login; signing in lands on /mail/admin/registrations",
+      "/mail/admin redirects to /mail/admin/login; signing in sets a /mail cookie and lands on /mail/admin/registrations",
       async () => {
         await page.goto(`${base}/admin?lang=en`);
         const login = new URL(page.url());
@@ -201,6 +203,11 @@ export async function checkHostApp({ root, dir, imapPort, problems }) {
         const after = new URL(page.url());
         if (!after.pathname.startsWith("/mail/admin/registrations"))
           throw new Error(`after signing in the browser is at ${after.pathname}`);
+        const session = (await context.cookies()).filter((c) => c.name === "mailreg_session");
+        if (session.length !== 1 || session[0].path !== "/mail")
+          throw new Error(
+            `the session cookie's path is ${session.map((c) => c.path).join(", ") || "(no cookie)"}, not /mail`,
+          );
         if (!(await page.content()).includes(address))
           throw new Error("the registrations page does not list the new registration");
         const outsideAdmin = await outsideMail();

@@ -4,8 +4,9 @@
 // that project, never in the repository. It prints one JSON line when it listens, then the host
 // logger's lines (`{"host-log": …}`) as they come; the registration app must write nothing else.
 //
-// Settings come from the environment: HOST_DIR (a folder for the database), HOST_IMAP_PORT (the IMAP
-// server the offered template points at), HOST_ADMIN_USER, HOST_ADMIN_PASSWORD, HOST_API_TOKEN.
+// Settings come from the environment: HOST_DIR (a folder for the database), HOST_IMAP_PORT and
+// HOST_POP3_PORT (the servers the two offered templates point at), HOST_ADMIN_USER,
+// HOST_ADMIN_PASSWORD, HOST_API_TOKEN.
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import { hashPassword, hashToken, validateConfig } from "@mailreg/core";
@@ -22,7 +23,8 @@ import { Hono } from "hono";
 const env = process.env;
 const config = validateConfig({
   database: { url: `file:${join(env.HOST_DIR, "mailreg.db")}` },
-  registration: { enabled: true, templates: ["company"] },
+  // two offered servers, so the form shows a choice (one alone is a hidden field)
+  registration: { enabled: true, templates: ["company", "branch"] },
   servers: [
     {
       id: "company",
@@ -30,6 +32,14 @@ const config = validateConfig({
       protocol: "imap",
       host: "127.0.0.1",
       port: Number(env.HOST_IMAP_PORT),
+      security: "starttls",
+    },
+    {
+      id: "branch",
+      label: "Branch office (POP3)",
+      protocol: "pop3",
+      host: "127.0.0.1",
+      port: Number(env.HOST_POP3_PORT),
       security: "starttls",
     },
   ],
