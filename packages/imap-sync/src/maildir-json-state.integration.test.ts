@@ -117,4 +117,38 @@ describe("collecting a mailbox into a Maildir with the JSON-file state (no datab
     expect(inMaildir(maildir)).toEqual(raws([...inbox, fresh!]));
     expect(await run()).toMatchObject({ status: "ok", fetched: 0, deleted: 0 });
   });
+  it("resumes after an interrupted run from the last chunk the file holds, with every message in the Maildir once", async () => {
+    const user = freshUser(dovecot, "mdj");
+    const messages = [...generateMessages({ count: 30, seed: 805 })];
+    await seedMaildir(seedTarget(dovecot), user.user, "INBOX", messages);
+    const statePath = join(dir, "resume.json");
+    const root = join(dir, "resume");
+    const profile = profileFor(dovecot, user);
+    const mailbox: MailboxRecord = { id: "me", address: profile.address, profile, deleteAfterFetch: true };
+    const options = async () => ({
+      state: await openJsonFileSyncState(statePath),
+      sinks: [createMaildirSink({ root, mailboxDir: () => "me" })],
+      connect: trustTest(dovecot),
+      folderPolicy: { mode: "inbox", folders: [], includeSubfolders: true, exclude: [] } as const,
+      chunkMessages: 8,
+    });
+    const controller = new AbortController();
+    const first = await syncMailbox(mailbox, {
+      ...(await options()),
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.fetched >= 8) controller.abort();
+      },
+    });
+    expect(first).toMatchObject({ status: "ok", aborted: true });
+    expect(first.fetched).toBeLessThan(30);
+    // what the file holds is in the Maildir and gone from the server, nothing else
+    expect(inMaildir(join(root, "me"))).toHaveLength(first.fetched);
+    expect(first.deleted).toBe(first.fetched);
+    expect(await onServer(dovecot, user.user, "INBOX")).toBe(30 - first.fetched);
+    const second = await syncMailbox(mailbox, await options());
+    expect(second).toMatchObject({ status: "ok", fetched: 30 - first.fetched });
+    expect(inMaildir(join(root, "me"))).toEqual(raws(messages));
+    expect(await onServer(dovecot, user.user, "INBOX")).toBe(0);
+  });
 });
