@@ -71,7 +71,7 @@ export function appContext(deps: AppDeps): AppContext {
     sinks: deps.sinks,
     logger: deps.logger ?? jsonLogger(),
     metrics: deps.metrics ?? createMetrics(),
-    sessions: createSessions({ store: deps.store, config, clock }),
+    sessions: createSessions({ store: deps.store, config, clock, key: deps.sessionKey }),
     timeZone: deps.timeZone ?? "UTC",
     submitLimiter: slidingWindow({ max, windowSeconds, now }),
     loginLimiter: slidingWindow({ max: 10, windowSeconds: 300, now }),

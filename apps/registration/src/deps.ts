@@ -75,6 +75,12 @@ export interface AppDeps {
   checkMailbox?: CheckMailbox;
   /** Resolves typed-in host names for the private-network policy; without it only IP literals and `localhost` are judged. */
   resolveHost?: ResolveHost;
+  /**
+   * The admin session signing key: 32 random bytes kept with the registry keys (`keys.sessionKeyFile`,
+   * mode 0600), never in the database. `prepareApp` loads or creates it. Without it the app signs with
+   * a random key of its own: sessions end with the process and other processes do not accept them.
+   */
+  sessionKey?: Uint8Array;
   /** Where log lines go; default JSON lines on the console. */
   logger?: Logger;
   /**

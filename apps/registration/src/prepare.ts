@@ -5,12 +5,14 @@
  *
  * @module
  */
-import type { Config } from "@mailreg/core";
+import { type Config, jsonLogger } from "@mailreg/core";
 import { createKeyring, loadKeyring, loadPublicKey } from "@mailreg/crypto-registry";
 import { type Sink, sinksFromConfig } from "@mailreg/imap-sync";
-import { mirrorConfig, openStore, requestSync, type Store } from "@mailreg/store";
+import { getSetting, mirrorConfig, openStore, requestSync, type Store, setSetting } from "@mailreg/store";
 import { storeSmtpResolver } from "./admin/smtp-resolution.ts";
 import { createApp, type RegistrationApp } from "./app.ts";
+import { loadSessionKey } from "./auth/session-key-file.ts";
+import { LEGACY_SESSION_KEY_SETTING } from "./auth/sessions.ts";
 import type { AppDeps } from "./deps.ts";
 import { imapSyncChecks } from "./mail-checks.ts";
 
@@ -34,7 +36,9 @@ export interface PreparedApp extends RegistrationApp {
 }
 
 /**
- * Opens the store (migrating it), mirrors instances and templates, loads the keys, builds the app.
+ * Opens the store (migrating it; an older installation's database files and folder lose group and
+ * other permissions, said in one log line), mirrors instances and templates, loads the registry keys
+ * and the admin session key (`keys.sessionKeyFile`, created 0600 on first start), builds the app.
  *
  * @param options the config and the app's other dependencies
  * @returns the app and its store (close the store when done)
@@ -57,8 +61,25 @@ export async function prepareApp(options: PrepareOptions): Promise<PreparedApp> 
     ...(config.database.authToken === undefined ? {} : { authToken: config.database.authToken }),
   });
   try {
+    const session = deps.sessionKey === undefined ? await loadSessionKey(keys.sessionKeyFile) : undefined;
+    const tightened = [...(store.tightened ?? []), ...(session?.tightened ? [keys.sessionKeyFile] : [])];
+    const logger = deps.logger ?? jsonLogger();
+    // an older version's session key, in a table any database reader sees: never used again
+    const legacy = await getSetting(store, LEGACY_SESSION_KEY_SETTING);
+    if (legacy !== undefined && legacy !== null && legacy !== "") {
+      await setSetting(store, LEGACY_SESSION_KEY_SETTING, "");
+      logger.warn("admin session key removed from the database: sessions it signed end; sign in again", {
+        keyFile: keys.sessionKeyFile,
+      });
+    }
+    if (tightened.length > 0) {
+      logger.warn("file permissions tightened: readable by the service only now", {
+        paths: tightened.join(", "),
+      });
+    }
     await mirrorConfig(store, config);
     const defaults = {
+      ...(session === undefined ? {} : { sessionKey: session.key }),
       ...imapSyncChecks(),
       requestSync: (mailboxId: string, actor: string) => requestSync(store, mailboxId, { actor }),
       resolveSmtp: storeSmtpResolver(store, config),

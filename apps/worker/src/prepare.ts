@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Config, MailregError } from "@mailreg/core";
+import { type Config, jsonLogger, MailregError } from "@mailreg/core";
 import { loadKeyring } from "@mailreg/crypto-registry";
 import { mirrorConfig, openStore, type Store } from "@mailreg/store";
 import type { WorkerDeps } from "./deps.ts";
@@ -51,6 +51,11 @@ export async function prepareWorker(options: PrepareWorkerOptions): Promise<Prep
     ...(config.database.authToken === undefined ? {} : { authToken: config.database.authToken }),
   });
   try {
+    if (store.tightened !== undefined) {
+      (deps.logger ?? jsonLogger()).warn("file permissions tightened: readable by the service only now", {
+        paths: store.tightened.join(", "),
+      });
+    }
     await mirrorConfig(store, config);
     const accessToken = deps.accessToken ?? oauthAccessTokens({ config, store, keyring });
     return { worker: createWorker({ ...deps, accessToken, config, store, keyring }), store };

@@ -97,7 +97,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
 
 /**
  * The config with its relative file paths made absolute against `baseDir`: a `file:` database URL,
- * `keys.publicKeyFile` and `keys.privateKeyDir`. Absolute paths and other URLs are kept.
+ * `keys.publicKeyFile`, `keys.privateKeyDir` and `keys.sessionKeyFile`. Absolute paths and other URLs are kept.
  *
  * @param config a validated config
  * @param baseDir the folder of the config file
@@ -126,6 +126,7 @@ export function resolveConfigPaths(config: Config, baseDir: string): Config {
       ...config.keys,
       publicKeyFile: _resolvePath(baseDir, config.keys.publicKeyFile),
       privateKeyDir: _resolvePath(baseDir, config.keys.privateKeyDir),
+      sessionKeyFile: _resolvePath(baseDir, config.keys.sessionKeyFile),
     },
   };
 }

@@ -23,7 +23,11 @@ describe("ConfigSchema defaults", () => {
     const c = validateConfig({});
     expect(c.server).toEqual({ host: "127.0.0.1", port: 8080 });
     expect(c.database.url).toBe("file:./data/mailreg.db");
-    expect(c.keys).toEqual({ publicKeyFile: "./keys/registry.public.jwk", privateKeyDir: "./keys/private" });
+    expect(c.keys).toEqual({
+      publicKeyFile: "./keys/registry.public.jwk",
+      privateKeyDir: "./keys/private",
+      sessionKeyFile: "./keys/admin-session.key",
+    });
     expect(c.registration).toMatchObject({
       enabled: false,
       windows: [],
@@ -31,6 +35,8 @@ describe("ConfigSchema defaults", () => {
       allowCustomServer: false,
       verifyOnSubmit: false,
       allowPrivateNetworks: false,
+      allowedPorts: [143, 993, 110, 995, 25, 465, 587],
+      dnsServers: [],
     });
     expect(c.worker).toEqual({
       concurrency: 4,

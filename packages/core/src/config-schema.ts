@@ -453,6 +453,7 @@ export const ConfigSchema: z.ZodObject<
         {
           publicKeyFile: z.ZodDefault<z.ZodString>;
           privateKeyDir: z.ZodDefault<z.ZodString>;
+          sessionKeyFile: z.ZodDefault<z.ZodString>;
           passphrase: z.ZodOptional<z.ZodString>;
         },
         z.core.$strict
@@ -542,6 +543,13 @@ export const ConfigSchema: z.ZodObject<
           .min(1)
           .default("./keys/private")
           .describe("Every *.jwk in it is a private key; a registration-only site has none"),
+        sessionKeyFile: z
+          .string()
+          .min(1)
+          .default("./keys/admin-session.key")
+          .describe(
+            "The admin session signing key (created 0600 on first start); every app process sharing the database needs the same file",
+          ),
         passphrase: z.string().min(1).optional().describe("For passphrase-protected private keys"),
       })
       .prefault({}),

@@ -71,10 +71,11 @@ export function createMaildirSink(options: MaildirSinkOptions): Sink {
       const index = await indexOf(cur);
       const base = await _baseName(key, message.internalDate);
       if (index.has(base)) return;
-      for (const sub of ["cur", "new", "tmp"]) await mkdir(join(dir, sub), { recursive: true });
+      // mail is for the service only: folders 0700, files 0600 (whatever the umask allows more)
+      for (const sub of ["cur", "new", "tmp"]) await mkdir(join(dir, sub), { recursive: true, mode: 0o700 });
       const name = `${base},S=${message.raw.length}:2,${_flagLetters(message.flags)}`;
       const tmp = join(dir, "tmp", name);
-      const file = await open(tmp, "w");
+      const file = await open(tmp, "w", 0o600);
       try {
         await file.writeFile(message.raw);
         await file.sync();

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -147,6 +147,11 @@ describe("sinks", () => {
       inbox.map((m) => m.raw).sort(),
     );
     expect(readdirSync(join(exportDir, "ann", ".Firma.Vertrieb", "cur"))).toHaveLength(2);
+    // collected mail is for the service only: nothing readable by group or others
+    for (const f of files) expect(statSync(join(cur, f)).mode & 0o777).toBe(0o600);
+    for (const d of [join(exportDir, "ann"), cur, join(exportDir, "ann", ".Firma.Vertrieb", "tmp")]) {
+      expect(statSync(d).mode & 0o777).toBe(0o700);
+    }
 
     const client = new ImapFlow({
       host: dovecot.host,

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { mkdir, realpath } from "node:fs/promises";
+import { chmod, mkdir, open, readdir, realpath, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 
 /**
@@ -28,13 +28,53 @@ export function filePathOf(url: string): string | undefined {
 }
 
 /**
- * Creates the folder that will hold the database file, with its parents.
+ * Creates the folder that will hold the database file, with its parents (new folders 0700: only the
+ * service reads them).
  *
  * @param path the database file's path
  * @returns the file's absolute path with symbolic links resolved (one name per file)
  */
 export async function ensureParentFolder(path: string): Promise<string> {
   const absolute = resolve(path);
-  await mkdir(dirname(absolute), { recursive: true });
+  await mkdir(dirname(absolute), { recursive: true, mode: 0o700 });
   return join(await realpath(dirname(absolute)), basename(absolute));
+}
+
+const _SUFFIXES = ["", "-wal", "-shm", "-journal"];
+
+/**
+ * Keeps the database readable by the service only: creates a missing database file 0600 before
+ * SQLite does (SQLite gives its -wal and -shm files the database file's mode), takes group and other
+ * permissions off an existing database, -wal, -shm and -journal, and off their folder when it holds
+ * nothing else (so a database in a shared folder does not close that folder). No-op on Windows.
+ *
+ * @param path the database file's path
+ * @returns the paths whose permissions were changed (empty when everything was right already)
+ */
+export async function restrictDatabaseFiles(path: string): Promise<string[]> {
+  if (globalThis.process?.platform === "win32") return [];
+  const changed: string[] = [];
+  const absolute = resolve(path);
+  await (await open(absolute, "a", 0o600)).close();
+  for (const suffix of _SUFFIXES) {
+    if (await _tighten(absolute + suffix, 0o600)) changed.push(absolute + suffix);
+  }
+  const folder = dirname(absolute);
+  const own = new Set(_SUFFIXES.map((s) => basename(absolute) + s));
+  if ((await readdir(folder)).every((name) => own.has(name)) && (await _tighten(folder, 0o700))) {
+    changed.push(folder);
+  }
+  return changed;
+}
+
+async function _tighten(path: string, mode: number): Promise<boolean> {
+  let current: number;
+  try {
+    current = (await stat(path)).mode & 0o777;
+  } catch {
+    return false; // not there
+  }
+  if ((current & 0o077) === 0) return false;
+  await chmod(path, current & mode);
+  return true;
 }

@@ -7,7 +7,7 @@ import { type Client, createClient } from "@libsql/client";
 import { MailregError } from "@mailreg/core";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { runCloseHooks } from "./_close-hooks.ts";
-import { ensureParentFolder, filePathOf } from "./file-path.ts";
+import { ensureParentFolder, filePathOf, restrictDatabaseFiles } from "./file-path.ts";
 import { migrate } from "./migrate.ts";
 import * as schema from "./schema.ts";
 import { registerWriteLock } from "./write-lock.ts";
@@ -35,6 +35,11 @@ export interface Store {
   readonly client: Client;
   /** The database URL without query or credentials (safe to log). */
   readonly url: string;
+  /**
+   * Files and folders whose permissions opening took away from group and others (an installation
+   * from before they were created 0600/0700); empty or absent when nothing changed. Log it once.
+   */
+  readonly tightened?: readonly string[];
   /** Closes every connection. */
   close(): void;
 }
@@ -75,9 +80,11 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
   const path = filePathOf(url);
   let client: Client | undefined;
   let lockKey: string | undefined;
+  let tightened: string[] = [];
   try {
     if (path !== undefined) {
       lockKey = await ensureParentFolder(path);
+      tightened = await restrictDatabaseFiles(path);
       client = await _openFile(url);
     } else {
       client = createClient(
@@ -97,6 +104,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
     db: drizzle(opened, { schema }),
     client: opened,
     url: safeUrl,
+    ...(tightened.length === 0 ? {} : { tightened }),
     close: () => {
       runCloseHooks(store);
       opened.close();

@@ -1,17 +1,21 @@
 /**
  * Admin sessions as signed, stateless cookies: a JWT (HS256, jose) carrying the user, a random
- * session id and the time of issue, signed with a key the store keeps (made once, shared by every
- * app process on the same database). Signing out revokes every session of that user issued
+ * session id and the time of issue, signed with a key from the keys folder (`keys.sessionKeyFile`,
+ * mode 0600, which `prepareApp` loads or creates; every app process that shares the database must
+ * share that file). The key is never in the database: a database reader cannot sign a session. An
+ * older installation's key row in the settings table is emptied at start. Signing out revokes
+ * every session of that user issued
  * before, through a per-user "not before" setting. Each session's CSRF token is an HMAC of its id.
  *
  * @module
  */
 import type { Config } from "@mailreg/core";
-import { getSetting, initSetting, type Store, setSetting } from "@mailreg/store";
+import { getSetting, type Store, setSetting } from "@mailreg/store";
 import { jwtVerify, SignJWT } from "jose";
 import type { AdminSession } from "../http/env.ts";
 
-const _KEY_SETTING = "admin.sessionKey";
+/** Where older versions kept the key, readable by anyone who could read the database; `prepareApp` empties it. */
+export const LEGACY_SESSION_KEY_SETTING = "admin.sessionKey";
 const _NOT_BEFORE = "admin.sessionsNotBefore.";
 const _enc = new TextEncoder();
 
@@ -19,10 +23,6 @@ function _b64url(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);
   return btoa(s).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-function _fromB64url(text: string): Uint8Array<ArrayBuffer> {
-  return Uint8Array.from(atob(text.replaceAll("-", "+").replaceAll("_", "/")), (c) => c.charCodeAt(0));
 }
 
 /** Issues, reads and revokes admin sessions. */
@@ -38,20 +38,23 @@ export interface Sessions {
 /**
  * The session manager of an app.
  *
- * @param options the store (signing key, revocations), the config (users, max age), the clock
+ * @param options the store (revocations), the config (users, max age), the clock, and the signing
+ *   key (32 random bytes from the keys folder; without it a random key of this process alone, so
+ *   sessions end with the process and are not shared)
  * @returns the manager
  */
-export function createSessions(options: { store: Store; config: Config; clock: () => Date }): Sessions {
+export function createSessions(options: {
+  store: Store;
+  config: Config;
+  clock: () => Date;
+  key?: Uint8Array | undefined;
+}): Sessions {
   const { store, config, clock } = options;
+  const key = Uint8Array.from(options.key ?? crypto.getRandomValues(new Uint8Array(32)));
   let keys: Promise<{ jwt: Uint8Array; hmac: CryptoKey }> | undefined;
   const getKeys = () => {
     keys ??= (async () => {
-      const stored = await initSetting(
-        store,
-        _KEY_SETTING,
-        _b64url(crypto.getRandomValues(new Uint8Array(32))),
-      );
-      const jwt = _fromB64url(String(stored));
+      const jwt = key;
       const hmac = await crypto.subtle.importKey("raw", jwt, { name: "HMAC", hash: "SHA-256" }, false, [
         "sign",
       ]);

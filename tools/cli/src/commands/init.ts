@@ -22,6 +22,8 @@ export interface InitResult {
   keys: { publicKeyFile: string; privateKeyDir: string; kid: string | undefined; created: boolean };
   database: { url: string };
   credentials?: FirstCredentials;
+  /** Database files and folder an older installation left readable by others, now 0600/0700. */
+  tightened?: readonly string[];
 }
 
 /**
@@ -53,7 +55,7 @@ export async function initialise(io: Io, options: { dir?: string; config?: strin
   } else {
     kid = (await loadPublicKey(config.keys.publicKeyFile)).kid;
   }
-  await withStore(config, async () => {});
+  const tightened = await withStore(config, async (store) => store.tightened);
   return {
     config: { path, created: credentials !== undefined },
     keys: {
@@ -64,6 +66,7 @@ export async function initialise(io: Io, options: { dir?: string; config?: strin
     },
     database: { url: config.database.url },
     ...(credentials === undefined ? {} : { credentials }),
+    ...(tightened === undefined ? {} : { tightened }),
   };
 }
 
@@ -81,6 +84,9 @@ export function describeInit(r: InitResult): string {
     ["private keys", r.keys.privateKeyDir],
     ["database", r.database.url],
   ]);
+  if (r.tightened !== undefined) {
+    text += `\nfile permissions tightened: readable by the service only now: ${r.tightened.join(", ")}\n`;
+  }
   if (r.credentials !== undefined) {
     text += `\nFirst admin credentials (shown once; only their hashes are stored):\n${block([
       ["user", r.credentials.adminUser],
