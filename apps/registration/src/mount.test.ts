@@ -270,6 +270,41 @@ describe("createApp mounted with host.route('/mail', app)", () => {
   });
 });
 
+describe("OAuth sign-in under /mail", () => {
+  it("links the sign-in under /mail, and the admin page names the redirect URI the mounted app expects", async () => {
+    const host = await mounted("/mail", {
+      config: {
+        registration: { enabled: true, templates: ["corp-imap"] },
+        servers: [
+          {
+            id: "corp-imap",
+            label: "Corp",
+            protocol: "imap",
+            host: "imap.corp.example",
+            oauthProvider: "corp",
+          },
+        ],
+        oauth: {
+          providers: {
+            corp: {
+              kind: "oidc",
+              issuer: "https://id.corp.example",
+              clientId: "mailreg-corp",
+              // registered for the root: the admin page must say what the mounted app expects
+              redirectUri: "https://reg.example.org/register/oauth/corp/callback",
+            },
+          },
+        },
+      },
+    });
+    const page = await (await hit(host, "GET", "/mail/register")).text();
+    expect(page).toContain('href="/mail/register/oauth/corp/start"');
+    const { cookie } = await signInAt(host, "/mail");
+    const admin = await (await hit(host, "GET", "/mail/admin/oauth", { cookie })).text();
+    expect(admin).toContain("https://reg.example.org/mail/register/oauth/corp/callback");
+  });
+});
+
 describe("the request log", () => {
   const requests = (logs: string[]) => logs.map((l) => JSON.parse(l)).filter((l) => l.msg === "request");
 
