@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   PROFILE_MISMATCH: "The registration's clear fields differ from its sealed profile",
   REGISTRATION_NOT_PENDING: "The registration was already applied or rejected",
   STORE_UNAVAILABLE: "The database cannot be reached",
+  STORE_CONSTRAINT: "The database refused to store the change (a constraint failed)",
   MIGRATION_FAILED: "The database migration failed",
   MESSAGE_RAW_PURGED:
     "The message's raw source was removed by the retention policy (its metadata and search text remain)",
@@ -137,4 +138,44 @@ export class MailregError extends Error {
  */
 export function isMailregError(error: unknown, code?: ErrorCode): error is MailregError {
   return error instanceof MailregError && (code === undefined || error.code === code);
+}
+
+/** libSQL/SQLite codes that mean the database cannot be used right now. */
+const _STORE_UNAVAILABLE =
+  /^(SQLITE_BUSY|SQLITE_LOCKED|SQLITE_IOERR|SQLITE_CANTOPEN|SQLITE_FULL|SQLITE_READONLY|CLIENT_CLOSED|SERVER_ERROR|HRANA_|HTTP_|WEBSOCKET_|STREAM_)/;
+
+/**
+ * What a run, a check or a send reports for any error: always a documented code (a key of
+ * {@link ERROR_CODES}) and a message. A {@link MailregError} anywhere in the cause chain gives its own;
+ * a database that refused a commit (`SQLITE_CONSTRAINT…`) is STORE_CONSTRAINT and one that cannot be
+ * used STORE_UNAVAILABLE, with the database's own message (never the query's parameters); anything
+ * else is INTERNAL.
+ *
+ * @param error anything caught
+ * @returns the code and message to record
+ * @example
+ * ```ts
+ * import { errorInfo } from "@mailreg/core";
+ * const refused = Object.assign(new Error("UNIQUE constraint failed: t.id"), { code: "SQLITE_CONSTRAINT" });
+ * console.log(errorInfo(new Error("Failed query", { cause: refused })).code); // STORE_CONSTRAINT
+ * ```
+ */
+export function errorInfo(error: unknown): { code: ErrorCode; message: string } {
+  let current: unknown = error;
+  let database: Error | undefined;
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    if (current instanceof MailregError) return { code: current.code, message: current.message };
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string") {
+      if (code.startsWith("SQLITE_")) database ??= current;
+      if (code.startsWith("SQLITE_CONSTRAINT"))
+        return { code: "STORE_CONSTRAINT", message: `${ERROR_CODES.STORE_CONSTRAINT}: ${current.message}` };
+      if (_STORE_UNAVAILABLE.test(code))
+        return { code: "STORE_UNAVAILABLE", message: `${ERROR_CODES.STORE_UNAVAILABLE} (${code})` };
+    }
+    current = current.cause;
+  }
+  // a query wrapper's message carries the query's parameters: the database's own says enough
+  const message = database?.message ?? (error instanceof Error ? error.message : String(error));
+  return { code: "INTERNAL", message };
 }

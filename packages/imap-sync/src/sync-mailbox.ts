@@ -21,8 +21,8 @@
  */
 import {
   type ConnectionProfile,
+  errorInfo,
   FolderPolicySchema,
-  isMailregError,
   MailregError,
   newId,
   type Routing,
@@ -582,10 +582,6 @@ function _sameState(a: SavedFolderState, b: SavedFolderState | undefined): boole
 }
 
 function _errorInfo(error: unknown): { code: string; message: string } {
-  if (isMailregError(error)) return { code: error.code, message: error.message };
-  const e = error as { code?: unknown; message?: unknown };
-  if (typeof e?.code === "string" && typeof e.message === "string" && /^[A-Z_]+$/.test(e.code)) {
-    return { code: e.code, message: e.message };
-  }
-  return { code: "INTERNAL", message: error instanceof Error ? error.message : String(error) };
+  // always a documented code: a refused commit (SQLITE_CONSTRAINT) is STORE_CONSTRAINT, not its own
+  return errorInfo(error);
 }

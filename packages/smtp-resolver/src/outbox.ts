@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { isMailregError, MailregError, newId } from "@mailreg/core";
+import { errorInfo, isMailregError, MailregError, newId } from "@mailreg/core";
 import { type BackoffOptions, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
 import { type MessageInput, prepareMessage } from "./message.ts";
 import type { Outbox, OutboxSent, OutboxStatus, QueuedMessage, SendingMailbox } from "./ports.ts";
@@ -221,7 +221,7 @@ export async function deliverDue(
       }
       return sent;
     } catch (cause) {
-      const error = isMailregError(cause) ? cause : new MailregError("INTERNAL", String(cause), { cause });
+      const error = _asMailregError(cause);
       if (error.code === "STORE_UNAVAILABLE") throw error;
       const response = typeof error.details?.response === "string" ? error.details.response : undefined;
       const failure = {
@@ -309,7 +309,7 @@ async function _copyToSent(
     outcome.sentFolder = copy.folder;
     return undefined;
   } catch (cause) {
-    const error = isMailregError(cause) ? cause : new MailregError("INTERNAL", String(cause), { cause });
+    const error = _asMailregError(cause);
     const message = `Sent, but not copied to the Sent folder: ${error.message}`;
     outcome.sentCopyError = { code: error.code, message };
     await outbox.queue.recordSentCopy(id, { error: message, errorCode: error.code });
@@ -400,4 +400,11 @@ async function _inWindow<T, R>(items: readonly T[], size: number, fn: (item: T) 
   await Promise.all(Array.from({ length: Math.max(1, Math.min(size, items.length)) }, worker));
   if (errors.length > 0) throw errors[0];
   return results;
+}
+
+/** Any error as a MailregError with a documented code (a refused database commit: STORE_CONSTRAINT). */
+function _asMailregError(cause: unknown): MailregError {
+  if (isMailregError(cause)) return cause;
+  const { code, message } = errorInfo(cause);
+  return new MailregError(code, message, { cause });
 }

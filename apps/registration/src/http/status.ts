@@ -37,6 +37,7 @@ const _STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   KEY_NOT_FOUND: 503,
   DEPENDENCY_MISSING: 503,
   STORE_UNAVAILABLE: 503,
+  STORE_CONSTRAINT: 409,
 };
 
 const _CODE_OF_STATUS: Record<number, ErrorCode> = {
