@@ -61,10 +61,15 @@ export type SyncMessageKey =
 export interface SyncChunkMessage {
   /** The row id, chosen before any sink saw the message. */
   id: string;
+  /** Where it came from. */
   key: SyncMessageKey;
+  /** The raw RFC 5322 message. */
   raw: Uint8Array;
+  /** Its size in octets. */
   size: number;
+  /** Its flags on the server. */
   flags: string[];
+  /** When the server received it. */
   internalDate?: Date;
   /** The parsed header fields (stored as JSON); its Message-ID decides re-keying. */
   envelope: { readonly messageId?: string | undefined };
@@ -86,21 +91,33 @@ export interface SyncChunkPlan<M extends SyncChunkMessage = SyncChunkMessage> {
 
 /** A dead letter as the engine hands it over. */
 export interface SyncDeadLetter {
+  /** The sink's name (never a credential). */
   sink: string;
+  /** What the event was, e.g. `message.stored`. */
   event: string;
+  /** The event without the raw source. */
   payload: Record<string, unknown>;
+  /** Delivery attempts so far. */
   attempts: number;
+  /** The last error (at most 500 characters kept). */
   lastError: string;
+  /** The mailbox it belongs to. */
   mailboxId: string;
+  /** The message it is about. */
   messageRowId?: string;
 }
 
 /** The folder state committed with a chunk. */
 export interface SyncFolderStateUpdate {
+  /** The mailbox. */
   mailboxId: string;
+  /** The folder's path on the server. */
   folder: string;
+  /** The server's hierarchy delimiter. */
   delimiter: string | null;
+  /** Its special use, or null. */
   specialUse: string | null;
+  /** UIDVALIDITY, last UID and HIGHESTMODSEQ a later run starts from. */
   state: { uidValidity: number; lastUid: number; highestModseq?: string };
 }
 
@@ -108,11 +125,14 @@ export interface SyncFolderStateUpdate {
 export interface StoreSyncJournal {
   /** True: the store keeps each raw source, so a sink's failure leaves a dead letter, not a loss. */
   readonly holdsMessages: true;
+  /** Which keys are stored. */
   isStored(keys: readonly SyncMessageKey[]): Promise<boolean[]>;
+  /** Decides, reading only, which messages are new, re-keyed or have changed flags. */
   plan<M extends SyncChunkMessage>(
     messages: readonly M[],
     flags: readonly { key: SyncMessageKey; flags: string[] }[],
   ): Promise<SyncChunkPlan<M>>;
+  /** Commits a plan with its dead letters and folder state in one transaction, after the chunks before. */
   commit(
     plan: SyncChunkPlan,
     extras?: { folderState?: SyncFolderStateUpdate; deadLetters?: readonly SyncDeadLetter[] },
@@ -121,18 +141,23 @@ export interface StoreSyncJournal {
   expectBulk(): void;
   /** A WAL checkpoint on a `file:` database; called before anything is deleted on the server. */
   makeDurable(): Promise<void>;
+  /** Waits for the chunks given and releases the writer thread. */
   close(): Promise<void>;
 }
 
 /** Outcomes per message and sink in `message_sinks` (the engine's `SinkLedger`). */
 export interface StoreSinkLedger {
+  /** Records outcomes in `message_sinks`. */
   recordSinkResults(results: readonly SinkResult[]): Promise<number>;
+  /** message id → sink → state. */
   sinkStates(messageIds: readonly string[]): Promise<Map<string, Map<string, SinkState>>>;
 }
 
 /** The store as the engine's `SyncState`: `sync_runs`, `folder_state`, a journal per run, `message_sinks`. */
 export interface StoreSyncState {
+  /** Records a run's start in `sync_runs`. @returns the run's id */
   startRun(mailboxId: string): Promise<string>;
+  /** Records how the run ended. */
   finishRun(
     runId: string,
     result: {
@@ -143,22 +168,31 @@ export interface StoreSyncState {
       errorMessage?: string;
     },
   ): Promise<void>;
+  /** The saved folder states of a mailbox (`folder_state`). */
   folderStates(
     mailboxId: string,
   ): Promise<{ folder: string; state?: { uidValidity: number; lastUid: number; highestModseq?: string } }[]>;
+  /** A journal for one run. */
   openJournal(mailboxId: string): StoreSyncJournal;
+  /** The sink ledger (`message_sinks`). */
   readonly ledger: StoreSinkLedger;
 }
 
 /** A stored message with its key, to be delivered again (the engine's `HeldMessage`). */
 export interface SyncHeldMessage {
+  /** The message row's id. */
   id: string;
+  /** Where it came from. */
   key: SyncMessageKey;
   /** Undefined when retention purged it. */
   raw: Uint8Array | undefined;
+  /** Its size in octets. */
   size: number;
+  /** Its flags as stored. */
   flags: string[];
+  /** Hex SHA-256 of the raw source. */
   contentHash: string;
+  /** When the server received it. */
   internalDate?: Date;
 }
 
@@ -167,33 +201,49 @@ export type SyncQueuedDeadLetter = SyncDeadLetter & { id: string; createdAt: str
 
 /** `dead_letters` and the messages they are about (the engine's `DeadLetterQueue`). */
 export interface StoreDeadLetterQueue {
+  /** One dead letter, or undefined. */
   deadLetter(id: string): Promise<SyncQueuedDeadLetter | undefined>;
+  /** Dead letters, newest first. */
   deadLetters(options: { mailboxId?: string; limit?: number }): Promise<SyncQueuedDeadLetter[]>;
+  /** Adds attempts and replaces the last error. */
   recordAttempt(id: string, attempt: { attempts: number; lastError: string }): Promise<void>;
+  /** Removes a dead letter. @returns whether it existed */
   deleteDeadLetter(id: string): Promise<boolean>;
+  /** A stored message with its raw source unless purged. */
   heldMessage(id: string): Promise<SyncHeldMessage | undefined>;
+  /** The sink ledger (`message_sinks`). */
   readonly ledger: StoreSinkLedger;
 }
 
 /** What re-running routing rules reads and writes, and the leases (the engine's `RerouteState & MailboxLeases`). */
 export interface StoreRerouteState {
+  /** A page of a mailbox's stored messages, in id order. */
   heldMessageIds(
     mailboxId: string,
     page: { after?: string; limit: number },
   ): Promise<{ id: string; rawPurged: boolean }[]>;
+  /** A stored message with its raw source unless purged. */
   heldMessage(id: string): Promise<SyncHeldMessage | undefined>;
+  /** folder → delimiter, from `folder_state`. */
   folderDelimiters(mailboxId: string): Promise<Map<string, string | null>>;
+  /** Keeps dead letters (`dead_letters`). */
   addDeadLetters(letters: readonly SyncDeadLetter[]): Promise<void>;
+  /** The sink ledger (`message_sinks`). */
   readonly ledger: StoreSinkLedger;
+  /** Appends an audit entry about the mailbox. */
   audit(entry: {
     actor: string;
     action: string;
     mailboxId: string;
     details: Record<string, unknown>;
   }): Promise<void>;
+  /** Takes the mailbox's lease when free or expired. */
   acquireLease(lease: { mailboxId: string; owner: string; seconds: number }): Promise<boolean>;
+  /** Extends a lease the owner holds. */
   renewLease(lease: { mailboxId: string; owner: string; seconds: number }): Promise<boolean>;
+  /** Gives a lease up. */
   releaseLease(lease: { mailboxId: string; owner: string }): Promise<boolean>;
+  /** Leaves a re-run request for the worker holding the mailbox. */
   requestReroute(mailboxId: string, request: { actor: string }): Promise<void>;
 }
 
