@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { newId } from "@mailreg/core";
 import { parseEnvelope } from "@mailreg/imap-sync";
+import { searchText } from "@mailreg/message";
 import { commitMessageChunk, indexPendingMessageText } from "@mailreg/store";
 import { insertTestMailbox } from "@mailreg/store/testing";
 import type { BrowserContext, Page } from "playwright-core";
@@ -72,7 +73,7 @@ beforeAll(async () => {
       storedAt: new Date(storedAt + i).toISOString(),
     })),
   });
-  await indexPendingMessageText(store);
+  await indexPendingMessageText(store, { extractText: searchText });
   chromium = await launchChromium();
   context = await chromium.browser.newContext({ locale: "en-GB", viewport: { width: 1100, height: 900 } });
   page = await context.newPage();

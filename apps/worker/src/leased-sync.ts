@@ -9,6 +9,7 @@
  */
 import type { ConnectionProfile } from "@mailreg/core";
 import { type SyncProgress, type SyncState, type SyncSummary, syncMailbox } from "@mailreg/imap-sync";
+import { searchText } from "@mailreg/message";
 import {
   acquireLease,
   clearSyncRequest,
@@ -192,7 +193,7 @@ export async function runClaim(
     // the text bodies of what was stored, for search (header fields were indexed as it was stored);
     // a run that stored nothing has nothing to index (what an earlier run left, retention indexes)
     if (summary.fetched > 0 || summary.rekeyed > 0)
-      await indexPendingMessageText(store, { mailboxId }).catch((error: unknown) =>
+      await indexPendingMessageText(store, { extractText: searchText, mailboxId }).catch((error: unknown) =>
         ctx.logger.warn("indexing message text failed", { mailboxId, error: String(error) }),
       );
     return summary;

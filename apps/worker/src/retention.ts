@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { searchText } from "@mailreg/message";
 import {
   deleteMessagesOlderThan,
   indexPendingMessageText,
@@ -68,7 +69,7 @@ export async function runRetention(ctx: WorkerContext, now: Date = new Date()): 
     const purge = async (scope: { before: Date; instanceId: string; mailboxIds?: string[] }) => {
       // bodies the search index lacks are extracted first (the runs index what they store; this
       // catches up after a failure), so purging keeps the message findable by its words
-      outcome.indexed += (await indexPendingMessageText(ctx.store)).indexed;
+      outcome.indexed += (await indexPendingMessageText(ctx.store, { extractText: searchText })).indexed;
       const done = await purgeRawOlderThan(ctx.store, { ...scope, audit });
       outcome.purged += done.purged;
       outcome.waitingForIndex = Math.max(outcome.waitingForIndex, done.waitingForIndex);

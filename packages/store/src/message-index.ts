@@ -8,14 +8,34 @@
  * search. Rows made before migration 0008 already hold their header fields; their body is filled
  * here too.
  *
+ * The body's text comes from the extractor the caller hands in (`searchText` of `@mailreg/message`
+ * in mailreg's worker): the store knows no MIME and no HTML, so it installs no parser or sanitizer.
+ *
  * @module
  */
 import type { InStatement } from "@libsql/client";
-import { searchText } from "@mailreg/message";
 import { readRawMessage } from "./messages-read.ts";
 import type { Store } from "./store.ts";
 import { toStoreError } from "./store-error.ts";
 import { runExclusive } from "./write-lock.ts";
+
+/**
+ * The searchable text of a raw message (`searchText` of `@mailreg/message` is one); "" for none.
+ * It may throw for a message it cannot read: the message is then indexed with an empty body.
+ */
+export type MessageTextExtractor = (raw: Uint8Array) => Promise<string> | string;
+
+/** Options of {@link indexPendingMessageText}. */
+export interface IndexOptions {
+  /** Turns a message's raw source into its searchable body text. */
+  extractText: MessageTextExtractor;
+  /** At most this many messages (default 10,000). */
+  limit?: number;
+  /** Messages per write transaction (default 50). */
+  batch?: number;
+  /** Only this mailbox's messages. */
+  mailboxId?: string;
+}
 
 /** What {@link indexPendingMessageText} did. */
 export interface IndexResult {
@@ -43,22 +63,21 @@ const _INSERT_TEXT = `INSERT INTO message_text (message_row_id, subject, sender,
  * one that does not parse gets an empty body too (its header fields stay searchable).
  *
  * @param store the open store
- * @param options at most `limit` messages (default 10,000) in batches of `batch` (default 50);
- *   `mailboxId` restricts it to one mailbox
+ * @param options the text extractor; at most `limit` messages (default 10,000) in batches of `batch`
+ *   (default 50); `mailboxId` restricts it to one mailbox
  * @returns how many were indexed and whether more are pending
  * @throws {MailregError} STORE_UNAVAILABLE when the database is locked or unreachable
  * @example
  * ```ts
  * import { indexPendingMessageText, openStore } from "@mailreg/store";
  * const store = await openStore({ url: "file::memory:" });
- * console.log(await indexPendingMessageText(store)); // { indexed: 0, more: false }
+ * // mailreg's worker passes `searchText` of @mailreg/message; any raw → text function will do
+ * const extractText = (raw: Uint8Array) => new TextDecoder().decode(raw);
+ * console.log(await indexPendingMessageText(store, { extractText })); // { indexed: 0, more: false }
  * store.close();
  * ```
  */
-export async function indexPendingMessageText(
-  store: Store,
-  options: { limit?: number; batch?: number; mailboxId?: string } = {},
-): Promise<IndexResult> {
+export async function indexPendingMessageText(store: Store, options: IndexOptions): Promise<IndexResult> {
   const limit = options.limit ?? 10_000;
   const batch = Math.max(1, Math.min(options.batch ?? 50, limit));
   let indexed = 0;
@@ -72,7 +91,7 @@ export async function indexPendingMessageText(
       afterDoc = p.docId;
       statements.push({
         sql: "UPDATE message_text SET body = ? WHERE doc_id = ? AND body IS NULL",
-        args: [await _body(store, p.messageRowId, p.purged), p.docId],
+        args: [await _body(store, options.extractText, p.messageRowId, p.purged), p.docId],
       });
     }
     await _write(store, statements);
@@ -89,7 +108,7 @@ export async function indexPendingMessageText(
       if (q.present) {
         statements.push({
           sql: _INSERT_TEXT,
-          args: [await _body(store, q.messageRowId, q.purged), q.messageRowId],
+          args: [await _body(store, options.extractText, q.messageRowId, q.purged), q.messageRowId],
         });
       }
       statements.push({ sql: "DELETE FROM message_text_queue WHERE rowid = ?", args: [q.queueId] });
@@ -104,12 +123,23 @@ export async function indexPendingMessageText(
 }
 
 /** The searchable text of a message's body; "" when its raw source is gone or does not parse. */
-async function _body(store: Store, messageRowId: string, purged: boolean): Promise<string> {
+async function _body(
+  store: Store,
+  extractText: MessageTextExtractor,
+  messageRowId: string,
+  purged: boolean,
+): Promise<string> {
   if (purged) return "";
+  let raw: Uint8Array;
   try {
-    return await searchText(await readRawMessage(store, messageRowId));
+    raw = await readRawMessage(store, messageRowId);
   } catch {
     return ""; // deleted meanwhile, or purged since: nothing to index
+  }
+  try {
+    return await extractText(raw);
+  } catch {
+    return ""; // a message the extractor cannot read: its header fields stay searchable
   }
 }
 

@@ -1,9 +1,11 @@
 // The read side of collected mail under Deno: FTS5 through libSQL's native binding, the body indexer
 // (postal-mime), paging and raw chunks. Run with `npx deno test -A packages/store/src/messages-read.deno.test.ts`.
+
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { searchText } from "@mailreg/message";
 import {
   commitMessageChunk,
   indexPendingMessageText,
@@ -43,7 +45,10 @@ Deno.test("stored messages are listed, searched by body and header words, and re
         storedAt: new Date().toISOString(),
       })),
     });
-    assert.deepEqual(await indexPendingMessageText(store), { indexed: 3, more: false });
+    assert.deepEqual(await indexPendingMessageText(store, { extractText: searchText }), {
+      indexed: 3,
+      more: false,
+    });
     assert.deepEqual(
       (await listMessageFolders(store, mailboxId)).map((f) => [f.folder, f.count]),
       [["INBOX", 3]],

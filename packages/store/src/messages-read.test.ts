@@ -1,4 +1,5 @@
 import { MailregError, newId } from "@mailreg/core";
+import { searchText } from "@mailreg/message";
 import { describe, expect, it } from "vitest";
 import { commitMessageChunk } from "./mail-sync.ts";
 import { indexPendingMessageText } from "./message-index.ts";
@@ -142,7 +143,7 @@ describe("listMessages()", () => {
         )),
       );
     }
-    await indexPendingMessageText(store);
+    await indexPendingMessageText(store, { extractText: searchText });
     for (const query of [
       { q: "report" },
       { subject: "quarterly" },
@@ -154,7 +155,7 @@ describe("listMessages()", () => {
         await storeMails(store, mailboxId, [
           { subject: `quarterly report late ${n++}`, internalDate: `2026-02-1${n % 10}T11:00:00.000Z` },
         ]);
-        await indexPendingMessageText(store);
+        await indexPendingMessageText(store, { extractText: searchText });
       });
       const ids = seen.map((m) => m.id);
       expect(new Set(ids).size, JSON.stringify(query)).toBe(ids.length);
@@ -209,7 +210,7 @@ describe("listMessages()", () => {
       },
       { subject: "Hello", body: "just a letter", internalDate: "2026-05-01T00:00:00.000Z" },
     ]);
-    await indexPendingMessageText(store);
+    await indexPendingMessageText(store, { extractText: searchText });
     const ids = async (q: Parameters<typeof listMessages>[1]) =>
       (await listMessages(store, q)).messages.map((m) => m.id).sort();
     expect(await ids({ mailboxId, from: "Müller" })).toEqual([invoice]);
@@ -233,7 +234,7 @@ describe("listMessages()", () => {
     const store = await openMemoryStore();
     const mailboxId = await insertTestMailbox(store);
     const [quoted] = await storeMails(store, mailboxId, [{ subject: 'He said "AND" NEAR(x) OR col:*' }]);
-    await indexPendingMessageText(store);
+    await indexPendingMessageText(store, { extractText: searchText });
     for (const text of [
       '"',
       "AND",
@@ -333,7 +334,7 @@ describe("getMessageDetail() and the raw source", () => {
     const [id] = await storeMails(store, mailboxId, [
       { subject: "ancient", body: "fossil", storedAt: new Date(Date.now() - 90 * 86_400_000).toISOString() },
     ]);
-    await indexPendingMessageText(store);
+    await indexPendingMessageText(store, { extractText: searchText });
     await purgeRawOlderThan(store, { before: new Date(Date.now() - 30 * 86_400_000) });
     const error = await readRawChunks(store, id!).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MailregError);
@@ -354,9 +355,18 @@ describe("indexPendingMessageText()", () => {
       Array.from({ length: 7 }, (_, i) => ({ subject: `s${i}`, body: `word${i}` })),
     );
     expect(await listMessages(store, { mailboxId, q: "word3" })).toMatchObject({ messages: [] });
-    expect(await indexPendingMessageText(store, { limit: 5, batch: 2 })).toEqual({ indexed: 5, more: true });
-    expect(await indexPendingMessageText(store)).toEqual({ indexed: 2, more: false });
-    expect(await indexPendingMessageText(store)).toEqual({ indexed: 0, more: false });
+    expect(await indexPendingMessageText(store, { extractText: searchText, limit: 5, batch: 2 })).toEqual({
+      indexed: 5,
+      more: true,
+    });
+    expect(await indexPendingMessageText(store, { extractText: searchText })).toEqual({
+      indexed: 2,
+      more: false,
+    });
+    expect(await indexPendingMessageText(store, { extractText: searchText })).toEqual({
+      indexed: 0,
+      more: false,
+    });
     expect((await listMessages(store, { mailboxId, q: "word3" })).messages).toHaveLength(1);
     store.close();
   });
@@ -372,7 +382,10 @@ describe("indexPendingMessageText()", () => {
     expect((await listMessages(store, { mailboxId })).messages).toHaveLength(2);
     expect((await listMessages(store, { mailboxId, q: "quarterly" })).messages).toEqual([]);
     await store.client.execute({ sql: "delete from messages where id = ?", args: [gone!] });
-    expect(await indexPendingMessageText(store, { mailboxId })).toEqual({ indexed: 1, more: false });
+    expect(await indexPendingMessageText(store, { extractText: searchText, mailboxId })).toEqual({
+      indexed: 1,
+      more: false,
+    });
     for (const q of ["quarterly", "Muster", "erika@example.org"]) {
       expect((await listMessages(store, { mailboxId, q })).messages.map((m) => m.id)).toEqual([kept]);
     }
@@ -397,7 +410,10 @@ describe("indexPendingMessageText()", () => {
       "write",
     );
     expect((await listMessages(store, { mailboxId, q: "pelican" })).messages).toEqual([]);
-    expect(await indexPendingMessageText(store)).toEqual({ indexed: 1, more: false });
+    expect(await indexPendingMessageText(store, { extractText: searchText })).toEqual({
+      indexed: 1,
+      more: false,
+    });
     expect((await listMessages(store, { mailboxId, q: "pelican" })).messages.map((m) => m.id)).toEqual([id]);
     expect((await listMessages(store, { mailboxId, q: "older" })).messages.map((m) => m.id)).toEqual([id]);
     store.close();

@@ -49,7 +49,12 @@ export {
   startSyncRun,
 } from "./mail-sync.ts";
 export { findMailbox, getMailbox, listMailboxes, type Mailbox } from "./mailboxes.ts";
-export { type IndexResult, indexPendingMessageText } from "./message-index.ts";
+export {
+  type IndexOptions,
+  type IndexResult,
+  indexPendingMessageText,
+  type MessageTextExtractor,
+} from "./message-index.ts";
 export {
   type DeadLetterEntry,
   getDeadLetter,

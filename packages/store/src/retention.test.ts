@@ -1,4 +1,5 @@
 import { newId } from "@mailreg/core";
+import { searchText } from "@mailreg/message";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { listAudit } from "./audit.ts";
@@ -35,7 +36,7 @@ async function storeAged(store: Store, mailboxId: string, ages: number[]): Promi
 
 /** The search indexer's pass: header fields and text body indexed. */
 async function markIndexed(store: Store): Promise<void> {
-  await indexPendingMessageText(store);
+  await indexPendingMessageText(store, { extractText: searchText });
 }
 
 async function searchCount(store: Store, query: string): Promise<number> {

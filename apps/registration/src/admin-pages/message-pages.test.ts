@@ -1,5 +1,6 @@
 import { newId } from "@mailreg/core";
 import { parseEnvelope } from "@mailreg/imap-sync";
+import { searchText } from "@mailreg/message";
 import { commitMessageChunk, indexPendingMessageText, purgeRawOlderThan } from "@mailreg/store";
 import { insertTestMailbox } from "@mailreg/store/testing";
 import { afterEach, describe, expect, it } from "vitest";
@@ -34,7 +35,7 @@ async function store(mailboxId: string, raws: string[], storedAt?: string): Prom
       };
     }),
   });
-  await indexPendingMessageText(t.store);
+  await indexPendingMessageText(t.store, { extractText: searchText });
   return ids;
 }
 

@@ -1,5 +1,6 @@
 import { newId } from "@mailreg/core";
 import { parseEnvelope } from "@mailreg/imap-sync";
+import { searchText } from "@mailreg/message";
 import { commitMessageChunk, indexPendingMessageText, purgeRawOlderThan } from "@mailreg/store";
 import { insertTestMailbox } from "@mailreg/store/testing";
 import fc from "fast-check";
@@ -54,7 +55,7 @@ async function store(
       storedAt: at,
     })),
   });
-  await indexPendingMessageText(t.store);
+  await indexPendingMessageText(t.store, { extractText: searchText });
   return ids;
 }
 

@@ -13,6 +13,7 @@ import { seal } from "@mailreg/crypto-registry";
 import { type TestKeyring, testKeyring } from "@mailreg/crypto-registry/testing";
 import { syncMailbox } from "@mailreg/imap-sync";
 import { attachDovecot, type GeneratedMessage, generateMessages, seedMaildir } from "@mailreg/mailservers";
+import { searchText } from "@mailreg/message";
 import {
   applyRegistration,
   indexPendingMessageText,
@@ -152,7 +153,7 @@ async function collect(): Promise<void> {
     folderPolicy: INBOX_ONLY,
   });
   expect(summary.status, JSON.stringify(summary.error)).toBe("ok");
-  await indexPendingMessageText(store); // what the worker runs after each collection
+  await indexPendingMessageText(store, { extractText: searchText }); // what the worker runs after each collection
 }
 
 async function seed(messages: GeneratedMessage[]): Promise<void> {
