@@ -21,6 +21,7 @@
  */
 import {
   type ConnectionProfile,
+  ERROR_CODES,
   errorInfo,
   FolderPolicySchema,
   MailregError,
@@ -582,6 +583,16 @@ function _sameState(a: SavedFolderState, b: SavedFolderState | undefined): boole
 }
 
 function _errorInfo(error: unknown): { code: string; message: string } {
+  // a folder's error, or the run's own, is already { code, message } with a documented code
+  const info = error as { code?: unknown; message?: unknown } | null;
+  if (
+    !(error instanceof Error) &&
+    typeof info?.code === "string" &&
+    typeof info.message === "string" &&
+    Object.hasOwn(ERROR_CODES, info.code)
+  ) {
+    return { code: info.code, message: info.message };
+  }
   // always a documented code: a refused commit (SQLITE_CONSTRAINT) is STORE_CONSTRAINT, not its own
   return errorInfo(error);
 }
