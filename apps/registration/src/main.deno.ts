@@ -5,6 +5,7 @@
  * @module
  */
 import { loadConfig } from "@mailreg/core";
+import { CONNECTORS } from "./connectors.ts";
 import { type PrepareOptions, prepareApp } from "./prepare.ts";
 
 interface _DenoServe {
@@ -65,7 +66,10 @@ export async function serveDeno(options: PrepareOptions): Promise<{ url: string;
 if ((import.meta as { main?: boolean }).main === true) {
   const at = _deno.args.indexOf("--config");
   const path = at >= 0 ? _deno.args[at + 1] : undefined;
-  const { config, warnings } = await loadConfig(path === undefined ? {} : { path });
+  const { config, warnings } = await loadConfig({
+    connectors: CONNECTORS,
+    ...(path === undefined ? {} : { path }),
+  });
   for (const warning of warnings) console.warn(`warning: ${warning}`);
   const { url } = await serveDeno({ config });
   console.log(`mailreg registration: ${url}/register, admin: ${url}/admin`);

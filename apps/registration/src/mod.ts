@@ -7,6 +7,7 @@
  */
 export { createApp, MAX_BODY_BYTES, type RegistrationApp } from "./app.ts";
 export type { AppContext } from "./app-context.ts";
+export { CONNECTORS } from "./connectors.ts";
 export type {
   AppBindings,
   AppDeps,

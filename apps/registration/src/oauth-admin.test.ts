@@ -15,12 +15,13 @@ async function start(instances?: ConfigInput["instances"]) {
       ...(instances === undefined ? {} : { instances }),
       registration: { enabled: true, templates: ["example-imap"] },
       servers: [
-        { id: "example-imap", label: "Example IMAP", protocol: "imap", host: "imap.example.com" },
+        { id: "example-imap", label: "Example IMAP", protocol: "imap", host: "imap.example.com", port: 993 },
         {
           id: "corp-imap",
           label: "Corp",
           protocol: "imap",
           host: "imap.corp.example",
+          port: 993,
           oauthProvider: "corp",
         },
       ],

@@ -38,12 +38,13 @@ function config(overrides: ConfigInput = {}): ConfigInput {
   return {
     registration: { enabled: true, templates: ["example-imap"] },
     servers: [
-      { id: "example-imap", label: "Example IMAP", protocol: "imap", host: "imap.example.com" },
+      { id: "example-imap", label: "Example IMAP", protocol: "imap", host: "imap.example.com", port: 993 },
       {
         id: "corp-imap",
         label: "Corp mail",
         protocol: "imap",
         host: "imap.corp.example",
+        port: 993,
         security: "tls",
         authMethods: ["xoauth2"],
         oauthProvider: "corp",
@@ -307,7 +308,15 @@ describe("Sign in with an OAuth provider", () => {
   it("offers only providers with a linked server template; others and unknown ones are not found", async () => {
     t = await createTestApp({
       config: config({
-        servers: [{ id: "example-imap", label: "Example IMAP", protocol: "imap", host: "imap.example.com" }],
+        servers: [
+          {
+            id: "example-imap",
+            label: "Example IMAP",
+            protocol: "imap",
+            host: "imap.example.com",
+            port: 993,
+          },
+        ],
       }),
     });
     expect(await (await request("/register")).text()).not.toContain("/register/oauth/");

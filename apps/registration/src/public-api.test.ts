@@ -171,7 +171,9 @@ describe("POST /api/v1/registrations", () => {
       }
       t.close();
       await start({ config: { registration: { ...registration, allowPrivateNetworks: true } } });
-      expect((await typed({ protocol: "imap", host: "10.1.2.3", security: "tls" })).status).toBe(201);
+      expect((await typed({ protocol: "imap", host: "10.1.2.3", port: 993, security: "tls" })).status).toBe(
+        201,
+      );
     });
 
     it("refuses names that resolve to a private address, and names that do not resolve", async () => {
@@ -189,7 +191,9 @@ describe("POST /api/v1/registrations", () => {
           },
         },
       });
-      expect((await typed({ protocol: "imap", host: "mail.example.net", security: "tls" })).status).toBe(201);
+      expect(
+        (await typed({ protocol: "imap", host: "mail.example.net", port: 993, security: "tls" })).status,
+      ).toBe(201);
       const fieldCode = async (host: string) =>
         (
           (await (await typed({ protocol: "imap", host, security: "tls" })).json()) as {
@@ -206,7 +210,7 @@ describe("POST /api/v1/registrations", () => {
       expect(((await port.json()) as { error: { fields: object } }).error.fields).toMatchObject({
         "server.port": { code: "port-range" },
       });
-      const host = await typed({ protocol: "imap", host: "imap.example.com/x", security: "tls" });
+      const host = await typed({ protocol: "imap", host: "imap.example.com/x", port: 993, security: "tls" });
       expect(((await host.json()) as { error: { fields: object } }).error.fields).toMatchObject({
         "server.host": { code: "host-invalid" },
       });
@@ -283,6 +287,7 @@ describe("verify-on-submit", () => {
             label: "Example",
             protocol: "imap",
             host: "imap.example.com",
+            port: 993,
             tls: { verify: false },
           },
         ],

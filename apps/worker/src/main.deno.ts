@@ -6,6 +6,7 @@
  * @module
  */
 import { loadConfig, newId } from "@mailreg/core";
+import { CONNECTORS } from "./connectors.ts";
 import { type PrepareWorkerOptions, prepareWorker } from "./prepare.ts";
 import type { Worker } from "./worker.ts";
 
@@ -68,7 +69,10 @@ if ((import.meta as { main?: boolean }).main === true) {
   };
   const path = arg("--config");
   const port = arg("--metrics-port");
-  const { config, warnings } = await loadConfig(path === undefined ? {} : { path });
+  const { config, warnings } = await loadConfig({
+    connectors: CONNECTORS,
+    ...(path === undefined ? {} : { path }),
+  });
   for (const warning of warnings) console.warn(`warning: ${warning}`);
   const running = await startWorkerDeno({
     config,

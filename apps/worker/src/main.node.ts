@@ -13,6 +13,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadConfig, newId } from "@mailreg/core";
+import { CONNECTORS } from "./connectors.ts";
 import { type PrepareWorkerOptions, prepareWorker } from "./prepare.ts";
 import type { Worker } from "./worker.ts";
 
@@ -96,7 +97,10 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   const { values } = parseArgs({
     options: { config: { type: "string", short: "c" }, "metrics-port": { type: "string" } },
   });
-  const { config, warnings } = await loadConfig(values.config === undefined ? {} : { path: values.config });
+  const { config, warnings } = await loadConfig({
+    connectors: CONNECTORS,
+    ...(values.config === undefined ? {} : { path: values.config }),
+  });
   for (const warning of warnings) console.warn(`warning: ${warning}`);
   const port = values["metrics-port"];
   const running = await startWorker({ config, ...(port === undefined ? {} : { metricsPort: Number(port) }) });

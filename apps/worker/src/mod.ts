@@ -8,6 +8,7 @@
  * @module
  */
 export { checkMailboxOf } from "./check.ts";
+export { CONNECTORS } from "./connectors.ts";
 export type { WorkerDeps } from "./deps.ts";
 export { type ClaimRefusal, syncMailboxOnce } from "./leased-sync.ts";
 export { createWorkerMetrics, type WorkerMetrics } from "./metrics.ts";

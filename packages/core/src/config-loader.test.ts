@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig, resolveConfigPaths } from "./config-loader.ts";
+import { z } from "zod";
 import { defaultConfig } from "./config-schema.ts";
+import type { ConnectorRegistries } from "./connectors.ts";
 import { MailregError } from "./errors.ts";
 
 let dir: string;
@@ -31,7 +33,7 @@ async function failure(promise: Promise<unknown>): Promise<MailregError> {
   throw new Error("expected loadConfig() to fail");
 }
 
-const imap = { id: "mail", label: "Mail", protocol: "imap", host: "imap.example.com" };
+const imap = { id: "mail", label: "Mail", protocol: "imap", host: "imap.example.com", port: 993 };
 
 describe("loadConfig() finding the file", () => {
   it("uses defaults when ./mailreg.config.json does not exist, with paths under the working directory", async () => {
@@ -175,6 +177,37 @@ describe("loadConfig() environment overrides", () => {
       clientId: "ms-id",
       tenant: "contoso",
     });
+  });
+
+  it("sets a registered connector's own option from the environment, checked against its schema", async () => {
+    const connectors: ConnectorRegistries = {
+      sources: new Map([["imap", { kind: "imap", label: "IMAP", defaultPort: () => 993 }]]),
+      sinks: new Map([
+        [
+          "log",
+          { kind: "log", label: "Log", options: z.strictObject({ maxLines: z.number().int().min(1) }) },
+        ],
+      ]),
+      providers: new Map(),
+    };
+    const { port: _, ...noPort } = imap;
+    await write("mailreg.config.json", { servers: [noPort], sinks: { out: { kind: "log", maxLines: 10 } } });
+    const { config } = await loadConfig({
+      cwd: dir,
+      env: { MAILREG_SINKS__OUT__MAX_LINES: "20" },
+      connectors,
+    });
+    expect(config.sinks.out).toEqual({ kind: "log", maxLines: 20 });
+    expect(config.servers[0]?.port).toBe(993);
+    const error = await failure(
+      loadConfig({ cwd: dir, env: { MAILREG_SINKS__OUT__MAX_LINES: "0" }, connectors }),
+    );
+    expect(error.details?.issues).toEqual([
+      {
+        path: "sinks.out.maxLines",
+        message: expect.stringContaining("(from MAILREG_SINKS__OUT__MAX_LINES)"),
+      },
+    ]);
   });
 
   it("takes arrays and objects as JSON values", async () => {

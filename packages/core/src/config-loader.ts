@@ -7,7 +7,8 @@
 import { _cwd, _dirname, _isAbsolute, _processEnv, _readTextFile, _resolvePath } from "./_fs.ts";
 import { _jsonSyntaxError } from "./_json-error.ts";
 import { _formatPath, type ValidationIssue } from "./_zod.ts";
-import { type Config, ConfigSchema, checkConfig, configInvalidError } from "./config-schema.ts";
+import { type Config, ConfigSchema, checkConfig, configInvalidError, configSchema } from "./config-schema.ts";
+import type { ConnectorRegistries } from "./connectors.ts";
 import { MailregError } from "./errors.ts";
 
 /** The file looked for in the working directory when no path is named. */
@@ -23,6 +24,12 @@ export interface LoadConfigOptions {
   env?: Record<string, string | undefined>;
   /** The folder relative paths are resolved against; default the process's working directory. */
   cwd?: string;
+  /**
+   * The sources, sinks and OAuth providers to check the config's connector sections against (and
+   * take a server's default port from); omitted: their generic shape only. The apps and the CLI pass
+   * `SOURCES`, `SINKS` (`@mailreg/imap-sync`) and `OAUTH_PROVIDERS` (`@mailreg/oauth`).
+   */
+  connectors?: ConnectorRegistries;
 }
 
 /** What {@link loadConfig} found. */
@@ -74,8 +81,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   const path = _resolvePath(cwd, named ?? DEFAULT_CONFIG_FILE);
   const text = await _read(path, named !== undefined);
   const raw = text === undefined ? {} : _parse(text, path);
-  const { value, issues: envIssues, origins, ignored } = _applyEnv(raw, env);
-  const result = checkConfig(value);
+  const schema = configSchema(options.connectors) as unknown as _Schema;
+  const { value, issues: envIssues, origins, ignored } = _applyEnv(raw, env, schema);
+  const result = checkConfig(value, options.connectors);
   const issues = [...envIssues, ...(result.ok ? [] : result.issues.map((i) => _withOrigin(i, origins)))];
   if (!result.ok || issues.length > 0) {
     throw configInvalidError(issues, text === undefined ? "The configuration (defaults)" : path);
@@ -168,6 +176,7 @@ function _parse(text: string, path: string): unknown {
 
 interface _Def {
   type: string;
+  catchall?: _Schema;
   innerType?: _Schema;
   in?: _Schema;
   shape?: Record<string, _Schema>;
@@ -199,6 +208,9 @@ const _screaming = (key: string) =>
     .replaceAll("-", "_")
     .toUpperCase();
 
+const _camel = (segment: string) =>
+  segment.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
 const _isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -211,7 +223,13 @@ function _step(
   const def = _unwrap(schema)._zod.def;
   if (def.type === "object" && def.shape !== undefined) {
     const key = Object.keys(def.shape).find((k) => _screaming(k) === segment);
-    return key === undefined ? undefined : { key, schema: def.shape[key]! };
+    if (key !== undefined) return { key, schema: def.shape[key]! };
+    // a connector's options without its registry (a loose object): the key as written, else camelCase
+    if (def.catchall === undefined || def.catchall._zod.def.type === "never") return undefined;
+    const written = Array.isArray(container)
+      ? undefined
+      : Object.keys(container).find((k) => _screaming(k) === segment);
+    return { key: written ?? _camel(segment), schema: def.catchall };
   }
   if (def.type === "record" && def.valueType !== undefined && !Array.isArray(container)) {
     const key =
@@ -264,6 +282,7 @@ function _coerce(schema: _Schema, text: string): { value: unknown } | { problem:
 function _applyEnv(
   raw: unknown,
   env: Record<string, string | undefined>,
+  root: _Schema,
 ): { value: unknown; issues: ValidationIssue[]; origins: Map<string, string>; ignored: string[] } {
   const issues: ValidationIssue[] = [];
   const origins = new Map<string, string>();
@@ -278,7 +297,7 @@ function _applyEnv(
   for (const [name, segments] of vars) {
     const text = env[name];
     if (text === undefined || text === "") continue;
-    let schema = ConfigSchema as unknown as _Schema;
+    let schema = root;
     let container: _Container = value;
     const path: (string | number)[] = [];
     let problem: string | undefined;

@@ -1,19 +1,38 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { hashPassword, hashToken } from "./admin-secrets.ts";
-import {
-  checkConfig,
-  configJsonSchema,
-  defaultConfig,
-  defaultPort,
-  validateConfig,
-} from "./config-schema.ts";
+import { z } from "zod";
+import { checkConfig, configJsonSchema, defaultConfig, validateConfig } from "./config-schema.ts";
+import type { ConnectorRegistries } from "./connectors.ts";
 import { MailregError } from "./errors.ts";
 
-const imap = { id: "mail", label: "Mail", protocol: "imap", host: "imap.example.com" } as const;
+const imap = { id: "mail", label: "Mail", protocol: "imap", host: "imap.example.com", port: 993 } as const;
 
-function issuesOf(value: unknown) {
-  const result = checkConfig(value);
+// Made-up connectors: core knows none of its own, it asks whatever registries it is given.
+const connectors: ConnectorRegistries = {
+  sources: new Map([
+    ["imap", { kind: "imap", label: "IMAP", defaultPort: (s: string) => (s === "tls" ? 993 : 143) }],
+    ["jmap", { kind: "jmap", label: "JMAP", defaultPort: () => 443 }],
+  ]),
+  sinks: new Map([
+    ["log", { kind: "log", label: "Log", options: z.strictObject({ level: z.enum(["info", "debug"]) }) }],
+  ]),
+  providers: new Map([
+    ["acme", { kind: "acme", label: "Acme", appOnly: false, options: z.strictObject({}) }],
+    [
+      "corp",
+      {
+        kind: "corp",
+        label: "Corp SSO",
+        appOnly: true,
+        options: z.strictObject({ realm: z.string().min(1), tenant: z.string().optional() }),
+      },
+    ],
+  ]),
+};
+
+function issuesOf(value: unknown, registries?: ConnectorRegistries) {
+  const result = checkConfig(value, registries);
   if (result.ok) throw new Error("expected the config to be invalid");
   return result.issues;
 }
@@ -66,14 +85,24 @@ describe("ConfigSchema defaults", () => {
   it.each([
     ["imap", "tls", 993],
     ["imap", "starttls", 143],
-    ["imap", "none", 143],
-    ["pop3", "tls", 995],
-    ["pop3", "starttls", 110],
-    ["pop3", "none", 110],
-  ] as const)("a %s server with security %s defaults to port %i", (protocol, security, port) => {
-    expect(defaultPort(protocol, security)).toBe(port);
-    const c = validateConfig({ servers: [{ ...imap, protocol, security }] });
-    expect(c.servers[0]!.port).toBe(port);
+    ["jmap", "tls", 443],
+  ] as const)(
+    "a %s server with security %s takes its source's default port %i",
+    (protocol, security, port) => {
+      const { port: _, ...noPort } = imap;
+      const c = validateConfig({ servers: [{ ...noPort, protocol, security }] }, connectors);
+      expect(c.servers[0]!.port).toBe(port);
+    },
+  );
+
+  it("without a source registry a server template must give its port", () => {
+    const { port: _, ...noPort } = imap;
+    expect(issuesOf({ servers: [noPort] })).toEqual([
+      {
+        path: "servers[0].port",
+        message: "required here: without the source registry there is no default port for the protocol",
+      },
+    ]);
   });
 
   it("a server template gets security tls, both password methods and certificate checking by default", () => {
@@ -172,15 +201,18 @@ describe("ConfigSchema problems", () => {
   });
 
   it("reports every problem at once, cross-references included, across sections", () => {
-    const issues = issuesOf({
-      database: { url: "mysql://db" },
-      server: { port: 70000 },
-      worker: { intervalSeconds: 5 },
-      servers: [{ ...imap, protocol: "smtp" }],
-      instances: [{ id: "Main", label: "Main", folderPolicy: { mode: "selected" } }],
-      registration: { templates: ["nope"], allowedDomains: ["exa mple.com"] },
-      oauth: { providers: { g: { kind: "google", clientId: "x", redirectUri: "not a url" } } },
-    });
+    const issues = issuesOf(
+      {
+        database: { url: "mysql://db" },
+        server: { port: 70000 },
+        worker: { intervalSeconds: 5 },
+        servers: [{ ...imap, protocol: "smtp" }],
+        instances: [{ id: "Main", label: "Main", folderPolicy: { mode: "selected" } }],
+        registration: { templates: ["nope"], allowedDomains: ["exa mple.com"] },
+        oauth: { providers: { g: { kind: "acme", clientId: "x", redirectUri: "not a url" } } },
+      },
+      connectors,
+    );
     expect(issues.map((i) => i.path).sort()).toEqual(
       [
         "database.url",
@@ -216,23 +248,47 @@ describe("ConfigSchema problems", () => {
     expect(c.registration.allowedDomains).toEqual(["xn--bcher-kva.example", "example.com"]);
   });
 
-  it("requires an issuer for oidc providers and allows a tenant only for microsoft", () => {
+  it("checks each OAuth provider's own options against its registered kind", () => {
     const common = { clientId: "id", redirectUri: "https://mail.example.com/oauth/callback" };
-    expect(issuesOf({ oauth: { providers: { sso: { kind: "oidc", ...common } } } })[0]!.path).toBe(
-      "oauth.providers.sso.issuer",
+    expect(
+      issuesOf({ oauth: { providers: { sso: { kind: "corp", ...common } } } }, connectors)[0]!.path,
+    ).toBe("oauth.providers.sso.realm");
+    expect(
+      issuesOf({ oauth: { providers: { a: { kind: "acme", tenant: "x", ...common } } } }, connectors),
+    ).toEqual([{ path: "oauth.providers.a.tenant", message: "unknown key" }]);
+    const c = validateConfig(
+      {
+        oauth: { providers: { c: { kind: "corp", realm: "r", tenant: "t", clientSecret: "s", ...common } } },
+      },
+      connectors,
     );
-    expect(issuesOf({ oauth: { providers: { g: { kind: "google", tenant: "x", ...common } } } })).toEqual([
-      { path: "oauth.providers.g.tenant", message: "unknown key" },
-    ]);
-    const c = validateConfig({
-      oauth: { providers: { ms: { kind: "microsoft", tenant: "common", clientSecret: "s", ...common } } },
-    });
-    expect(c.oauth.providers.ms).toMatchObject({ kind: "microsoft", tenant: "common", scopes: [] });
+    expect(c.oauth.providers.c).toMatchObject({ kind: "corp", realm: "r", tenant: "t", scopes: [] });
   });
 
-  it("refuses a provider id that is not a slug and an unknown provider kind", () => {
-    const issues = issuesOf({ oauth: { providers: { Google: { kind: "google" }, x: { kind: "github" } } } });
-    expect(issues.map((i) => i.path)).toEqual(["oauth.providers.Google", "oauth.providers.x.kind"]);
+  it("without the registries an OAuth provider's kind and own options pass as they are", () => {
+    const common = { clientId: "id", redirectUri: "https://mail.example.com/oauth/callback" };
+    const c = validateConfig({ oauth: { providers: { sso: { kind: "whatever", realm: "r", ...common } } } });
+    expect(c.oauth.providers.sso).toMatchObject({ kind: "whatever", realm: "r", scopes: [] });
+    expect(issuesOf({ oauth: { providers: { sso: { kind: "x", realm: "r" } } } }).map((i) => i.path)).toEqual(
+      ["oauth.providers.sso.clientId", "oauth.providers.sso.redirectUri"],
+    );
+  });
+
+  it("refuses a provider id that is not a slug and an unknown provider kind, naming the known ones", () => {
+    const issues = issuesOf(
+      { oauth: { providers: { Google: { kind: "acme" }, x: { kind: "github" } } } },
+      connectors,
+    );
+    expect(issues).toEqual([
+      { path: "oauth.providers.Google", message: expect.stringContaining("invalid key") },
+      { path: "oauth.providers.x.kind", message: 'unknown OAuth provider kind "github" (known: acme, corp)' },
+    ]);
+  });
+
+  it("refuses a protocol no source is registered for, naming the known ones", () => {
+    expect(issuesOf({ servers: [{ ...imap, protocol: "smtp" }] }, connectors)).toEqual([
+      { path: "servers[0].protocol", message: 'unknown protocol "smtp" (known: imap, jmap)' },
+    ]);
   });
 
   it("reports a server's oauthProvider that oauth.providers lacks", () => {
@@ -241,32 +297,39 @@ describe("ConfigSchema problems", () => {
     ]);
   });
 
-  it("an instance's app-only OAuth access must name a microsoft or oidc provider of oauth.providers", () => {
+  it("an instance's app-only OAuth access must name a provider whose kind can grant it", () => {
     const common = { clientId: "app", clientSecret: "s", redirectUri: "https://reg.example.org/cb" };
     const providers = {
-      m365: { kind: "microsoft", tenant: "contoso.onmicrosoft.com", ...common },
-      gmail: { kind: "google", ...common },
+      m365: { kind: "corp", realm: "contoso", ...common },
+      gmail: { kind: "acme", ...common },
     };
-    const c = validateConfig({
-      oauth: { providers },
-      instances: [{ id: "contoso", label: "Contoso", oauthAppOnly: { provider: "m365" } }],
-    });
+    const c = validateConfig(
+      {
+        oauth: { providers },
+        instances: [{ id: "contoso", label: "Contoso", oauthAppOnly: { provider: "m365" } }],
+      },
+      connectors,
+    );
     expect(c.instances[0]?.oauthAppOnly).toEqual({ provider: "m365" });
     expect(
-      issuesOf({
-        oauth: { providers },
-        instances: [
-          { id: "a", label: "A", oauthAppOnly: { provider: "missing" } },
-          { id: "b", label: "B", oauthAppOnly: { provider: "gmail" } },
-          { id: "c", label: "C", oauthAppOnly: { provider: "m365", scopes: [] } },
-        ],
-      }),
+      issuesOf(
+        {
+          oauth: { providers },
+          instances: [
+            { id: "a", label: "A", oauthAppOnly: { provider: "missing" } },
+            { id: "b", label: "B", oauthAppOnly: { provider: "gmail" } },
+            { id: "c", label: "C", oauthAppOnly: { provider: "m365", scopes: [] } },
+          ],
+        },
+        connectors,
+      ),
     ).toEqual([
       { path: "instances[2].oauthAppOnly.scopes", message: expect.stringContaining(">=1") },
       { path: "instances[0].oauthAppOnly.provider", message: 'no provider "missing" in oauth.providers' },
       {
         path: "instances[1].oauthAppOnly.provider",
-        message: expect.stringContaining("Google offers no app-only (client-credentials) access"),
+        message:
+          'provider "gmail" is of kind acme: Acme offers no app-only (client-credentials) access to IMAP or SMTP; use a provider of kind corp',
       },
     ]);
   });
@@ -350,6 +413,15 @@ describe("config.schema.json", () => {
   it("the committed file is what the zod schema emits (else run `npm run schema -w @mailreg/core`)", async () => {
     const committed = JSON.parse(await readFile(new URL("../config.schema.json", import.meta.url), "utf8"));
     expect(committed).toEqual(configJsonSchema());
+  });
+
+  it("given the registries, lists every registered kind with its own options for editors", () => {
+    const schema = JSON.stringify(configJsonSchema(connectors));
+    expect(schema).toContain('"const":"log"');
+    expect(schema).toContain('"level"');
+    expect(schema).toContain('"realm"');
+    expect(schema).toContain('"enum":["imap","jmap"]');
+    expect(JSON.stringify(configJsonSchema())).not.toContain('"realm"');
   });
 
   it("describes the input side: nothing is required at the top and unknown keys are refused", () => {

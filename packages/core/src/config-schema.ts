@@ -10,16 +10,18 @@
 import { z } from "zod";
 import { _issueList, _safeString, type ValidationIssue } from "./_zod.ts";
 import { normalizeDomain } from "./address.ts";
+import type { ConnectorRegistries } from "./connectors.ts";
+import { unknownKindMessage } from "./connectors.ts";
 import { isMailregError, MailregError } from "./errors.ts";
+import { HostSchema, PortSchema, ProtocolSchema, SECURITIES } from "./registration.ts";
 import {
-  HostSchema,
-  PortSchema,
-  PROTOCOLS,
-  type Protocol,
-  SECURITIES,
-  type Security,
-} from "./registration.ts";
-import { RetentionSchema, RoutingSchema, SinkConfigSchema, unknownSinkReferences } from "./routing-config.ts";
+  connectorEntrySchema,
+  RetentionSchema,
+  RoutingSchema,
+  SinkConfigSchema,
+  sinkEntrySchema,
+  unknownSinkReferences,
+} from "./routing-config.ts";
 
 export type { ValidationIssue } from "./_zod.ts";
 
@@ -101,31 +103,47 @@ export type SmtpSettings = z.infer<typeof SmtpSettingsSchema>;
 export const TEMPLATE_AUTH_METHODS = ["password-plain", "password-login", "cram-md5", "xoauth2"] as const;
 export type TemplateAuthMethod = (typeof TEMPLATE_AUTH_METHODS)[number];
 
-/**
- * The port a protocol uses by default with the given security.
- *
- * @param protocol imap or pop3
- * @param security tls, starttls or none
- * @returns 993/143 for IMAP, 995/110 for POP3
- * @example
- * ```ts
- * import { defaultPort } from "@mailreg/core";
- * console.log(defaultPort("imap", "tls"), defaultPort("pop3", "starttls")); // 993 110
- * ```
- */
-export function defaultPort(protocol: Protocol, security: Security): number {
-  if (protocol === "imap") return security === "tls" ? 993 : 143;
-  return security === "tls" ? 995 : 110;
-}
+const _serverTemplateFields = {
+  id: SlugSchema,
+  label: _label,
+  protocol: ProtocolSchema,
+  host: HostSchema,
+  port: z
+    .number({
+      error: (issue) =>
+        issue.input === undefined
+          ? "required here: without the source registry there is no default port for the protocol"
+          : undefined,
+    })
+    .int()
+    .min(1)
+    .max(65535),
+  security: z.enum(SECURITIES).default("tls"),
+  authMethods: z
+    .array(z.enum(TEMPLATE_AUTH_METHODS))
+    .min(1)
+    .default(["password-plain", "password-login"])
+    .refine((a) => new Set(a).size === a.length, { message: "must not repeat a method" }),
+  oauthProvider: SlugSchema.optional().describe("Id in oauth.providers used for xoauth2 sign-in"),
+  tls: TlsPolicySchema,
+  smtp: SmtpSettingsSchema.optional().describe("The SMTP counterpart of this server"),
+  sentFolder: _folder.optional().describe("Sent folder, where the server does not mark one (RFC 6154)"),
+  trashFolder: _folder.optional().describe("Trash folder, where the server does not mark one (RFC 6154)"),
+};
 
-// The fields of a server template, before its port is filled in from protocol and security.
-const _ServerTemplateObject: z.ZodObject<
+/**
+ * A mail server the administrator offers to mailbox owners (myfactory's "Vorlage"), as core checks
+ * it without a source registry: any protocol slug, and the port must be given. {@link configSchema}
+ * with the registries checks the protocol against the sources and takes an omitted port from the
+ * source's default for the security.
+ */
+export const ServerTemplateSchema: z.ZodObject<
   {
     id: z.ZodString;
     label: z.ZodString;
-    protocol: z.ZodEnum<{ imap: "imap"; pop3: "pop3" }>;
+    protocol: z.ZodString;
     host: z.ZodString;
-    port: z.ZodOptional<z.ZodNumber>;
+    port: z.ZodNumber;
     security: z.ZodDefault<z.ZodEnum<{ none: "none"; starttls: "starttls"; tls: "tls" }>>;
     authMethods: z.ZodDefault<
       z.ZodArray<
@@ -144,33 +162,29 @@ const _ServerTemplateObject: z.ZodObject<
     trashFolder: z.ZodOptional<z.ZodString>;
   },
   z.core.$strict
-> = z.strictObject({
-  id: SlugSchema,
-  label: _label,
-  protocol: z.enum(PROTOCOLS),
-  host: HostSchema,
-  port: PortSchema.optional().describe("Default: 993/143 for IMAP, 995/110 for POP3, by security"),
-  security: z.enum(SECURITIES).default("tls"),
-  authMethods: z
-    .array(z.enum(TEMPLATE_AUTH_METHODS))
-    .min(1)
-    .default(["password-plain", "password-login"])
-    .refine((a) => new Set(a).size === a.length, { message: "must not repeat a method" }),
-  oauthProvider: SlugSchema.optional().describe("Id in oauth.providers used for xoauth2 sign-in"),
-  tls: TlsPolicySchema,
-  smtp: SmtpSettingsSchema.optional().describe("The SMTP counterpart of this server"),
-  sentFolder: _folder.optional().describe("Sent folder, where the server does not mark one (RFC 6154)"),
-  trashFolder: _folder.optional().describe("Trash folder, where the server does not mark one (RFC 6154)"),
-});
+> = z.strictObject(_serverTemplateFields);
 
-/** A mail server the administrator offers to mailbox owners (myfactory's "Vorlage"). */
-export const ServerTemplateSchema: z.ZodPipe<
-  typeof _ServerTemplateObject,
-  z.ZodTransform<
-    Omit<z.output<typeof _ServerTemplateObject>, "port"> & { port: number },
-    z.output<typeof _ServerTemplateObject>
-  >
-> = _ServerTemplateObject.transform((t) => ({ ...t, port: t.port ?? defaultPort(t.protocol, t.security) }));
+function _serverTemplateFor(sources: ConnectorRegistries["sources"]) {
+  const [first, ...rest] = [...sources.keys()];
+  const protocol =
+    first === undefined
+      ? ProtocolSchema
+      : z.enum([first, ...rest], {
+          error: (issue) => unknownKindMessage("protocol", issue.input, sources),
+        });
+  return z
+    .strictObject({
+      ..._serverTemplateFields,
+      protocol,
+      port: PortSchema.optional().describe(
+        "Default: the protocol's port for the security (IMAP 993/143, POP3 995/110)",
+      ),
+    })
+    .transform((t) => ({
+      ...t,
+      port: t.port ?? sources.get(t.protocol)?.defaultPort(t.security) ?? 0,
+    }));
+}
 export type ServerTemplate = z.infer<typeof ServerTemplateSchema>;
 
 /** Which folders of a mailbox are collected. */
@@ -379,52 +393,25 @@ const _oauthCommon = {
   scopes: z.array(_safeString(512).min(1)).default([]).describe("Empty: the provider's default mail scopes"),
 };
 
-/** An OAuth 2.0 app registered with a provider. */
-export const OAuthProviderConfigSchema: z.ZodDiscriminatedUnion<
-  [
-    z.ZodObject<
-      {
-        clientId: z.ZodString;
-        clientSecret: z.ZodOptional<z.ZodString>;
-        redirectUri: z.ZodURL;
-        scopes: z.ZodDefault<z.ZodArray<z.ZodString>>;
-        kind: z.ZodLiteral<"google">;
-      },
-      z.core.$strict
-    >,
-    z.ZodObject<
-      {
-        clientId: z.ZodString;
-        clientSecret: z.ZodOptional<z.ZodString>;
-        redirectUri: z.ZodURL;
-        scopes: z.ZodDefault<z.ZodArray<z.ZodString>>;
-        kind: z.ZodLiteral<"microsoft">;
-        tenant: z.ZodOptional<z.ZodString>;
-      },
-      z.core.$strict
-    >,
-    z.ZodObject<
-      {
-        clientId: z.ZodString;
-        clientSecret: z.ZodOptional<z.ZodString>;
-        redirectUri: z.ZodURL;
-        scopes: z.ZodDefault<z.ZodArray<z.ZodString>>;
-        kind: z.ZodLiteral<"oidc">;
-        issuer: z.ZodURL;
-      },
-      z.core.$strict
-    >,
-  ],
-  "kind"
-> = z.discriminatedUnion("kind", [
-  z.strictObject({ kind: z.literal("google"), ..._oauthCommon }),
-  z.strictObject({
-    kind: z.literal("microsoft"),
-    ..._oauthCommon,
-    tenant: _safeString(128).min(1).optional().describe("Directory (tenant) id or common/organizations"),
-  }),
-  z.strictObject({ kind: z.literal("oidc"), ..._oauthCommon, issuer: _httpUrl }),
-]);
+/**
+ * An OAuth 2.0 app registered with a provider, as core sees it without a registry: the fields every
+ * provider takes, a `kind`, and that kind's own options beside them (Microsoft's `tenant`, an OIDC
+ * `issuer`), which the provider file of `@mailreg/oauth` checks ({@link configSchema} with the
+ * registries).
+ */
+export const OAuthProviderConfigSchema: z.ZodObject<
+  {
+    kind: z.ZodString;
+    clientId: z.ZodString;
+    clientSecret: z.ZodOptional<z.ZodString>;
+    redirectUri: z.ZodURL;
+    scopes: z.ZodDefault<z.ZodArray<z.ZodString>>;
+  },
+  z.core.$loose
+> = z.looseObject({
+  kind: SlugSchema.describe("The provider's kind (a key of the OAuth provider registry)"),
+  ..._oauthCommon,
+});
 export type OAuthProviderConfig = z.infer<typeof OAuthProviderConfigSchema>;
 
 const _DB_SCHEMES = /^(?:libsql|https?|wss?):$/;
@@ -441,7 +428,112 @@ const _hash = z
   );
 const _uniqueNames = (a: { name: string }[]): boolean => new Set(a.map((x) => x.name)).size === a.length;
 
-/** The whole `mailreg.config.json`. */
+function _buildConfigSchema(connectors: ConnectorRegistries | undefined): typeof ConfigSchema {
+  // with registries the entries are exact unions; their output has the generic shape (the types)
+  const servers = (
+    connectors === undefined ? ServerTemplateSchema : _serverTemplateFor(connectors.sources)
+  ) as typeof ServerTemplateSchema;
+  const sink = (
+    connectors === undefined ? SinkConfigSchema : sinkEntrySchema(connectors.sinks)
+  ) as typeof SinkConfigSchema;
+  const provider = (
+    connectors === undefined
+      ? OAuthProviderConfigSchema
+      : connectorEntrySchema("OAuth provider kind", connectors.providers, _oauthCommon)
+  ) as typeof OAuthProviderConfigSchema;
+  return z
+    .strictObject({
+      $schema: z.string().optional().describe("Path or URL of config.schema.json, for editors"),
+      database: z
+        .strictObject({
+          url: z
+            .string()
+            .default("file:./data/mailreg.db")
+            .refine(_isDatabaseUrl, {
+              message: "must be a file:, libsql:, http(s): or ws(s): URL, or :memory:",
+            })
+            .describe("libSQL URL; a relative file: path is relative to the config file"),
+          authToken: z.string().min(1).optional(),
+        })
+        .prefault({}),
+      keys: z
+        .strictObject({
+          publicKeyFile: z.string().min(1).default("./keys/registry.public.jwk"),
+          privateKeyDir: z
+            .string()
+            .min(1)
+            .default("./keys/private")
+            .describe("Every *.jwk in it is a private key; a registration-only site has none"),
+          sessionKeyFile: z
+            .string()
+            .min(1)
+            .default("./keys/admin-session.key")
+            .describe(
+              "The admin session signing key (created 0600 on first start); every app process sharing the database needs the same file",
+            ),
+          passphrase: z.string().min(1).optional().describe("For passphrase-protected private keys"),
+        })
+        .prefault({}),
+      registration: RegistrationSettingsSchema,
+      servers: z.array(servers).default([]),
+      instances: z.array(InstanceSchema).default([]),
+      sinks: z
+        .record(SlugSchema, sink)
+        .default({})
+        .describe("Where collected mail goes besides the store, by id (instances route to them)"),
+      smtp: z
+        .strictObject({ company: SmtpSettingsSchema.optional(), default: SmtpSettingsSchema.optional() })
+        .prefault({}),
+      oauth: z.strictObject({ providers: z.record(SlugSchema, provider).default({}) }).prefault({}),
+      worker: z
+        .strictObject({
+          concurrency: z.number().int().min(1).max(256).default(4),
+          intervalSeconds: z.number().int().min(30).default(300),
+          alwaysDeleteAfterFetch: z
+            .boolean()
+            .default(false)
+            .describe("Forces delete-after-fetch on every mailbox (MultiPOP's global override)"),
+          leaseSeconds: z.number().int().min(10).default(120),
+        })
+        .prefault({}),
+      admin: z
+        .strictObject({
+          users: z
+            .array(z.strictObject({ name: _safeString(200).min(1), passwordHash: _hash }))
+            .default([])
+            .refine(_uniqueNames, { message: "must not repeat a name" }),
+          tokens: z
+            .array(z.strictObject({ name: _safeString(200).min(1), hash: _hash }))
+            .default([])
+            .refine(_uniqueNames, { message: "must not repeat a name" }),
+          session: z
+            .strictObject({
+              cookieName: z
+                .string()
+                .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be a cookie name: letters, digits, _ and -")
+                .default("mailreg_session"),
+              maxAgeSeconds: z.number().int().min(60).default(28_800),
+            })
+            .prefault({}),
+        })
+        .prefault({}),
+      server: z
+        .strictObject({
+          host: HostSchema.default("127.0.0.1"),
+          port: z.number().int().min(0).max(65535).default(8080).describe("0 picks a free port"),
+          publicUrl: _httpUrl.optional().describe("The URL users reach this server at"),
+        })
+        .prefault({}),
+    })
+    .superRefine((config, ctx) => _crossReferences(config, ctx, connectors), { when: () => true });
+}
+
+/**
+ * The whole `mailreg.config.json`, as core checks it without connector registries: connector
+ * sections (`sinks`, `oauth.providers`, a server's `protocol`) by their generic shape, and every
+ * server template's port given. {@link configSchema} builds the schema that checks them against the
+ * registries.
+ */
 export const ConfigSchema: z.ZodObject<
   {
     $schema: z.ZodOptional<z.ZodString>;
@@ -520,93 +612,30 @@ export const ConfigSchema: z.ZodObject<
     >;
   },
   z.core.$strict
-> = z
-  .strictObject({
-    $schema: z.string().optional().describe("Path or URL of config.schema.json, for editors"),
-    database: z
-      .strictObject({
-        url: z
-          .string()
-          .default("file:./data/mailreg.db")
-          .refine(_isDatabaseUrl, {
-            message: "must be a file:, libsql:, http(s): or ws(s): URL, or :memory:",
-          })
-          .describe("libSQL URL; a relative file: path is relative to the config file"),
-        authToken: z.string().min(1).optional(),
-      })
-      .prefault({}),
-    keys: z
-      .strictObject({
-        publicKeyFile: z.string().min(1).default("./keys/registry.public.jwk"),
-        privateKeyDir: z
-          .string()
-          .min(1)
-          .default("./keys/private")
-          .describe("Every *.jwk in it is a private key; a registration-only site has none"),
-        sessionKeyFile: z
-          .string()
-          .min(1)
-          .default("./keys/admin-session.key")
-          .describe(
-            "The admin session signing key (created 0600 on first start); every app process sharing the database needs the same file",
-          ),
-        passphrase: z.string().min(1).optional().describe("For passphrase-protected private keys"),
-      })
-      .prefault({}),
-    registration: RegistrationSettingsSchema,
-    servers: z.array(ServerTemplateSchema).default([]),
-    instances: z.array(InstanceSchema).default([]),
-    sinks: z
-      .record(SlugSchema, SinkConfigSchema)
-      .default({})
-      .describe("Where collected mail goes besides the store, by id (instances route to them)"),
-    smtp: z
-      .strictObject({ company: SmtpSettingsSchema.optional(), default: SmtpSettingsSchema.optional() })
-      .prefault({}),
-    oauth: z
-      .strictObject({ providers: z.record(SlugSchema, OAuthProviderConfigSchema).default({}) })
-      .prefault({}),
-    worker: z
-      .strictObject({
-        concurrency: z.number().int().min(1).max(256).default(4),
-        intervalSeconds: z.number().int().min(30).default(300),
-        alwaysDeleteAfterFetch: z
-          .boolean()
-          .default(false)
-          .describe("Forces delete-after-fetch on every mailbox (MultiPOP's global override)"),
-        leaseSeconds: z.number().int().min(10).default(120),
-      })
-      .prefault({}),
-    admin: z
-      .strictObject({
-        users: z
-          .array(z.strictObject({ name: _safeString(200).min(1), passwordHash: _hash }))
-          .default([])
-          .refine(_uniqueNames, { message: "must not repeat a name" }),
-        tokens: z
-          .array(z.strictObject({ name: _safeString(200).min(1), hash: _hash }))
-          .default([])
-          .refine(_uniqueNames, { message: "must not repeat a name" }),
-        session: z
-          .strictObject({
-            cookieName: z
-              .string()
-              .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be a cookie name: letters, digits, _ and -")
-              .default("mailreg_session"),
-            maxAgeSeconds: z.number().int().min(60).default(28_800),
-          })
-          .prefault({}),
-      })
-      .prefault({}),
-    server: z
-      .strictObject({
-        host: HostSchema.default("127.0.0.1"),
-        port: z.number().int().min(0).max(65535).default(8080).describe("0 picks a free port"),
-        publicUrl: _httpUrl.optional().describe("The URL users reach this server at"),
-      })
-      .prefault({}),
-  })
-  .superRefine(_crossReferences, { when: () => true });
+> = _buildConfigSchema(undefined);
+
+/**
+ * The schema of `mailreg.config.json` checked against connector registries: a server's protocol is
+ * one of the sources (an omitted port is that source's default), a sink or OAuth provider entry is
+ * one of the registered kinds with that kind's options. Without registries: {@link ConfigSchema}.
+ *
+ * @param connectors the sources, sinks and OAuth providers (`SOURCES` and `SINKS` of
+ *   `@mailreg/imap-sync`, `OAUTH_PROVIDERS` of `@mailreg/oauth`)
+ * @returns the schema; its output is a {@link Config}
+ * @example
+ * ```ts
+ * import { configSchema } from "@mailreg/core";
+ * import { z } from "zod";
+ * const sinks = new Map([["log", { kind: "log", label: "Log", options: z.strictObject({ level: z.string() }) }]]);
+ * const schema = configSchema({ sources: new Map(), sinks, providers: new Map() });
+ * console.log(schema.safeParse({ sinks: { out: { kind: "log", levl: "info" } } }).success); // false
+ * ```
+ */
+export function configSchema(connectors?: ConnectorRegistries): z.ZodType<Config, ConfigInput> {
+  return connectors === undefined
+    ? ConfigSchema
+    : (_buildConfigSchema(connectors) as unknown as z.ZodType<Config, ConfigInput>);
+}
 
 /** A valid, complete config (defaults filled in). */
 export type Config = z.infer<typeof ConfigSchema>;
@@ -622,8 +651,16 @@ function _ids(list: unknown): (string | undefined)[] {
   );
 }
 
+interface _IssueSink {
+  addIssue(issue: { code: "custom"; message: string; path: (string | number)[] }): void;
+}
+
 // Runs even when other parts of the config failed, so it sees possibly malformed values.
-function _crossReferences(config: Config, ctx: z.RefinementCtx<Config>): void {
+function _crossReferences(
+  config: unknown,
+  ctx: _IssueSink,
+  connectors: ConnectorRegistries | undefined,
+): void {
   // runs even when the shape check failed (`when`): a file holding `null` or a string is no object
   if (typeof config !== "object" || config === null) return;
   const raw = config as unknown as Record<string, Record<string, unknown> | undefined>;
@@ -678,11 +715,16 @@ function _crossReferences(config: Config, ctx: z.RefinementCtx<Config>): void {
       }
     });
   }
-  _appOnlyProviders(raw.instances, providers, ctx);
+  _appOnlyProviders(raw.instances, providers, ctx, connectors);
 }
 
 // instances[].oauthAppOnly.provider must name a provider that offers client credentials
-function _appOnlyProviders(instances: unknown, providers: unknown, ctx: z.RefinementCtx<Config>): void {
+function _appOnlyProviders(
+  instances: unknown,
+  providers: unknown,
+  ctx: _IssueSink,
+  connectors: ConnectorRegistries | undefined,
+): void {
   if (!Array.isArray(instances)) return;
   const known = typeof providers === "object" && providers !== null ? providers : {};
   instances.forEach((instance: unknown, i) => {
@@ -691,8 +733,12 @@ function _appOnlyProviders(instances: unknown, providers: unknown, ctx: z.Refine
     const path = ["instances", i, "oauthAppOnly", "provider"];
     if (!Object.hasOwn(known, provider)) {
       ctx.addIssue({ code: "custom", message: `no provider "${provider}" in oauth.providers`, path });
-    } else if ((known as Record<string, { kind?: unknown } | undefined>)[provider]?.kind === "google") {
-      const message = `provider "${provider}" is a google provider: Google offers no app-only (client-credentials) access to IMAP or SMTP; use a microsoft or oidc provider`;
+    } else {
+      const kind = (known as Record<string, { kind?: unknown } | undefined>)[provider]?.kind;
+      const info = typeof kind === "string" ? connectors?.providers.get(kind) : undefined;
+      if (info === undefined || info.appOnly) return;
+      const able = [...(connectors?.providers.values() ?? [])].filter((p) => p.appOnly).map((p) => p.kind);
+      const message = `provider "${provider}" is of kind ${kind}: ${info.label} offers no app-only (client-credentials) access to IMAP or SMTP; use a provider of kind ${able.join(" or ")}`;
       ctx.addIssue({ code: "custom", message, path });
     }
   });
@@ -705,10 +751,12 @@ export type ConfigCheck = { ok: true; config: Config } | { ok: false; issues: Va
  * Validates a config value without throwing: every problem at once, or the complete config.
  *
  * @param value the parsed JSON of a config file (after environment overrides)
+ * @param connectors the registries to check connector sections against (see {@link configSchema});
+ *   omitted: their generic shape only
  * @returns `{ ok: true, config }` or `{ ok: false, issues }`
  */
-export function checkConfig(value: unknown): ConfigCheck {
-  const result = ConfigSchema.safeParse(value);
+export function checkConfig(value: unknown, connectors?: ConnectorRegistries): ConfigCheck {
+  const result = configSchema(connectors).safeParse(value);
   return result.success
     ? { ok: true, config: result.data }
     : { ok: false, issues: _issueList(result.error.issues) };
@@ -734,6 +782,8 @@ export function configInvalidError(issues: ValidationIssue[], source = "The conf
  * Validates a config value (pure: no file or environment access).
  *
  * @param value the parsed JSON of a config file
+ * @param connectors the registries to check connector sections against (see {@link configSchema});
+ *   omitted: their generic shape only (and every server template must give its port)
  * @returns the complete config, defaults filled in
  * @throws {MailregError} CONFIG_INVALID listing every problem in `details.issues`
  * @example
@@ -743,8 +793,8 @@ export function configInvalidError(issues: ValidationIssue[], source = "The conf
  * console.log(config.server.host, config.server.port); // 127.0.0.1 9000
  * ```
  */
-export function validateConfig(value: unknown): Config {
-  const result = checkConfig(value);
+export function validateConfig(value: unknown, connectors?: ConnectorRegistries): Config {
+  const result = checkConfig(value, connectors);
   if (!result.ok) throw configInvalidError(result.issues);
   return result.config;
 }
@@ -759,14 +809,18 @@ export function defaultConfig(): Config {
 }
 
 /**
- * The JSON Schema of the config file (draft 2020-12), emitted from {@link ConfigSchema}; what
- * `config.schema.json` holds. It describes the input side: keys with defaults are optional.
+ * The JSON Schema of the config file (draft 2020-12), emitted from {@link configSchema}. Given the
+ * registries, it lists every registered protocol, sink kind and OAuth provider kind with that
+ * connector's options (what `mailreg config schema` writes); without, connector entries are their
+ * generic shape (what `@mailreg/core/config.schema.json` holds). It describes the input side: keys
+ * with defaults are optional.
  *
+ * @param connectors the registries whose connectors' options to include
  * @returns the JSON Schema as a plain object
  */
-export function configJsonSchema(): Record<string, unknown> {
+export function configJsonSchema(connectors?: ConnectorRegistries): Record<string, unknown> {
   return {
-    ...z.toJSONSchema(ConfigSchema, { io: "input", target: "draft-2020-12" }),
+    ...z.toJSONSchema(configSchema(connectors), { io: "input", target: "draft-2020-12" }),
     title: "mailreg.config.json",
     description: "Configuration of mailreg (see @mailreg/core)",
   };

@@ -8,6 +8,7 @@ export * from "./address.ts";
 export * from "./admin-secrets.ts";
 export * from "./config-loader.ts";
 export * from "./config-schema.ts";
+export * from "./connectors.ts";
 export * from "./errors.ts";
 export * from "./ids.ts";
 export * from "./logger.ts";

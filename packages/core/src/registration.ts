@@ -14,8 +14,13 @@ import { normalizeAddress } from "./address.ts";
 import { isMailregError } from "./errors.ts";
 import { ID_PATTERN } from "./ids.ts";
 
-/** Mail access protocols a registration may name. */
-export const PROTOCOLS = ["imap", "pop3"] as const;
+/**
+ * A mail access protocol: the `kind` of a source in `@mailreg/imap-sync`'s `SOURCES` ("imap",
+ * "pop3" …). core takes any lower-case slug; the apps check it against the registry.
+ */
+export const ProtocolSchema: z.ZodString = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, "must be a protocol name: a-z, 0-9 and inner '-'");
 /** Connection security: implicit TLS, STARTTLS (required), or none. */
 export const SECURITIES = ["tls", "starttls", "none"] as const;
 /** How the owner authenticates: a password, or an OAuth 2.0 refresh token. */
@@ -23,7 +28,8 @@ export const AUTH_METHODS = ["password", "oauth2"] as const;
 /** Where a registration stands. */
 export const REGISTRATION_STATUSES = ["pending", "applied", "rejected"] as const;
 
-export type Protocol = (typeof PROTOCOLS)[number];
+/** A mail access protocol (a source's kind), e.g. "imap". */
+export type Protocol = string;
 export type Security = (typeof SECURITIES)[number];
 export type AuthMethod = (typeof AUTH_METHODS)[number];
 export type RegistrationStatus = (typeof REGISTRATION_STATUSES)[number];
@@ -95,7 +101,7 @@ export const ConnectionProfileSchema: z.ZodObject<
   {
     v: z.ZodLiteral<1>;
     address: z.ZodString;
-    protocol: z.ZodEnum<{ imap: "imap"; pop3: "pop3" }>;
+    protocol: z.ZodString;
     host: z.ZodString;
     port: z.ZodNumber;
     security: z.ZodEnum<{ none: "none"; starttls: "starttls"; tls: "tls" }>;
@@ -107,7 +113,7 @@ export const ConnectionProfileSchema: z.ZodObject<
 > = z.object({
   v: z.literal(1),
   address: AddressSchema,
-  protocol: z.enum(PROTOCOLS),
+  protocol: ProtocolSchema,
   host: HostSchema,
   port: PortSchema,
   security: z.enum(SECURITIES),
@@ -141,7 +147,7 @@ export const RegistrationRecordSchema: z.ZodObject<
     receivedAt: z.ZodISODateTime;
     address: z.ZodString;
     displayName: z.ZodOptional<z.ZodString>;
-    protocol: z.ZodEnum<{ imap: "imap"; pop3: "pop3" }>;
+    protocol: z.ZodString;
     template: z.ZodOptional<z.ZodString>;
     host: z.ZodString;
     port: z.ZodNumber;
@@ -159,7 +165,7 @@ export const RegistrationRecordSchema: z.ZodObject<
   receivedAt: z.iso.datetime({ offset: true }),
   address: AddressSchema,
   displayName: _safeString(200).optional(),
-  protocol: z.enum(PROTOCOLS),
+  protocol: ProtocolSchema,
   template: _safeString(64).optional(),
   host: HostSchema,
   port: PortSchema,

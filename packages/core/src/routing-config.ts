@@ -9,53 +9,68 @@
  */
 import { z } from "zod";
 import { _safeString } from "./_zod.ts";
+import { type ConfiguredConnectorInfo, unknownKindMessage } from "./connectors.ts";
 
 const _id = z
   .string()
   .regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, "must be a slug: a-z, 0-9 and inner '-', at most 64");
 const _text = _safeString(1000).min(1);
 
-/** A configured sink: a Maildir export or a webhook (as `@mailreg/imap-sync`'s `SinkConfig` takes them). */
-export const SinkConfigSchema: z.ZodDiscriminatedUnion<
-  [
-    z.ZodObject<{ kind: z.ZodLiteral<"maildir">; root: z.ZodString }, z.core.$strict>,
-    z.ZodObject<
-      {
-        kind: z.ZodLiteral<"webhook">;
-        url: z.ZodURL;
-        secretEnv: z.ZodString;
-        attempts: z.ZodOptional<z.ZodNumber>;
-        backoffMs: z.ZodOptional<z.ZodNumber>;
-        timeoutMs: z.ZodOptional<z.ZodNumber>;
-      },
-      z.core.$strict
-    >,
-  ],
-  "kind"
-> = z.discriminatedUnion("kind", [
-  z.strictObject({
-    kind: z.literal("maildir"),
-    root: z.string().min(1).describe("The export's root directory; each mailbox gets a Maildir under it"),
-  }),
-  z.strictObject({
-    kind: z.literal("webhook"),
-    url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
-    secretEnv: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
-      .describe("The environment variable holding the HMAC-SHA256 secret (never the secret itself)"),
-    attempts: z.number().int().min(1).max(20).optional().describe("Tries per event, the first included"),
-    backoffMs: z
-      .number()
-      .int()
-      .min(0)
-      .max(60_000)
-      .optional()
-      .describe("The first retry's delay, doubled each time"),
-    timeoutMs: z.number().int().min(100).max(300_000).optional().describe("Per-request timeout"),
-  }),
-]);
+/**
+ * A configured sink, as core sees it without a registry: a `kind` and that kind's options beside it
+ * (`{ "kind": "maildir", "root": "/var/mail-export" }`). Which kinds exist and what options each
+ * takes is the sink's own business: `@mailreg/imap-sync`'s `SINKS` registry; {@link sinkEntrySchema}
+ * builds the exact schema from it.
+ */
+export const SinkConfigSchema: z.ZodObject<{ kind: z.ZodString }, z.core.$loose> = z.looseObject({
+  kind: _id.describe("The sink's kind (a key of the sink registry)"),
+});
+/** A configured sink: its kind and that kind's options. */
 export type SinkConfigEntry = z.infer<typeof SinkConfigSchema>;
+
+/**
+ * The schema of one entry of a registry-checked section (`sinks.<id>`, `oauth.providers.<id>`):
+ * exactly one of the registered kinds with its own options (a discriminated union on `kind`, so the
+ * emitted JSON Schema lists every kind's options), or {@link SinkConfigSchema}'s generic shape when
+ * the registry is empty.
+ *
+ * @param what the registry's name in messages ("sink kind", "OAuth provider kind")
+ * @param registry the connectors by kind
+ * @param base fields every kind shares, checked before the kind's own (e.g. an OAuth app's client id)
+ * @returns the schema
+ */
+export function connectorEntrySchema(
+  what: string,
+  registry: ReadonlyMap<string, ConfiguredConnectorInfo>,
+  base: z.ZodRawShape = {},
+): z.ZodType<SinkConfigEntry> {
+  const options = [...registry.values()].map((info) =>
+    z
+      .strictObject({ ...base })
+      .safeExtend(info.options.shape)
+      .safeExtend({ kind: z.literal(info.kind).describe(info.label) }),
+  );
+  const [first, ...rest] = options;
+  if (first === undefined) return SinkConfigSchema;
+  return z.discriminatedUnion("kind", [first, ...rest], {
+    error: (issue) =>
+      issue.code === "invalid_union" && "note" in issue && issue.note === "No matching discriminator"
+        ? unknownKindMessage(what, (issue.input as { kind?: unknown } | undefined)?.kind, registry)
+        : undefined,
+  }) as unknown as z.ZodType<SinkConfigEntry>;
+}
+
+/**
+ * The schema of a `sinks` entry checked against a sink registry.
+ *
+ * @param sinks the sink registry (kind → connector)
+ * @returns the schema: one registered kind and its options
+ */
+export function sinkEntrySchema(
+  sinks: ReadonlyMap<string, ConfiguredConnectorInfo>,
+): z.ZodType<SinkConfigEntry> {
+  return connectorEntrySchema("sink kind", sinks);
+}
 
 /** What a routing rule matches; every given field must match (an empty match matches every message). */
 export const RoutingMatchSchema: z.ZodObject<

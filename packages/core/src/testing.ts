@@ -62,6 +62,7 @@ export function sampleConfig(overrides: ConfigInput = {}): Config {
         label: "Example IMAP",
         protocol: "imap",
         host: "imap.example.com",
+        port: 993,
         security: "tls",
         smtp: { host: "smtp.example.com", port: 587, security: "starttls" },
       },

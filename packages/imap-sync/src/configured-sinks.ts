@@ -1,22 +1,26 @@
 /**
  * The sinks a config names (top-level `sinks`, by id), built for the worker, the admin's re-run and
- * dead-letter retry. A webhook's HMAC secret is read from the environment variable the config names;
- * it never appears in an error or log.
+ * dead-letter retry, each by its kind's connector in `SINKS`. Secrets a sink needs (a webhook's HMAC
+ * secret) are read from the environment variables the config names; they never appear in an error
+ * or log.
  *
  * @module
  */
-import { MailregError, type SinkConfigEntry } from "@mailreg/core";
+import { MailregError, type SinkConfigEntry, type ValidationIssue } from "@mailreg/core";
+import type { SinkConnector } from "./connector.ts";
 import type { Sink } from "./sink.ts";
-import { createSink } from "./sinks.ts";
+import { createSink, SINKS } from "./sinks.ts";
 
 /**
  * Builds every configured sink, named by its config id (what routing rules, `message_sinks` and
  * dead letters call it).
  *
  * @param sinks the config's `sinks`
- * @param env the environment holding the webhook secrets (the process's, at the edge)
+ * @param env the environment holding the secrets the sinks name (the process's, at the edge)
+ * @param registry the sink kinds; default {@link SINKS}
  * @returns the sinks, in the config's order
- * @throws {MailregError} CONFIG_INVALID when a webhook's secret variable is unset or empty (by name only)
+ * @throws {MailregError} CONFIG_INVALID listing every sink that cannot be built by its config path
+ *   (`sinks.crm.secretEnv: …` when a webhook's secret variable is unset: by name only)
  * @example
  * ```ts
  * import { sinksFromConfig } from "@mailreg/imap-sync";
@@ -30,41 +34,28 @@ import { createSink } from "./sinks.ts";
 export function sinksFromConfig(
   sinks: Readonly<Record<string, SinkConfigEntry>>,
   env: Readonly<Record<string, string | undefined>>,
+  registry: ReadonlyMap<string, SinkConnector> = SINKS,
 ): Sink[] {
-  const missing: { path: string; message: string }[] = [];
+  const problems: ValidationIssue[] = [];
   const out: Sink[] = [];
   for (const [id, entry] of Object.entries(sinks)) {
-    if (entry.kind === "maildir") {
-      out.push(createSink({ kind: "maildir", root: entry.root }, id));
-      continue;
+    try {
+      out.push(createSink(entry, id, env, registry));
+    } catch (error) {
+      const issues = (error as MailregError).details?.issues;
+      if (!(error instanceof MailregError) || error.code !== "CONFIG_INVALID" || !Array.isArray(issues)) {
+        throw error;
+      }
+      for (const issue of issues as ValidationIssue[]) {
+        problems.push({ path: `sinks.${id}.${issue.path}`, message: issue.message });
+      }
     }
-    const secret = env[entry.secretEnv];
-    if (secret === undefined || secret === "") {
-      missing.push({
-        path: `sinks.${id}.secretEnv`,
-        message: `the environment variable ${entry.secretEnv} (the webhook's HMAC secret) is not set`,
-      });
-      continue;
-    }
-    out.push(
-      createSink(
-        {
-          kind: "webhook",
-          url: entry.url,
-          secret,
-          ...(entry.attempts === undefined ? {} : { attempts: entry.attempts }),
-          ...(entry.backoffMs === undefined ? {} : { backoffMs: entry.backoffMs }),
-          ...(entry.timeoutMs === undefined ? {} : { timeoutMs: entry.timeoutMs }),
-        },
-        id,
-      ),
-    );
   }
-  if (missing.length > 0) {
+  if (problems.length > 0) {
     throw new MailregError(
       "CONFIG_INVALID",
-      `A configured sink cannot be built: ${missing.map((m) => `${m.path}: ${m.message}`).join("; ")}`,
-      { details: { issues: missing } },
+      `A configured sink cannot be built: ${problems.map((m) => `${m.path}: ${m.message}`).join("; ")}`,
+      { details: { issues: problems } },
     );
   }
   return out;

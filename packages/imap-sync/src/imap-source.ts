@@ -17,6 +17,7 @@
 import { type ConnectionProfile, MailregError } from "@mailreg/core";
 import type { ImapFlow } from "imapflow";
 import type { ConnectOptions } from "./connect-options.ts";
+import { defineSource, type SourceConnector } from "./connector.ts";
 import { type BulkConnection, openBulkConnection } from "./imap-bulk-fetch.ts";
 import { closeImap, connectImap, whyDropped } from "./imap-connect.ts";
 import { toMailError } from "./mail-error.ts";
@@ -28,7 +29,6 @@ import type {
   SavedFolderState,
   Source,
   SourceEvent,
-  SourceFactory,
   SourceKey,
   SpecialUse,
 } from "./source.ts";
@@ -41,45 +41,48 @@ import type {
  * @returns the connected source; `close()` it when done
  * @throws {MailregError} MAIL_AUTH_FAILED, MAIL_CONNECTION_FAILED, MAIL_TLS_FAILED or MAIL_PROTOCOL
  */
-export const imapSource: SourceFactory = async (profile: ConnectionProfile, options: ConnectOptions) => {
-  const client = await connectImap(profile, options);
-  const where = { host: profile.host, port: profile.port };
-  // opened for the first folder with a large backlog, kept for the next ones, closed with the source
-  let bulk: Promise<BulkConnection | undefined> | undefined;
-  const bulkConnection = () => {
-    bulk ??= openBulkConnection(profile, options);
-    return bulk;
-  };
-  /** Each folder's state as the last LIST reported it (LIST-STATUS), by path. */
-  const listed = new Map<string, FolderStatus>();
-  const guard = async <T>(run: () => Promise<T>): Promise<T> => {
-    try {
-      return await run();
-    } catch (error) {
-      throw toMailError(whyDropped(client, error), where);
-    }
-  };
-  const source: Source = {
-    kind: "imap",
-    capabilities: {
-      folders: true,
-      flags: true,
-      vanished: client.capabilities.has("QRESYNC"),
-      move: true,
-    },
-    listFolders: () => guard(() => _listFolders(client, listed)),
-    fetchNew: (folder, since, context) =>
-      _fetchNew(client, folder, since, context, where, bulkConnection, listed.get(folder)),
-    delete: (folder, keys) => guard(() => _delete(client, folder, keys)),
-    move: (folder, keys, destination) => guard(() => _move(client, folder, keys, destination)),
-    close: async () => {
-      const open = bulk;
-      bulk = undefined;
-      await Promise.all([open?.then((b) => b?.close()), closeImap(client)]);
-    },
-  };
-  return source;
-};
+export const imapSource: SourceConnector = defineSource(
+  { kind: "imap", label: "IMAP", defaultPorts: { tls: 993, starttls: 143, none: 143 } },
+  async (profile: ConnectionProfile, options: ConnectOptions) => {
+    const client = await connectImap(profile, options);
+    const where = { host: profile.host, port: profile.port };
+    // opened for the first folder with a large backlog, kept for the next ones, closed with the source
+    let bulk: Promise<BulkConnection | undefined> | undefined;
+    const bulkConnection = () => {
+      bulk ??= openBulkConnection(profile, options);
+      return bulk;
+    };
+    /** Each folder's state as the last LIST reported it (LIST-STATUS), by path. */
+    const listed = new Map<string, FolderStatus>();
+    const guard = async <T>(run: () => Promise<T>): Promise<T> => {
+      try {
+        return await run();
+      } catch (error) {
+        throw toMailError(whyDropped(client, error), where);
+      }
+    };
+    const source: Source = {
+      kind: "imap",
+      capabilities: {
+        folders: true,
+        flags: true,
+        vanished: client.capabilities.has("QRESYNC"),
+        move: true,
+      },
+      listFolders: () => guard(() => _listFolders(client, listed)),
+      fetchNew: (folder, since, context) =>
+        _fetchNew(client, folder, since, context, where, bulkConnection, listed.get(folder)),
+      delete: (folder, keys) => guard(() => _delete(client, folder, keys)),
+      move: (folder, keys, destination) => guard(() => _move(client, folder, keys, destination)),
+      close: async () => {
+        const open = bulk;
+        bulk = undefined;
+        await Promise.all([open?.then((b) => b?.close()), closeImap(client)]);
+      },
+    };
+    return source;
+  },
+);
 
 /**
  * The folders, and (where the server has LIST-STATUS, RFC 5819, and QRESYNC) each one's UIDVALIDITY,

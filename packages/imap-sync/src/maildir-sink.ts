@@ -11,6 +11,8 @@
  */
 import { mkdir, open, readdir, rename } from "node:fs/promises";
 import { join } from "node:path";
+import { z } from "zod";
+import { defineSink, type SinkConnector } from "./connector.ts";
 import type { MessageKey, Sink } from "./sink.ts";
 
 /** Options of {@link createMaildirSink}. */
@@ -99,6 +101,16 @@ export function createMaildirSink(options: MaildirSinkOptions): Sink {
     },
   };
 }
+
+/** The Maildir sink as a config names it: `{ "kind": "maildir", "root": "/var/mail-export" }`. */
+export const maildirSink: SinkConnector = defineSink({
+  kind: "maildir",
+  label: "Maildir",
+  options: z.strictObject({
+    root: z.string().min(1).describe("The export's root directory; each mailbox gets a Maildir under it"),
+  }),
+  create: (options) => createMaildirSink(options),
+});
 
 /**
  * The Maildir++ directory of a folder: "" for INBOX, `.A.B` for A/B (a '.' inside a name becomes '_').

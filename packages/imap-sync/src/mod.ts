@@ -30,6 +30,13 @@
 export { type CheckMailboxOptions, type CheckResult, type CheckStep, checkMailbox } from "./check-mailbox.ts";
 export { sinksFromConfig } from "./configured-sinks.ts";
 export type { ConnectOptions, TlsOptions } from "./connect-options.ts";
+export {
+  defineSink,
+  defineSource,
+  type SinkConnector,
+  type SinkContext,
+  type SourceConnector,
+} from "./connector.ts";
 export { contentHash } from "./content-hash.ts";
 export {
   type RedeliveryResult,
@@ -53,7 +60,7 @@ export {
   openJsonFileSyncState,
 } from "./json-file-sync-state.ts";
 export type { MailFailureReason } from "./mail-error.ts";
-export { createMaildirSink, type MaildirSinkOptions } from "./maildir-sink.ts";
+export { createMaildirSink, type MaildirSinkOptions, maildirSink } from "./maildir-sink.ts";
 export {
   createMemorySyncState,
   type MemoryHeldMessage,
@@ -96,7 +103,7 @@ export { type RoutableMessage, type RoutingDecision, routeMessage, routingForMai
 export type { DeadLetter, MessageKey, Sink, SinkMessage } from "./sink.ts";
 export { pauseAfterGiveUp } from "./sink-breaker.ts";
 export { sinkName } from "./sink-dispatch.ts";
-export { createSink, SINKS, type SinkConfig } from "./sinks.ts";
+export { createSink, SINKS } from "./sinks.ts";
 export type {
   FetchContext,
   FolderInfo,
@@ -125,4 +132,5 @@ export {
   SIGNATURE_HEADER,
   signWebhookBody,
   type WebhookSinkOptions,
+  webhookSink,
 } from "./webhook-sink.ts";

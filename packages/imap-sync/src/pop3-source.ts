@@ -8,10 +8,11 @@
  */
 import type { ConnectionProfile } from "@mailreg/core";
 import type { ConnectOptions } from "./connect-options.ts";
+import { defineSource, type SourceConnector } from "./connector.ts";
 import { toMailError } from "./mail-error.ts";
 import type { Pop3Client } from "./pop3-client.ts";
 import { connectPop3 } from "./pop3-connect.ts";
-import type { FetchContext, Source, SourceEvent, SourceFactory, SourceKey } from "./source.ts";
+import type { FetchContext, Source, SourceEvent, SourceKey } from "./source.ts";
 
 /** The one folder a POP3 maildrop has. */
 export const POP3_FOLDER = "INBOX";
@@ -24,55 +25,58 @@ export const POP3_FOLDER = "INBOX";
  * @returns the connected source; `close()` it to commit deletions
  * @throws {MailregError} MAIL_AUTH_FAILED, MAIL_CONNECTION_FAILED, MAIL_TLS_FAILED or MAIL_PROTOCOL
  */
-export const pop3Source: SourceFactory = async (profile: ConnectionProfile, options: ConnectOptions) => {
-  const client = await connectPop3(profile, options);
-  const where = { host: profile.host, port: profile.port };
-  /** UIDL → message number in this session, from the last `fetchNew`. */
-  let numbers = new Map<string, number>();
-  const source: Source = {
-    kind: "pop3",
-    capabilities: { folders: false, flags: false, vanished: false, move: false },
-    listFolders: async () => [
-      {
-        path: POP3_FOLDER,
-        delimiter: null,
-        specialUse: "\\Inbox",
-        subscribed: true,
-        flags: [],
-        selectable: true,
+export const pop3Source: SourceConnector = defineSource(
+  { kind: "pop3", label: "POP3", defaultPorts: { tls: 995, starttls: 110, none: 110 } },
+  async (profile: ConnectionProfile, options: ConnectOptions) => {
+    const client = await connectPop3(profile, options);
+    const where = { host: profile.host, port: profile.port };
+    /** UIDL → message number in this session, from the last `fetchNew`. */
+    let numbers = new Map<string, number>();
+    const source: Source = {
+      kind: "pop3",
+      capabilities: { folders: false, flags: false, vanished: false, move: false },
+      listFolders: async () => [
+        {
+          path: POP3_FOLDER,
+          delimiter: null,
+          specialUse: "\\Inbox",
+          subscribed: true,
+          flags: [],
+          selectable: true,
+        },
+      ],
+      fetchNew(folder, _since, context) {
+        return _fetchNew(client, folder, context, where, (map) => {
+          numbers = map;
+        });
       },
-    ],
-    fetchNew(folder, _since, context) {
-      return _fetchNew(client, folder, context, where, (map) => {
-        numbers = map;
-      });
-    },
-    async delete(_folder, keys) {
-      let deleted = 0;
-      try {
-        for (const key of keys) {
-          const n = "uidl" in key ? numbers.get(key.uidl) : undefined;
-          if (n === undefined) continue;
-          await client.dele(n);
-          numbers.delete((key as { uidl: string }).uidl);
-          deleted++;
+      async delete(_folder, keys) {
+        let deleted = 0;
+        try {
+          for (const key of keys) {
+            const n = "uidl" in key ? numbers.get(key.uidl) : undefined;
+            if (n === undefined) continue;
+            await client.dele(n);
+            numbers.delete((key as { uidl: string }).uidl);
+            deleted++;
+          }
+        } catch (error) {
+          throw toMailError(error, where);
         }
-      } catch (error) {
-        throw toMailError(error, where);
-      }
-      return deleted;
-    },
-    async close() {
-      try {
-        await client.quit();
-      } catch (error) {
-        client.close();
-        throw toMailError(error, where);
-      }
-    },
-  };
-  return source;
-};
+        return deleted;
+      },
+      async close() {
+        try {
+          await client.quit();
+        } catch (error) {
+          client.close();
+          throw toMailError(error, where);
+        }
+      },
+    };
+    return source;
+  },
+);
 
 async function* _fetchNew(
   client: Pop3Client,

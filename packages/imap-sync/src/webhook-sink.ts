@@ -9,6 +9,9 @@
  *
  * @module
  */
+import { MailregError } from "@mailreg/core";
+import { z } from "zod";
+import { defineSink, type SinkConnector } from "./connector.ts";
 import type { DeadLetter, MessageKey, Sink, SinkMessage } from "./sink.ts";
 
 /** Options of {@link createWebhookSink}. */
@@ -33,6 +36,48 @@ export interface WebhookSinkOptions {
   /** The fetch to use (a test or a proxy can pass its own). Default `globalThis.fetch`. */
   fetch?: typeof fetch;
 }
+
+/**
+ * The webhook sink as a config names it. The file never holds the secret, only the name of the
+ * environment variable that does: `{ "kind": "webhook", "url": "https://crm.example.org/hook",
+ * "secretEnv": "CRM_HOOK_SECRET" }`.
+ */
+export const webhookSink: SinkConnector = defineSink({
+  kind: "webhook",
+  label: "Webhook",
+  options: z.strictObject({
+    url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }),
+    secretEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
+      .describe("The environment variable holding the HMAC-SHA256 secret (never the secret itself)"),
+    attempts: z.number().int().min(1).max(20).optional().describe("Tries per event, the first included"),
+    backoffMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(60_000)
+      .optional()
+      .describe("The first retry's delay, doubled each time"),
+    timeoutMs: z.number().int().min(100).max(300_000).optional().describe("Per-request timeout"),
+  }),
+  create(options, { env }) {
+    const secret = env[options.secretEnv];
+    if (secret === undefined || secret === "") {
+      const message = `the environment variable ${options.secretEnv} (the webhook's HMAC secret) is not set`;
+      throw new MailregError("CONFIG_INVALID", `secretEnv: ${message}`, {
+        details: { issues: [{ path: "secretEnv", message }] },
+      });
+    }
+    return createWebhookSink({
+      url: options.url,
+      secret,
+      ...(options.attempts === undefined ? {} : { attempts: options.attempts }),
+      ...(options.backoffMs === undefined ? {} : { backoffMs: options.backoffMs }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    });
+  },
+});
 
 /** The header carrying the signature. */
 export const SIGNATURE_HEADER = "X-Mailreg-Signature";

@@ -1,8 +1,11 @@
 /**
- * The one interface every OAuth provider implements, and the shapes it takes and returns.
+ * The one interface every OAuth provider implements, the shapes it takes and returns, and
+ * {@link defineProvider}, which joins a provider file's factory with its options schema and metadata.
  *
  * @module
  */
+import type { ProviderInfo } from "@mailreg/core";
+import type { z } from "zod";
 
 /**
  * One OAuth app as the config names it (`oauth.providers.<id>` of `mailreg.config.json`).
@@ -135,3 +138,54 @@ export type OAuthProviderFactory = (
   settings: OAuthProviderSettings,
   options?: OAuthProviderOptions,
 ) => OAuthProvider;
+
+/**
+ * A provider kind: its factory, callable as before, carrying what config validation and the admin
+ * pages need (kind, label, options schema, whether it grants app-only access). One per file in
+ * `providers/`, registered by one line in `OAUTH_PROVIDERS`.
+ */
+export interface OAuthProviderConnector extends OAuthProviderFactory, ProviderInfo {}
+
+/**
+ * Declares a provider kind.
+ *
+ * @param info the kind (what `oauth.providers.<id>.kind` names), its label for people, the schema
+ *   of its own options (a strict zod object of the keys besides `kind`, `clientId`, `clientSecret`,
+ *   `redirectUri` and `scopes`, which every provider takes), whether it grants app-only access,
+ *   whether it is a generic protocol (the pages then name an app by its id), and what to show as
+ *   "where" on the admin's OAuth page
+ * @param factory makes the provider from its settings
+ * @returns the provider connector, for one line in `OAUTH_PROVIDERS`
+ * @example
+ * ```ts
+ * import { defineProvider, google } from "@mailreg/oauth";
+ * import { z } from "zod";
+ * const workspace = defineProvider(
+ *   { kind: "workspace", label: "Google Workspace", appOnly: false, options: z.strictObject({}) },
+ *   (settings, options) => google(settings, options),
+ * );
+ * console.log(workspace.kind, workspace.label); // workspace Google Workspace
+ * ```
+ */
+export function defineProvider(
+  info: {
+    kind: string;
+    label: string;
+    appOnly: boolean;
+    options: z.ZodObject;
+    generic?: boolean;
+    where?: (options: Readonly<Record<string, unknown>>) => string | undefined;
+  },
+  factory: OAuthProviderFactory,
+): OAuthProviderConnector {
+  const metadata: ProviderInfo = {
+    kind: info.kind,
+    label: info.label,
+    appOnly: info.appOnly,
+    options: info.options,
+    ...(info.generic === undefined ? {} : { generic: info.generic }),
+    ...(info.where === undefined ? {} : { where: info.where }),
+  };
+  // a fresh function per kind, so the same factory can back two kinds with their own metadata
+  return Object.assign(((settings, options) => factory(settings, options)) as OAuthProviderFactory, metadata);
+}

@@ -1,12 +1,15 @@
 /**
- * The OAuth providers by kind. Adding one is a new file in `providers/` and one line here.
+ * The OAuth providers by kind. Adding one is a new file in `providers/` exporting an
+ * {@link OAuthProviderConnector} (see `defineProvider`) and one line here; config validation
+ * (`oauth.providers.<id>` and its own options), the admin's OAuth page and the sign-in buttons ask
+ * this Map.
  *
  * @module
  */
 import { MailregError } from "@mailreg/core";
 import type {
   OAuthProvider,
-  OAuthProviderFactory,
+  OAuthProviderConnector,
   OAuthProviderOptions,
   OAuthProviderSettings,
 } from "./provider.ts";
@@ -15,7 +18,10 @@ import { microsoft } from "./providers/microsoft.ts";
 import { oidc } from "./providers/oidc.ts";
 
 /** Every provider kind and its factory. */
-export const OAUTH_PROVIDERS: ReadonlyMap<string, OAuthProviderFactory> = new Map([
+export const OAUTH_PROVIDERS: ReadonlyMap<string, OAuthProviderConnector> = new Map<
+  string,
+  OAuthProviderConnector
+>([
   ["google", google],
   ["microsoft", microsoft],
   ["oidc", oidc],

@@ -31,7 +31,7 @@ import {
 export const serverTemplates = sqliteTable("server_templates", {
   id: text("id").primaryKey(),
   label: text("label").notNull(),
-  protocol: text("protocol", { enum: ["imap", "pop3"] }).notNull(),
+  protocol: text("protocol").notNull(),
   host: text("host").notNull(),
   port: integer("port").notNull(),
   security: text("security", { enum: ["tls", "starttls", "none"] }).notNull(),
@@ -57,7 +57,7 @@ export const registrations = sqliteTable(
     receivedAt: text("received_at").notNull(),
     address: text("address").notNull(),
     displayName: text("display_name"),
-    protocol: text("protocol", { enum: ["imap", "pop3"] }).notNull(),
+    protocol: text("protocol").notNull(),
     template: text("template"),
     host: text("host").notNull(),
     port: integer("port").notNull(),
@@ -90,7 +90,7 @@ export const mailboxes = sqliteTable(
     /** The normalised SMTP address (as the registration carries it). */
     address: text("address").notNull(),
     displayName: text("display_name"),
-    protocol: text("protocol", { enum: ["imap", "pop3"] }).notNull(),
+    protocol: text("protocol").notNull(),
     /** The server template the profile named, if any (for its SMTP counterpart). */
     template: text("template"),
     host: text("host").notNull(),

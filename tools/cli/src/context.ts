@@ -6,6 +6,7 @@
  */
 import { type Config, loadConfig } from "@mailreg/core";
 import { type Keyring, loadKeyring } from "@mailreg/crypto-registry";
+import { CONNECTORS } from "@mailreg/registration";
 import { mirrorConfig, openStore, type Store } from "@mailreg/store";
 import type { Io } from "./io.ts";
 
@@ -31,6 +32,7 @@ export async function configContext(io: Io, file: string | undefined): Promise<C
     ...(file === undefined ? {} : { path: file }),
     env: io.env,
     cwd: io.cwd,
+    connectors: CONNECTORS,
   });
   // once per run (a command may load the config more than once, always with the same environment)
   const shown = _warned.get(io.env) ?? new Set<string>();

@@ -13,6 +13,7 @@
  */
 
 import { loadConfig } from "@mailreg/core";
+import { CONNECTORS } from "@mailreg/registration";
 import { serveDeno } from "@mailreg/registration/deno";
 import { startWorkerDeno } from "@mailreg/worker/deno";
 import { describeInit, initialise } from "./commands/init.ts";
@@ -29,7 +30,12 @@ const configArg = at >= 0 ? _deno.args[at + 1] : undefined;
 const io = processIo();
 const result = await initialise(io, configArg === undefined ? {} : { config: configArg });
 io.out(`mailreg is set up here:\n${describeInit(result)}\n`);
-const { config } = await loadConfig({ path: result.config.path, env: io.env, cwd: io.cwd });
+const { config } = await loadConfig({
+  path: result.config.path,
+  env: io.env,
+  cwd: io.cwd,
+  connectors: CONNECTORS,
+});
 const worker = await startWorkerDeno({ config });
 const app = await serveDeno({
   config,

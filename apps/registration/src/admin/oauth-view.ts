@@ -6,6 +6,7 @@
  * @module
  */
 import type { Config } from "@mailreg/core";
+import { OAUTH_PROVIDERS } from "@mailreg/oauth";
 import { listGrantStates, listMailboxes, type MailboxGrant, type Store } from "@mailreg/store";
 import { oauthTemplate } from "../oauth/oauth-registration.ts";
 import { providerName } from "../views/provider-name.ts";
@@ -17,7 +18,7 @@ export interface OAuthAppView {
   /** Google, Microsoft, or the id. */
   name: string;
   clientId: string;
-  /** Microsoft's tenant or an OIDC issuer, where configured. */
+  /** Where the app signs in, as its provider kind says (Microsoft's tenant, an OIDC issuer). */
   where?: string;
   /** The configured redirect URI (to copy into the provider's console). */
   redirectUri: string;
@@ -69,7 +70,7 @@ export function oauthApps(config: Config, base = ""): OAuthAppView[] {
   return Object.entries(config.oauth.providers).map(([id, p]) => {
     const expected = `${signInOrigin(config, p.redirectUri)}${base}/register/oauth/${id}/callback`;
     const configured = new URL(p.redirectUri);
-    const where = p.kind === "microsoft" ? (p.tenant ?? "common") : p.kind === "oidc" ? p.issuer : undefined;
+    const where = OAUTH_PROVIDERS.get(p.kind)?.where?.(p);
     return {
       id,
       kind: p.kind,

@@ -12,6 +12,7 @@ import {
 } from "@mailreg/core";
 import { SMTP_LEVELS } from "@mailreg/smtp-resolver";
 import { z } from "zod";
+import { protocolNames } from "../connectors.ts";
 
 /** An error answer. */
 export const ErrorSchema = z
@@ -82,7 +83,7 @@ export const MailboxSchema = z
     instanceId: z.string(),
     address: z.string(),
     displayName: z.string().nullable(),
-    protocol: z.enum(["imap", "pop3"]),
+    protocol: z.enum(protocolNames()),
     template: z.string().nullable(),
     host: z.string(),
     port: z.number(),

@@ -8,7 +8,6 @@
 import {
   addressDomain,
   type Config,
-  defaultPort,
   HostSchema,
   isMailregError,
   networkPolicy,
@@ -17,6 +16,7 @@ import {
   type Security,
   type TlsPolicy,
 } from "@mailreg/core";
+import { SOURCES } from "@mailreg/imap-sync";
 import type { ResolveHost } from "../deps.ts";
 import { type FieldErrors, fieldsError } from "../http/field-errors.ts";
 import { checkHostPolicy } from "./network-policy.ts";
@@ -88,7 +88,11 @@ async function _server(
       fields["server.host"] = { code: "host-invalid" };
       return undefined;
     }
-    const port = body.server.port ?? defaultPort(protocol, security);
+    const port = body.server.port ?? SOURCES.get(protocol)?.defaultPort(security);
+    if (port === undefined) {
+      fields["server.protocol"] = { code: "invalid" }; // no registered source (the body schema admits only those)
+      return undefined;
+    }
     const refused = await checkHostPolicy(host, port, { policy: networkPolicy(config), resolveHost });
     if (refused !== undefined)
       fields[refused === "port-not-allowed" ? "server.port" : "server.host"] = { code: refused };

@@ -5,8 +5,9 @@
  *
  * @module
  */
-import { PROTOCOLS, SECURITIES } from "@mailreg/core";
+import { SECURITIES } from "@mailreg/core";
 import { z } from "zod";
+import { protocolNames } from "../connectors.ts";
 import type { FieldError, FieldErrors } from "../http/field-errors.ts";
 
 // U+FFFD too: it is what bytes that are not UTF-8 (raw or %-encoded in a form) decode to, and no
@@ -25,7 +26,9 @@ function _text(max: number, description: string, min = 0) {
 /** A server typed in by the owner (only where the config allows it). */
 export const CustomServerSchema = z
   .strictObject({
-    protocol: z.enum(PROTOCOLS),
+    protocol: z
+      .enum(protocolNames())
+      .meta({ description: "A registered source (SOURCES of @mailreg/imap-sync)" }),
     host: _text(253, "Host name or IP address", 1),
     port: z
       .number()

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Config } from "@mailreg/core";
+import { SOURCES } from "@mailreg/imap-sync";
 import type { FieldErrors } from "../http/field-errors.ts";
 import { fieldMessage } from "../http/field-errors.ts";
 import type { Translate } from "../i18n/i18n.ts";
@@ -102,10 +103,7 @@ export function ServerChoice(p: ServerChoiceProps) {
               name="server.protocol"
               label={t("register.protocol")}
               value={values["server.protocol"]}
-              options={[
-                ["imap", "IMAP"],
-                ["pop3", "POP3"],
-              ]}
+              options={[...SOURCES.values()].map((source) => [source.kind, source.label])}
             />
             <_Select
               name="server.security"

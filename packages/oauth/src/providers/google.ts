@@ -8,7 +8,8 @@ import type { JWTVerifyGetKey } from "jose";
 import { _authorizationURL, _exchangeCode, _refresh, _revoke } from "../_client.ts";
 import { _clientFrom, _remoteKeys, _scopes } from "../_common.ts";
 import { verifyIdToken } from "../id-token.ts";
-import type { OAuthProviderFactory } from "../provider.ts";
+import { z } from "zod";
+import { defineProvider, type OAuthProviderConnector } from "../provider.ts";
 
 const _AUTHORIZATION_ENDPOINT = "https://accounts.google.com/o/oauth2/v2/auth";
 const _TOKEN_ENDPOINT = "https://oauth2.googleapis.com/token";
@@ -44,26 +45,35 @@ export const GOOGLE_MAIL_SCOPES: readonly string[] = ["https://mail.google.com/"
  * console.log(url.origin); // https://accounts.google.com
  * ```
  */
-export const google: OAuthProviderFactory = (settings, options = {}) => {
-  const client = _clientFrom(settings, options, "post");
-  const scopes = _scopes(settings, GOOGLE_MAIL_SCOPES);
-  let keys: JWTVerifyGetKey | undefined;
-  return {
-    kind: "google",
-    redirectUri: client.redirectUri,
-    async createAuthorizationURL(request) {
-      const url = await _authorizationURL(_AUTHORIZATION_ENDPOINT, client, request, request.scopes ?? scopes);
-      url.searchParams.set("access_type", "offline");
-      url.searchParams.set("prompt", "consent");
-      return url;
-    },
-    validateAuthorizationCode: (code, codeVerifier) =>
-      _exchangeCode(_TOKEN_ENDPOINT, client, code, codeVerifier),
-    refreshAccessToken: (refreshToken) => _refresh(_TOKEN_ENDPOINT, client, refreshToken),
-    verifyIdToken(idToken, { nonce }) {
-      keys ??= _remoteKeys(_JWKS_URI, client.fetch);
-      return verifyIdToken(idToken, { issuer: _ISSUERS, clientId: client.clientId, nonce, keys });
-    },
-    revokeToken: (token) => _revoke(_REVOCATION_ENDPOINT, client, token),
-  };
-};
+export const google: OAuthProviderConnector = defineProvider(
+  // Google offers no client-credentials access to Gmail's IMAP or SMTP
+  { kind: "google", label: "Google", appOnly: false, options: z.strictObject({}) },
+  (settings, options = {}) => {
+    const client = _clientFrom(settings, options, "post");
+    const scopes = _scopes(settings, GOOGLE_MAIL_SCOPES);
+    let keys: JWTVerifyGetKey | undefined;
+    return {
+      kind: "google",
+      redirectUri: client.redirectUri,
+      async createAuthorizationURL(request) {
+        const url = await _authorizationURL(
+          _AUTHORIZATION_ENDPOINT,
+          client,
+          request,
+          request.scopes ?? scopes,
+        );
+        url.searchParams.set("access_type", "offline");
+        url.searchParams.set("prompt", "consent");
+        return url;
+      },
+      validateAuthorizationCode: (code, codeVerifier) =>
+        _exchangeCode(_TOKEN_ENDPOINT, client, code, codeVerifier),
+      refreshAccessToken: (refreshToken) => _refresh(_TOKEN_ENDPOINT, client, refreshToken),
+      verifyIdToken(idToken, { nonce }) {
+        keys ??= _remoteKeys(_JWKS_URI, client.fetch);
+        return verifyIdToken(idToken, { issuer: _ISSUERS, clientId: client.clientId, nonce, keys });
+      },
+      revokeToken: (token) => _revoke(_REVOCATION_ENDPOINT, client, token),
+    };
+  },
+);

@@ -10,11 +10,13 @@ import type { JWTVerifyGetKey } from "jose";
 import { _authorizationURL, _clientCredentials, _exchangeCode, _refresh } from "../_client.ts";
 import { _clientFrom, _invalidSetting, _remoteKeys, _scopes } from "../_common.ts";
 import { verifyIdToken } from "../id-token.ts";
-import type { OAuthProviderFactory } from "../provider.ts";
+import { z } from "zod";
+import { defineProvider, type OAuthProviderConnector } from "../provider.ts";
 
 const _LOGIN = "https://login.microsoftonline.com";
 /** The tenant of personal Microsoft accounts. */
 const _CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad";
+const _TENANT = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$/;
 const _GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The scopes asked for when the config names none: IMAP, POP and SMTP, a refresh token, who signed in. */
@@ -66,50 +68,74 @@ const _MULTI_TENANT = ["common", "organizations", "consumers"];
  * console.log(url.pathname); // /organizations/oauth2/v2.0/authorize
  * ```
  */
-export const microsoft: OAuthProviderFactory = (settings, options = {}) => {
-  const client = _clientFrom(settings, options, "post");
-  const scopes = _scopes(settings, MICROSOFT_MAIL_SCOPES);
-  const tenant = settings.tenant ?? "common";
-  if (!/^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253}[A-Za-z0-9])?$/.test(tenant)) {
-    _invalidSetting(settings, "tenant", "must be common, organizations, consumers, a tenant id or a domain");
-  }
-  const base = `${_LOGIN}/${tenant}`;
-  const tokenEndpoint = `${base}/oauth2/v2.0/token`;
-  const pinned = _GUID.test(tenant) ? tenant : tenant === "consumers" ? _CONSUMERS_TENANT_ID : "{tenantid}";
-  const issuer = `${_LOGIN}/${pinned}/v2.0`;
-  let keys: JWTVerifyGetKey | undefined;
-  return {
+export const microsoft: OAuthProviderConnector = defineProvider(
+  {
     kind: "microsoft",
-    redirectUri: client.redirectUri,
-    async createAuthorizationURL(request) {
-      const url = await _authorizationURL(
-        `${base}/oauth2/v2.0/authorize`,
-        client,
-        request,
-        request.scopes ?? scopes,
+    label: "Microsoft",
+    appOnly: true,
+    options: z.strictObject({
+      tenant: z
+        .string()
+        .max(128)
+        .regex(_TENANT, "must be common, organizations, consumers, a tenant id or a domain")
+        .optional()
+        .describe("Directory (tenant) id or domain, or common/organizations/consumers; default common"),
+    }),
+    where: (options) => (typeof options.tenant === "string" ? options.tenant : "common"),
+  },
+  (settings, options = {}) => {
+    const client = _clientFrom(settings, options, "post");
+    const scopes = _scopes(settings, MICROSOFT_MAIL_SCOPES);
+    const tenant = settings.tenant ?? "common";
+    if (!_TENANT.test(tenant)) {
+      _invalidSetting(
+        settings,
+        "tenant",
+        "must be common, organizations, consumers, a tenant id or a domain",
       );
-      url.searchParams.set("response_mode", "query");
-      return url;
-    },
-    validateAuthorizationCode: (code, codeVerifier) =>
-      _exchangeCode(tokenEndpoint, client, code, codeVerifier),
-    // Microsoft wants the scopes again on a refresh; it rotates the refresh token every time
-    refreshAccessToken: (refreshToken) => _refresh(tokenEndpoint, client, refreshToken, scopes),
-    async requestClientCredentials(appScopes = MICROSOFT_APP_ONLY_SCOPES) {
-      if (_MULTI_TENANT.includes(tenant)) {
-        _invalidSetting(settings, "tenant", "must be a tenant id or domain for app-only access");
-      }
-      return await _clientCredentials(tokenEndpoint, client, appScopes);
-    },
-    async verifyIdToken(idToken, { nonce }) {
-      keys ??= _remoteKeys(`${base}/discovery/v2.0/keys`, client.fetch);
-      const identity = await verifyIdToken(idToken, { issuer, clientId: client.clientId, nonce, keys });
-      if (tenant === "organizations" && identity.tenantId === _CONSUMERS_TENANT_ID) {
-        throw new MailregError("OAUTH_ID_TOKEN_INVALID", "A personal Microsoft account cannot sign in here", {
-          details: { reason: "claim", claim: "tid" },
-        });
-      }
-      return identity;
-    },
-  };
-};
+    }
+    const base = `${_LOGIN}/${tenant}`;
+    const tokenEndpoint = `${base}/oauth2/v2.0/token`;
+    const pinned = _GUID.test(tenant) ? tenant : tenant === "consumers" ? _CONSUMERS_TENANT_ID : "{tenantid}";
+    const issuer = `${_LOGIN}/${pinned}/v2.0`;
+    let keys: JWTVerifyGetKey | undefined;
+    return {
+      kind: "microsoft",
+      redirectUri: client.redirectUri,
+      async createAuthorizationURL(request) {
+        const url = await _authorizationURL(
+          `${base}/oauth2/v2.0/authorize`,
+          client,
+          request,
+          request.scopes ?? scopes,
+        );
+        url.searchParams.set("response_mode", "query");
+        return url;
+      },
+      validateAuthorizationCode: (code, codeVerifier) =>
+        _exchangeCode(tokenEndpoint, client, code, codeVerifier),
+      // Microsoft wants the scopes again on a refresh; it rotates the refresh token every time
+      refreshAccessToken: (refreshToken) => _refresh(tokenEndpoint, client, refreshToken, scopes),
+      async requestClientCredentials(appScopes = MICROSOFT_APP_ONLY_SCOPES) {
+        if (_MULTI_TENANT.includes(tenant)) {
+          _invalidSetting(settings, "tenant", "must be a tenant id or domain for app-only access");
+        }
+        return await _clientCredentials(tokenEndpoint, client, appScopes);
+      },
+      async verifyIdToken(idToken, { nonce }) {
+        keys ??= _remoteKeys(`${base}/discovery/v2.0/keys`, client.fetch);
+        const identity = await verifyIdToken(idToken, { issuer, clientId: client.clientId, nonce, keys });
+        if (tenant === "organizations" && identity.tenantId === _CONSUMERS_TENANT_ID) {
+          throw new MailregError(
+            "OAUTH_ID_TOKEN_INVALID",
+            "A personal Microsoft account cannot sign in here",
+            {
+              details: { reason: "claim", claim: "tid" },
+            },
+          );
+        }
+        return identity;
+      },
+    };
+  },
+);

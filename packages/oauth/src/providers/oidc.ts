@@ -10,7 +10,8 @@ import { _authorizationURL, _clientCredentials, _exchangeCode, _refresh, _revoke
 import { _clientFrom, _invalidSetting, _remoteKeys, _scopes } from "../_common.ts";
 import { _readJson, _send } from "../_request.ts";
 import { verifyIdToken } from "../id-token.ts";
-import type { OAuthProviderFactory } from "../provider.ts";
+import { z } from "zod";
+import { defineProvider, type OAuthProviderConnector } from "../provider.ts";
 
 /** The scopes asked for when the config names none. */
 export const OIDC_DEFAULT_SCOPES: readonly string[] = ["openid", "email", "offline_access"];
@@ -52,64 +53,78 @@ interface _Discovery {
  * });
  * ```
  */
-export const oidc: OAuthProviderFactory = (settings, options = {}) => {
-  const client = _clientFrom(settings, options, "post");
-  const scopes = _scopes(settings, OIDC_DEFAULT_SCOPES);
-  const issuer = settings.issuer ?? "";
-  if (!URL.canParse(issuer) || !/^https?:$/.test(new URL(issuer).protocol)) {
-    _invalidSetting(settings, "issuer", "must be an absolute http(s) URL");
-  }
-  let discovery: Promise<_Discovery> | undefined;
-  let keys: JWTVerifyGetKey | undefined;
-  const discover = (): Promise<_Discovery> => {
-    discovery ??= _discover(issuer, client.fetch).catch((error: unknown) => {
-      discovery = undefined;
-      throw error;
-    });
-    return discovery;
-  };
-  const clientFor = (d: _Discovery) => ({ ...client, clientAuth: d.clientAuth });
-
-  return {
+export const oidc: OAuthProviderConnector = defineProvider(
+  {
     kind: "oidc",
-    redirectUri: client.redirectUri,
-    async createAuthorizationURL(request) {
-      const d = await discover();
-      const requested = request.scopes ?? scopes;
-      const url = await _authorizationURL(d.authorizationEndpoint, client, request, requested);
-      // OpenID Connect Core §11: offline access is granted only with explicit consent
-      if (requested.includes("offline_access")) url.searchParams.set("prompt", "consent");
-      return url;
-    },
-    async validateAuthorizationCode(code, codeVerifier) {
-      const d = await discover();
-      return await _exchangeCode(d.tokenEndpoint, clientFor(d), code, codeVerifier);
-    },
-    async refreshAccessToken(refreshToken) {
-      const d = await discover();
-      return await _refresh(d.tokenEndpoint, clientFor(d), refreshToken);
-    },
-    // app-only: without configured scopes none are sent, and the server grants its default
-    async requestClientCredentials(appScopes = []) {
-      const d = await discover();
-      return await _clientCredentials(d.tokenEndpoint, clientFor(d), appScopes);
-    },
-    async verifyIdToken(idToken, { nonce }) {
-      const d = await discover();
-      keys ??= _remoteKeys(d.jwksUri, client.fetch);
-      return await verifyIdToken(idToken, { issuer: d.issuer, clientId: client.clientId, nonce, keys });
-    },
-    async revokeToken(token) {
-      const d = await discover();
-      if (d.revocationEndpoint === undefined) {
-        throw new MailregError("OAUTH_REQUEST", "The OAuth server offers no token revocation", {
-          details: { reason: "no revocation_endpoint in the discovery document" },
-        });
-      }
-      await _revoke(d.revocationEndpoint, clientFor(d), token);
-    },
-  };
-};
+    label: "OpenID Connect",
+    appOnly: true,
+    generic: true,
+    options: z.strictObject({
+      issuer: z
+        .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+        .describe("The issuer URL; the endpoints come from its discovery document"),
+    }),
+    where: (options) => (typeof options.issuer === "string" ? options.issuer : undefined),
+  },
+  (settings, options = {}) => {
+    const client = _clientFrom(settings, options, "post");
+    const scopes = _scopes(settings, OIDC_DEFAULT_SCOPES);
+    const issuer = settings.issuer ?? "";
+    if (!URL.canParse(issuer) || !/^https?:$/.test(new URL(issuer).protocol)) {
+      _invalidSetting(settings, "issuer", "must be an absolute http(s) URL");
+    }
+    let discovery: Promise<_Discovery> | undefined;
+    let keys: JWTVerifyGetKey | undefined;
+    const discover = (): Promise<_Discovery> => {
+      discovery ??= _discover(issuer, client.fetch).catch((error: unknown) => {
+        discovery = undefined;
+        throw error;
+      });
+      return discovery;
+    };
+    const clientFor = (d: _Discovery) => ({ ...client, clientAuth: d.clientAuth });
+
+    return {
+      kind: "oidc",
+      redirectUri: client.redirectUri,
+      async createAuthorizationURL(request) {
+        const d = await discover();
+        const requested = request.scopes ?? scopes;
+        const url = await _authorizationURL(d.authorizationEndpoint, client, request, requested);
+        // OpenID Connect Core §11: offline access is granted only with explicit consent
+        if (requested.includes("offline_access")) url.searchParams.set("prompt", "consent");
+        return url;
+      },
+      async validateAuthorizationCode(code, codeVerifier) {
+        const d = await discover();
+        return await _exchangeCode(d.tokenEndpoint, clientFor(d), code, codeVerifier);
+      },
+      async refreshAccessToken(refreshToken) {
+        const d = await discover();
+        return await _refresh(d.tokenEndpoint, clientFor(d), refreshToken);
+      },
+      // app-only: without configured scopes none are sent, and the server grants its default
+      async requestClientCredentials(appScopes = []) {
+        const d = await discover();
+        return await _clientCredentials(d.tokenEndpoint, clientFor(d), appScopes);
+      },
+      async verifyIdToken(idToken, { nonce }) {
+        const d = await discover();
+        keys ??= _remoteKeys(d.jwksUri, client.fetch);
+        return await verifyIdToken(idToken, { issuer: d.issuer, clientId: client.clientId, nonce, keys });
+      },
+      async revokeToken(token) {
+        const d = await discover();
+        if (d.revocationEndpoint === undefined) {
+          throw new MailregError("OAUTH_REQUEST", "The OAuth server offers no token revocation", {
+            details: { reason: "no revocation_endpoint in the discovery document" },
+          });
+        }
+        await _revoke(d.revocationEndpoint, clientFor(d), token);
+      },
+    };
+  },
+);
 
 /** Fetches and checks the discovery document (OpenID Connect Discovery 1.0 §4). */
 async function _discover(issuer: string, fetchFn: typeof fetch): Promise<_Discovery> {
