@@ -4,12 +4,14 @@
  *
  * @module
  */
+
 import { type ConfigInput, hashPassword, hashToken, jsonLogger } from "@mailreg/core";
 import { sampleConfig } from "@mailreg/core/testing";
 import { type TestKeyring, testKeyring } from "@mailreg/crypto-registry/testing";
 import { mirrorConfig, type Store } from "@mailreg/store";
 import { openMemoryStore } from "@mailreg/store/testing";
 import { createApp, type RegistrationApp } from "./app.ts";
+import { CONNECTORS } from "./connectors.ts";
 import type { AppDeps } from "./deps.ts";
 
 /** The admin of test apps. */
@@ -53,13 +55,16 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     hash: await hashToken(TEST_ADMIN.token),
   }))();
   const { passwordHash, hash } = await _adminHashes;
-  const config = sampleConfig({
-    admin: {
-      users: [{ name: TEST_ADMIN.user, passwordHash }],
-      tokens: [{ name: "test", hash }],
+  const config = sampleConfig(
+    {
+      admin: {
+        users: [{ name: TEST_ADMIN.user, passwordHash }],
+        tokens: [{ name: "test", hash }],
+      },
+      ...options.config,
     },
-    ...options.config,
-  });
+    CONNECTORS,
+  );
   const store = await openMemoryStore();
   await mirrorConfig(store, config);
   const keyring = await testKeyring({ publicOnly: options.publicOnly === true });

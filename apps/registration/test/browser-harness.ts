@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { type ConfigInput, hashPassword, validateConfig } from "@mailreg/core";
 import { generateRegistryKey, writeKeyPair } from "@mailreg/crypto-registry";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { CONNECTORS } from "../src/connectors.ts";
 import { type RunningServer, type StartOptions, startRegistrationServer } from "../src/main.node.ts";
 
 /** Where screenshots go (gitignored). */
@@ -55,13 +56,16 @@ export async function startServer(
     privateKeyDir: join(dir, "keys/private"),
   };
   await writeKeyPair(await generateRegistryKey(), keys);
-  const full = validateConfig({
-    database: { url: `file:${join(dir, "data/mailreg.db")}` },
-    keys,
-    server: { host: "127.0.0.1", port: 0 },
-    admin: { users: [{ name: ADMIN.user, passwordHash: await hashPassword(ADMIN.password) }] },
-    ...config,
-  });
+  const full = validateConfig(
+    {
+      database: { url: `file:${join(dir, "data/mailreg.db")}` },
+      keys,
+      server: { host: "127.0.0.1", port: 0 },
+      admin: { users: [{ name: ADMIN.user, passwordHash: await hashPassword(ADMIN.password) }] },
+      ...config,
+    },
+    CONNECTORS,
+  );
   const server = await startRegistrationServer({ config: full, timeZone: "UTC", ...deps });
   return {
     ...server,

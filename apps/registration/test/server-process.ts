@@ -6,9 +6,10 @@
  * @module
  */
 import { loadConfig } from "@mailreg/core";
+import { CONNECTORS } from "../src/connectors.ts";
 import { startRegistrationServer } from "../src/main.node.ts";
 
-const { config } = await loadConfig({ path: process.argv[2]!, env: {} });
+const { config } = await loadConfig({ path: process.argv[2]!, env: {}, connectors: CONNECTORS });
 const server = await startRegistrationServer({ config });
 process.stdout.write(`listening ${server.url}\n`);
 process.once("SIGTERM", () => {

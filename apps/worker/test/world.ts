@@ -35,6 +35,7 @@ import {
   setMailboxSchedule,
 } from "@mailreg/store";
 import { eq } from "drizzle-orm";
+import { CONNECTORS } from "../src/connectors.ts";
 
 /** The template id the test config gives the Dovecot server. */
 export const TEMPLATE = "dovecot";
@@ -80,7 +81,7 @@ export async function testFolder(info: DovecotInfo, overrides: ConfigInput = {})
   };
   const configPath = join(dir, "mailreg.config.json");
   await writeFile(configPath, JSON.stringify(input, null, 2));
-  const { config } = await loadConfig({ path: configPath, env: {} });
+  const { config } = await loadConfig({ path: configPath, env: {}, connectors: CONNECTORS });
   return { dir, configPath, config, keyring: await loadKeyring(keys) };
 }
 

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { hashPassword, hashToken } from "./admin-secrets.ts";
 import { z } from "zod";
+import { hashPassword, hashToken } from "./admin-secrets.ts";
 import { checkConfig, configJsonSchema, defaultConfig, validateConfig } from "./config-schema.ts";
 import type { ConnectorRegistries } from "./connectors.ts";
 import { MailregError } from "./errors.ts";

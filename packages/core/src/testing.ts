@@ -5,6 +5,7 @@
  * @module
  */
 import { type Config, type ConfigInput, validateConfig } from "./config-schema.ts";
+import type { ConnectorRegistries } from "./connectors.ts";
 import { type ErrorCode, MailregError } from "./errors.ts";
 import { newId } from "./ids.ts";
 import type { RegistrationRecord } from "./registration.ts";
@@ -50,26 +51,30 @@ export function sampleRegistration(overrides: Partial<RegistrationRecord> = {}):
  * registration offering that template, and defaults elsewhere.
  *
  * @param overrides top-level sections to replace (as a config file would hold them)
+ * @param connectors the registries to validate against (as the apps do); omitted: generic shapes only
  * @returns the validated config
  * @throws {MailregError} CONFIG_INVALID when the overrides make it invalid
  */
-export function sampleConfig(overrides: ConfigInput = {}): Config {
-  return validateConfig({
-    registration: { enabled: true, templates: ["example-imap"] },
-    servers: [
-      {
-        id: "example-imap",
-        label: "Example IMAP",
-        protocol: "imap",
-        host: "imap.example.com",
-        port: 993,
-        security: "tls",
-        smtp: { host: "smtp.example.com", port: 587, security: "starttls" },
-      },
-    ],
-    instances: [{ id: "main", label: "Main" }],
-    ...overrides,
-  });
+export function sampleConfig(overrides: ConfigInput = {}, connectors?: ConnectorRegistries): Config {
+  return validateConfig(
+    {
+      registration: { enabled: true, templates: ["example-imap"] },
+      servers: [
+        {
+          id: "example-imap",
+          label: "Example IMAP",
+          protocol: "imap",
+          host: "imap.example.com",
+          port: 993,
+          security: "tls",
+          smtp: { host: "smtp.example.com", port: 587, security: "starttls" },
+        },
+      ],
+      instances: [{ id: "main", label: "Main" }],
+      ...overrides,
+    },
+    connectors,
+  );
 }
 
 /**

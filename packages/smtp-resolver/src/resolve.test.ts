@@ -294,9 +294,10 @@ describe("resolveFromConfig()", () => {
         label: "Example",
         protocol: "imap",
         host: "imap.example.org",
+        port: 993,
         smtp: { host: "smtp.example.org", port: 587, auth: { method: "plain" } },
       },
-      { id: "bare-imap", label: "Bare", protocol: "imap", host: "imap.bare.example" },
+      { id: "bare-imap", label: "Bare", protocol: "imap", host: "imap.bare.example", port: 993 },
     ],
     instances: [
       { id: "sales", label: "Sales", smtp: { host: "sales-relay.example.org", port: 587 } },

@@ -8,6 +8,7 @@
  */
 import process from "node:process";
 import { type Logger, loadConfig } from "@mailreg/core";
+import { CONNECTORS } from "@mailreg/registration";
 import { startWorker } from "@mailreg/worker/node";
 
 const job = JSON.parse(process.argv[2] ?? "{}") as { config: string; tickMs?: number; scanMs?: number };
@@ -30,7 +31,7 @@ const logger: Logger = {
     if (counts.errors.length < 5) counts.errors.push(`${message} ${JSON.stringify(fields ?? {})}`);
   },
 };
-const { config } = await loadConfig({ path: job.config });
+const { config } = await loadConfig({ path: job.config, connectors: CONNECTORS });
 const owner = `bench-${process.pid}`;
 const running = await startWorker({
   config,

@@ -6,9 +6,10 @@
  * @module
  */
 import { validateConfig } from "@mailreg/core";
+import { CONNECTORS } from "@mailreg/registration";
 import { startRegistrationServer } from "@mailreg/registration/node";
 
-const config = validateConfig(JSON.parse(process.argv[2] ?? "{}"));
+const config = validateConfig(JSON.parse(process.argv[2] ?? "{}"), CONNECTORS);
 const server = await startRegistrationServer({ config, publicKeyOnly: true });
 process.send?.({ url: server.url });
 process.on("disconnect", () => {

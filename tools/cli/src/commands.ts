@@ -4,7 +4,7 @@
  * @module
  */
 import type { Command } from "./command.ts";
-import { configValidateCommand } from "./commands/config.ts";
+import { configSchemaCommand, configValidateCommand } from "./commands/config.ts";
 import { initCommand } from "./commands/init.ts";
 import { keysGenerateCommand, keysRotateCommand } from "./commands/keys.ts";
 import { mailboxesCheckCommand, mailboxesListCommand, mailboxesSyncCommand } from "./commands/mailboxes.ts";
@@ -31,6 +31,7 @@ export const COMMANDS: readonly Command[] = [
   serveCommand,
   workerCommand,
   configValidateCommand,
+  configSchemaCommand,
   keysGenerateCommand,
   keysRotateCommand,
   registrationsListCommand,

@@ -15,6 +15,7 @@ import {
   generateMessages,
   seedMaildir,
 } from "@mailreg/mailservers";
+import { CONNECTORS } from "@mailreg/registration";
 import {
   applyRegistration,
   insertRegistration,
@@ -72,7 +73,7 @@ export async function mailFolder(dir: string, info: DovecotInfo): Promise<MailFo
   ];
   config.instances = [...(config.instances as unknown[]), { id: "second", label: "Second" }];
   await writeFile(path, JSON.stringify(config, null, 2));
-  const loaded = (await loadConfig({ path, env: {} })).config;
+  const loaded = (await loadConfig({ path, env: {}, connectors: CONNECTORS })).config;
   const open = async () => {
     const store = await openStore({ url: loaded.database.url });
     await mirrorConfig(store, loaded);

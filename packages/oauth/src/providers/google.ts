@@ -5,10 +5,10 @@
  * @module
  */
 import type { JWTVerifyGetKey } from "jose";
+import { z } from "zod";
 import { _authorizationURL, _exchangeCode, _refresh, _revoke } from "../_client.ts";
 import { _clientFrom, _remoteKeys, _scopes } from "../_common.ts";
 import { verifyIdToken } from "../id-token.ts";
-import { z } from "zod";
 import { defineProvider, type OAuthProviderConnector } from "../provider.ts";
 
 const _AUTHORIZATION_ENDPOINT = "https://accounts.google.com/o/oauth2/v2/auth";

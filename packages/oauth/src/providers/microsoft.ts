@@ -7,10 +7,10 @@
  */
 import { MailregError } from "@mailreg/core";
 import type { JWTVerifyGetKey } from "jose";
+import { z } from "zod";
 import { _authorizationURL, _clientCredentials, _exchangeCode, _refresh } from "../_client.ts";
 import { _clientFrom, _invalidSetting, _remoteKeys, _scopes } from "../_common.ts";
 import { verifyIdToken } from "../id-token.ts";
-import { z } from "zod";
 import { defineProvider, type OAuthProviderConnector } from "../provider.ts";
 
 const _LOGIN = "https://login.microsoftonline.com";

@@ -6,11 +6,11 @@
  */
 import { MailregError } from "@mailreg/core";
 import type { JWTVerifyGetKey } from "jose";
+import { z } from "zod";
 import { _authorizationURL, _clientCredentials, _exchangeCode, _refresh, _revoke } from "../_client.ts";
 import { _clientFrom, _invalidSetting, _remoteKeys, _scopes } from "../_common.ts";
 import { _readJson, _send } from "../_request.ts";
 import { verifyIdToken } from "../id-token.ts";
-import { z } from "zod";
 import { defineProvider, type OAuthProviderConnector } from "../provider.ts";
 
 /** The scopes asked for when the config names none. */
@@ -61,7 +61,11 @@ export const oidc: OAuthProviderConnector = defineProvider(
     generic: true,
     options: z.strictObject({
       issuer: z
-        .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+        .url({
+          protocol: /^https?$/,
+          error: (issue) =>
+            issue.input === undefined ? "required: the issuer's URL" : "must be an http(s) URL",
+        })
         .describe("The issuer URL; the endpoints come from its discovery document"),
     }),
     where: (options) => (typeof options.issuer === "string" ? options.issuer : undefined),
