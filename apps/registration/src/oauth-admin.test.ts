@@ -15,13 +15,12 @@ async function start(instances?: ConfigInput["instances"]) {
       ...(instances === undefined ? {} : { instances }),
       registration: { enabled: true, templates: ["example-imap"] },
       servers: [
-        { id: "example-imap", label: "Example IMAP", protocol: "imap", host: "imap.example.com", port: 993 },
+        { id: "example-imap", label: "Example IMAP", protocol: "imap", host: "imap.example.com" },
         {
           id: "corp-imap",
           label: "Corp",
           protocol: "imap",
           host: "imap.corp.example",
-          port: 993,
           oauthProvider: "corp",
         },
       ],

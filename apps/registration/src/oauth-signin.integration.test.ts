@@ -38,13 +38,12 @@ function config(overrides: ConfigInput = {}): ConfigInput {
   return {
     registration: { enabled: true, templates: ["example-imap"] },
     servers: [
-      { id: "example-imap", label: "Example IMAP", protocol: "imap", host: "imap.example.com", port: 993 },
+      { id: "example-imap", label: "Example IMAP", protocol: "imap", host: "imap.example.com" },
       {
         id: "corp-imap",
         label: "Corp mail",
         protocol: "imap",
         host: "imap.corp.example",
-        port: 993,
         security: "tls",
         authMethods: ["xoauth2"],
         oauthProvider: "corp",
@@ -308,15 +307,7 @@ describe("Sign in with an OAuth provider", () => {
   it("offers only providers with a linked server template; others and unknown ones are not found", async () => {
     t = await createTestApp({
       config: config({
-        servers: [
-          {
-            id: "example-imap",
-            label: "Example IMAP",
-            protocol: "imap",
-            host: "imap.example.com",
-            port: 993,
-          },
-        ],
+        servers: [{ id: "example-imap", label: "Example IMAP", protocol: "imap", host: "imap.example.com" }],
       }),
     });
     expect(await (await request("/register")).text()).not.toContain("/register/oauth/");

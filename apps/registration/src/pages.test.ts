@@ -81,8 +81,8 @@ describe("the registration page", () => {
       config: {
         registration: { enabled: true, templates: ["a", "b"], allowCustomServer: true },
         servers: [
-          { id: "a", label: "Server A", protocol: "imap", host: "imap.a.example", port: 993 },
-          { id: "b", label: "Server B", protocol: "pop3", host: "pop.b.example", port: 995 },
+          { id: "a", label: "Server A", protocol: "imap", host: "imap.a.example" },
+          { id: "b", label: "Server B", protocol: "pop3", host: "pop.b.example" },
         ],
       },
     });
@@ -109,21 +109,8 @@ describe("the registration page", () => {
     await start({
       config: {
         servers: [
-          {
-            id: "example-imap",
-            label: "Example IMAP",
-            protocol: "imap",
-            host: "imap.example.com",
-            port: 993,
-          },
-          {
-            id: "gmail",
-            label: "Gmail",
-            protocol: "imap",
-            host: "imap.gmail.com",
-            port: 993,
-            oauthProvider: "google",
-          },
+          { id: "example-imap", label: "Example IMAP", protocol: "imap", host: "imap.example.com" },
+          { id: "gmail", label: "Gmail", protocol: "imap", host: "imap.gmail.com", oauthProvider: "google" },
         ],
         oauth: {
           providers: {

@@ -171,9 +171,7 @@ describe("POST /api/v1/registrations", () => {
       }
       t.close();
       await start({ config: { registration: { ...registration, allowPrivateNetworks: true } } });
-      expect((await typed({ protocol: "imap", host: "10.1.2.3", port: 993, security: "tls" })).status).toBe(
-        201,
-      );
+      expect((await typed({ protocol: "imap", host: "10.1.2.3", security: "tls" })).status).toBe(201);
     });
 
     it("refuses names that resolve to a private address, and names that do not resolve", async () => {
@@ -191,9 +189,7 @@ describe("POST /api/v1/registrations", () => {
           },
         },
       });
-      expect(
-        (await typed({ protocol: "imap", host: "mail.example.net", port: 993, security: "tls" })).status,
-      ).toBe(201);
+      expect((await typed({ protocol: "imap", host: "mail.example.net", security: "tls" })).status).toBe(201);
       const fieldCode = async (host: string) =>
         (
           (await (await typed({ protocol: "imap", host, security: "tls" })).json()) as {
@@ -210,7 +206,7 @@ describe("POST /api/v1/registrations", () => {
       expect(((await port.json()) as { error: { fields: object } }).error.fields).toMatchObject({
         "server.port": { code: "port-range" },
       });
-      const host = await typed({ protocol: "imap", host: "imap.example.com/x", port: 993, security: "tls" });
+      const host = await typed({ protocol: "imap", host: "imap.example.com/x", security: "tls" });
       expect(((await host.json()) as { error: { fields: object } }).error.fields).toMatchObject({
         "server.host": { code: "host-invalid" },
       });
@@ -287,7 +283,6 @@ describe("verify-on-submit", () => {
             label: "Example",
             protocol: "imap",
             host: "imap.example.com",
-            port: 993,
             tls: { verify: false },
           },
         ],

@@ -639,8 +639,12 @@ export function configSchema(connectors?: ConnectorRegistries): z.ZodType<Config
 
 /** A valid, complete config (defaults filled in). */
 export type Config = z.infer<typeof ConfigSchema>;
+/** What a server template in a config file may contain: with a source registry the port may be left out. */
+export type ServerTemplateInput = Omit<z.input<typeof ServerTemplateSchema>, "port"> & { port?: number };
 /** What a config file may contain (defaults may be left out). */
-export type ConfigInput = z.input<typeof ConfigSchema>;
+export type ConfigInput = Omit<z.input<typeof ConfigSchema>, "servers"> & {
+  servers?: ServerTemplateInput[] | undefined;
+};
 
 function _ids(list: unknown): (string | undefined)[] {
   if (!Array.isArray(list)) return [];
