@@ -70,17 +70,16 @@ const _DONE: ReadonlySet<SinkState> = new Set(["delivered", "failed", "dead-lett
  * @returns counts
  * @example
  * ```ts
- * import { createSink, rerouteStoredMessages } from "@mailreg/imap-sync";
- * import { listMailboxes, openStore, storeRerouteState } from "@mailreg/store";
- * const store = await openStore({ url: "file:./data/mailreg.db" });
+ * import { createSink, type RerouteState, rerouteStoredMessages } from "@mailreg/imap-sync";
+ * // the store's adapter (`storeRerouteState(store)` of @mailreg/store), or a state of your own
+ * declare const state: RerouteState;
  * const archive = createSink({ kind: "maildir", root: "./export" }, "archive");
- * const summary = await rerouteStoredMessages(storeRerouteState(store), {
+ * const summary = await rerouteStoredMessages(state, {
  *   sinks: [archive],
- *   mailboxes: await listMailboxes(store),
+ *   mailboxes: [{ id: "0193…", instanceId: "sales", address: "ann@example.org" }],
  *   routingFor: () => ({ rules: [{ match: { hasAttachment: true }, sinks: ["archive"] }], default: [] }),
  * });
  * console.log(summary.delivered);
- * store.close();
  * ```
  */
 export async function rerouteStoredMessages(
