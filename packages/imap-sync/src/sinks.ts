@@ -9,12 +9,14 @@
 import { MailregError } from "@mailreg/core";
 import type { SinkConnector } from "./connector.ts";
 import { maildirSink } from "./maildir-sink.ts";
+import { mboxSink } from "./mbox-sink.ts";
 import type { Sink } from "./sink.ts";
 import { webhookSink } from "./webhook-sink.ts";
 
 /** Every sink kind a config can name, by kind. */
 export const SINKS: ReadonlyMap<string, SinkConnector> = new Map<string, SinkConnector>([
   ["maildir", maildirSink],
+  ["mbox", mboxSink],
   ["webhook", webhookSink],
 ]);
 
