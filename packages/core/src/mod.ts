@@ -4,15 +4,138 @@
  *
  * @module
  */
-export * from "./address.ts";
-export * from "./admin-secrets.ts";
-export * from "./config-loader.ts";
-export * from "./config-schema.ts";
-export * from "./connectors.ts";
-export * from "./errors.ts";
-export * from "./ids.ts";
-export * from "./logger.ts";
-export * from "./network-policy.ts";
-export * from "./registration.ts";
-export * from "./registration-file.ts";
-export * from "./routing-config.ts";
+export { addressDomain, normalizeAddress, normalizeDomain, sameAddress } from "./address.ts";
+export {
+  generatePassword,
+  generateToken,
+  hashPassword,
+  hashToken,
+  verifyPassword,
+  verifyToken,
+} from "./admin-secrets.ts";
+export {
+  DEFAULT_CONFIG_FILE,
+  ENV_PREFIX,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  loadConfig,
+  resolveConfigPaths,
+} from "./config-loader.ts";
+export {
+  type AppOnlyOAuth,
+  AppOnlyOAuthSchema,
+  type Config,
+  type ConfigCheck,
+  type ConfigInput,
+  ConfigSchema,
+  checkConfig,
+  configInvalidError,
+  configJsonSchema,
+  configSchema,
+  defaultConfig,
+  FOLDER_MODES,
+  type FolderMode,
+  type FolderPolicy,
+  FolderPolicySchema,
+  type Instance,
+  InstanceSchema,
+  type OAuthProviderConfig,
+  OAuthProviderConfigSchema,
+  type RegistrationSettings,
+  RegistrationSettingsSchema,
+  type RegistrationWindow,
+  RegistrationWindowSchema,
+  type Schedule,
+  ScheduleSchema,
+  type ServerTemplate,
+  type ServerTemplateInput,
+  ServerTemplateSchema,
+  SlugSchema,
+  SMTP_AUTH_METHODS,
+  type SmtpAuthMethod,
+  type SmtpSettings,
+  SmtpSettingsSchema,
+  TEMPLATE_AUTH_METHODS,
+  type TemplateAuthMethod,
+  type TlsPolicy,
+  TlsPolicySchema,
+  type ValidationIssue,
+  validateConfig,
+} from "./config-schema.ts";
+export {
+  type ConfiguredConnectorInfo,
+  type ConnectorInfo,
+  type ConnectorRegistries,
+  type ProviderInfo,
+  type SourceInfo,
+  unknownKindMessage,
+} from "./connectors.ts";
+export {
+  ERROR_CODES,
+  type ErrorCode,
+  errorInfo,
+  isMailregError,
+  MailregError,
+  type MailregErrorOptions,
+} from "./errors.ts";
+export { isId, newId } from "./ids.ts";
+export { jsonLogger, type LogFields, type Logger } from "./logger.ts";
+export {
+  type AddressClass,
+  classifyAddress,
+  connectTarget,
+  endpointRefusal,
+  type NetworkPolicy,
+  networkPolicy,
+  type PolicyRefusal,
+  type TrustedEndpoint,
+} from "./network-policy.ts";
+export {
+  AddressSchema,
+  AUTH_METHODS,
+  type AuthMethod,
+  BOUND_FIELDS,
+  type ConnectionProfile,
+  ConnectionProfileSchema,
+  clearFieldsMismatch,
+  type Decision,
+  DecisionSchema,
+  HostSchema,
+  PortSchema,
+  ProfileAuthSchema,
+  type Protocol,
+  ProtocolSchema,
+  REGISTRATION_STATUSES,
+  type RegistrationRecord,
+  RegistrationRecordSchema,
+  type RegistrationStatus,
+  SECURITIES,
+  type Security,
+} from "./registration.ts";
+export {
+  REGISTRATION_FILE_FORMAT,
+  REGISTRATION_FILE_MAX_LINE,
+  REGISTRATION_FILE_VERSION,
+  type RegistrationFile,
+  type RegistrationFileHeader,
+  RegistrationFileHeaderSchema,
+  type RegistrationFileSource,
+  readRegistrationFile,
+  type WriteRegistrationFileOptions,
+  writeRegistrationFile,
+} from "./registration-file.ts";
+export {
+  connectorEntrySchema,
+  type Retention,
+  RetentionSchema,
+  type Routing,
+  type RoutingMatch,
+  RoutingMatchSchema,
+  type RoutingRule,
+  RoutingRuleSchema,
+  RoutingSchema,
+  type SinkConfigEntry,
+  SinkConfigSchema,
+  sinkEntrySchema,
+  unknownSinkReferences,
+} from "./routing-config.ts";

@@ -5,10 +5,28 @@
  *
  * @module
  */
-export * from "./key.ts";
-export * from "./key-files.ts";
-export * from "./keyring.ts";
-export * from "./open.ts";
-export * from "./private-key-file.ts";
-export * from "./rotate.ts";
-export * from "./seal.ts";
+export {
+  generateRegistryKey,
+  importPrivateKey,
+  importPublicKey,
+  type RegistryKeyPair,
+  type RegistryPrivateKey,
+  type RegistryPublicKey,
+} from "./key.ts";
+export {
+  type KeyFilesOptions,
+  loadKeyring,
+  loadPublicKey,
+  type WriteKeyPairOptions,
+  writeKeyPair,
+} from "./key-files.ts";
+export { createKeyring, type Keyring } from "./keyring.ts";
+export { inspectSealed, open, type SealedInfo } from "./open.ts";
+export {
+  type ResealOne,
+  type RotateKeysOptions,
+  type RotateKeysResult,
+  reseal,
+  rotateKeys,
+} from "./rotate.ts";
+export { type SealBinding, seal } from "./seal.ts";

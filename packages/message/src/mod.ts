@@ -4,6 +4,12 @@
  *
  * @module
  */
-export * from "./parse.ts";
-export * from "./safe-html.ts";
-export * from "./search-text.ts";
+export {
+  type MessageAddress,
+  type MessagePart,
+  type ParsedMessage,
+  parseMessage,
+  readPart,
+} from "./parse.ts";
+export { safeHtml } from "./safe-html.ts";
+export { htmlToText, SEARCH_TEXT_LIMIT, searchText } from "./search-text.ts";

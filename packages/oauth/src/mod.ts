@@ -8,15 +8,34 @@
  *
  * @module
  */
-export * from "./app-only.ts";
-export * from "./callback.ts";
-export * from "./id-token.ts";
-export * from "./mailbox-tokens.ts";
-export * from "./pkce.ts";
-export * from "./provider.ts";
-export * from "./providers/google.ts";
-export * from "./providers/microsoft.ts";
-export * from "./providers/oidc.ts";
-export * from "./registry.ts";
-export * from "./sasl.ts";
-export * from "./token-manager.ts";
+export {
+  type AppAccessTokenOptions,
+  type AppOnlySettings,
+  appAccessToken,
+  appOnlyProfileAuth,
+  isAppOnlyProfileAuth,
+} from "./app-only.ts";
+export { readAuthorizationCode } from "./callback.ts";
+export { type VerifyIdTokenOptions, verifyIdToken } from "./id-token.ts";
+export { type MailboxAccessTokenOptions, mailboxAccessToken } from "./mailbox-tokens.ts";
+export { createS256CodeChallenge, generateCodeVerifier, generateNonce, generateState } from "./pkce.ts";
+export type {
+  AuthorizationURLOptions,
+  OAuthProvider,
+  OAuthProviderFactory,
+  OAuthProviderOptions,
+  OAuthProviderSettings,
+  OAuthTokens,
+  VerifiedIdentity,
+} from "./provider.ts";
+export { GOOGLE_MAIL_SCOPES, google } from "./providers/google.ts";
+export { MICROSOFT_APP_ONLY_SCOPES, MICROSOFT_MAIL_SCOPES, microsoft } from "./providers/microsoft.ts";
+export { OIDC_DEFAULT_SCOPES, oidc } from "./providers/oidc.ts";
+export { createOAuthProvider, createOAuthProviders, OAUTH_PROVIDERS } from "./registry.ts";
+export { oauthbearerString, xoauth2String } from "./sasl.ts";
+export {
+  type GetAccessTokenOptions,
+  type GetAppAccessTokenOptions,
+  TokenManager,
+  type TokenManagerOptions,
+} from "./token-manager.ts";
