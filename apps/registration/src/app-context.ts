@@ -74,6 +74,18 @@ export function appContext(deps: AppDeps): AppContext {
     sessions: createSessions({ store: deps.store, config, clock, key: deps.sessionKey }),
     timeZone: deps.timeZone ?? "UTC",
     submitLimiter: slidingWindow({ max, windowSeconds, now }),
+    verifyLimits: {
+      address: slidingWindow({
+        max: config.registration.verifyLimits.perAddress,
+        windowSeconds: config.registration.verifyLimits.windowSeconds,
+        now,
+      }),
+      serverFailures: slidingWindow({
+        max: config.registration.verifyLimits.perServerFailures,
+        windowSeconds: config.registration.verifyLimits.windowSeconds,
+        now,
+      }),
+    },
     loginLimiter: slidingWindow({ max: 10, windowSeconds: 300, now }),
     windows: windowReader({ store: deps.store, config, clock, ttlMs: deps.windowCacheMs ?? 1000 }),
     oauth: createOAuthProviders(config.oauth.providers),

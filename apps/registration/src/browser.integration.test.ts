@@ -140,7 +140,7 @@ describe("in a real browser", () => {
   it("a wrong password is refused as 'login refused' after the server was asked", async () => {
     await fillRegistration(page, { address, password: "not-the-password" });
     await page.getByRole("button", { name: "Register" }).click();
-    expect(await page.locator("#f-password-error").textContent()).toMatch(/^Login refused/);
+    expect(await page.locator("#f-password-error").textContent()).toMatch(/^Signing in did not work/);
     await shot(page, "04-register-login-refused");
   });
 

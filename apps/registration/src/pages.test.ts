@@ -101,7 +101,7 @@ describe("the registration page", () => {
     });
     expect(res.status).toBe(400);
     const page = await res.text();
-    expect(page).toContain("private or local network");
+    expect(page).toContain("This server cannot be used here");
     expect(page).toContain('name="server.host" value="127.0.0.1"');
   });
 

@@ -1,5 +1,5 @@
 import { attachDovecot, freePorts } from "@mailreg/mailservers";
-import { listRegistrations } from "@mailreg/store";
+import { listAudit, listRegistrations } from "@mailreg/store";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { imapSyncChecks } from "./mail-checks.ts";
 import { call, createTestApp, type TestApp } from "./testing.ts";
@@ -41,12 +41,6 @@ const submit = (login: string, password: string) =>
   call(t.app, "POST", "/api/v1/registrations", {
     json: { address: `${login}@example.test`, login, password },
   });
-const fieldOf = async (res: Response) =>
-  (
-    (await res.json()) as {
-      error: { code: string; fields: Record<string, { code: string; message: string }> };
-    }
-  ).error;
 
 describe("verify-on-submit against Dovecot", () => {
   it("accepts the right password over IMAPS and POP3 STARTTLS", async () => {
@@ -58,34 +52,37 @@ describe("verify-on-submit against Dovecot", () => {
     expect((await submit(user.user, user.password)).status).toBe(201);
   });
 
-  it('refuses a wrong password with "login refused" next to the password, storing nothing', async () => {
-    const user = freshUser();
-    await appFor({ protocol: "imap", port: dovecot.imapPort, security: "starttls" }, true);
-    const res = await submit(user.user, "Wrong-Password-0815");
-    expect(res.status).toBe(422);
-    const error = await fieldOf(res);
-    expect(error.code).toBe("MAIL_AUTH_FAILED");
-    expect(error.fields.password?.message).toMatch(/^Login refused/);
-    expect(await listRegistrations(t.store)).toEqual([]);
-  });
-
-  it('refuses a closed port with "not reachable"', async () => {
+  it("answers a wrong password, a closed port and an untrusted certificate alike, storing nothing; the audit log says which", async () => {
     const user = freshUser();
     const [closed] = await freePorts(1);
-    await appFor({ protocol: "imap", port: closed!, security: "tls" }, true);
-    const res = await submit(user.user, user.password);
-    expect(res.status).toBe(422);
-    const error = await fieldOf(res);
-    expect(error.code).toBe("MAIL_CONNECTION_FAILED");
-    expect(error.fields.template?.message).toMatch(/not reachable/);
-  });
-
-  it('refuses an untrusted certificate with "certificate not trusted"', async () => {
-    const user = freshUser();
-    await appFor({ protocol: "imap", port: dovecot.imapsPort, security: "tls" }, false);
-    const error = await fieldOf(await submit(user.user, user.password));
-    expect(error.code).toBe("MAIL_TLS_FAILED");
-    expect(error.fields.template?.message).toMatch(/^Certificate not trusted/);
+    const cases = [
+      [
+        { protocol: "imap", port: dovecot.imapPort, security: "starttls" },
+        true,
+        "Wrong-Password-0815",
+        "auth",
+      ],
+      [{ protocol: "imap", port: closed!, security: "tls" }, true, user.password, "unreachable"],
+      [{ protocol: "imap", port: dovecot.imapsPort, security: "tls" }, false, user.password, "tls"],
+    ] as const;
+    const bodies: string[] = [];
+    for (const [template, trust, password, reason] of cases) {
+      await appFor(template, trust);
+      const res = await submit(user.user, password);
+      expect(res.status).toBe(422);
+      bodies.push(await res.text());
+      expect(await listRegistrations(t.store)).toEqual([]);
+      const [entry] = await listAudit(t.store, { limit: 1 });
+      expect(entry).toMatchObject({ action: "registration.verify-refused", details: { reason } });
+      expect(JSON.stringify(entry)).not.toContain(password);
+      t.close();
+    }
+    expect(new Set(bodies).size).toBe(1);
+    const { error } = JSON.parse(bodies[0]!) as {
+      error: { code: string; fields: Record<string, { message: string }> };
+    };
+    expect(error.code).toBe("MAIL_SIGN_IN_FAILED");
+    expect(error.fields.password?.message).toMatch(/^Signing in did not work/);
   });
 
   it("shows the refusal on the form, next to the password, in German", async () => {
@@ -96,7 +93,9 @@ describe("verify-on-submit against Dovecot", () => {
     });
     expect(res.status).toBe(422);
     const html = await res.text();
-    expect(html).toContain('<span class="error-text" id="f-password-error">Anmeldung abgelehnt');
+    expect(html).toContain(
+      '<span class="error-text" id="f-password-error">Die Anmeldung hat nicht funktioniert',
+    );
     expect(html).toContain(`value="${user.user}@example.test"`);
   });
 });

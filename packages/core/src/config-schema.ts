@@ -331,6 +331,16 @@ export const RegistrationSettingsSchema: z.ZodPrefault<
       allowPrivateNetworks: z.ZodDefault<z.ZodBoolean>;
       allowedPorts: z.ZodDefault<z.ZodArray<z.ZodNumber>>;
       dnsServers: z.ZodDefault<z.ZodArray<z.ZodString>>;
+      verifyLimits: z.ZodPrefault<
+        z.ZodObject<
+          {
+            windowSeconds: z.ZodDefault<z.ZodNumber>;
+            perAddress: z.ZodDefault<z.ZodNumber>;
+            perServerFailures: z.ZodDefault<z.ZodNumber>;
+          },
+          z.core.$strict
+        >
+      >;
       rateLimit: z.ZodPrefault<
         z.ZodObject<
           { windowSeconds: z.ZodDefault<z.ZodNumber>; max: z.ZodDefault<z.ZodNumber> },
@@ -375,6 +385,19 @@ export const RegistrationSettingsSchema: z.ZodPrefault<
       .describe(
         "DNS servers (host or host:port) that resolve typed-in server names, once per connection; empty: the system's resolver",
       ),
+    verifyLimits: z
+      .strictObject({
+        windowSeconds: z.number().int().min(1).default(900),
+        perAddress: z.number().int().min(1).default(5).describe("Verify attempts per address in the window"),
+        perServerFailures: z
+          .number()
+          .int()
+          .min(1)
+          .default(30)
+          .describe("Failed verify attempts per target server (host:port) in the window, from all clients"),
+      })
+      .prefault({})
+      .describe("Verify-on-submit limits besides the per-client rate limit: against password spraying"),
     rateLimit: z
       .strictObject({
         windowSeconds: z.number().int().min(1).default(600),

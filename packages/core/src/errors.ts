@@ -56,6 +56,8 @@ export const ERROR_CODES = {
   MAIL_CONNECTION_FAILED: "The mail server could not be reached",
   MAIL_TLS_FAILED: "The TLS handshake with the mail server failed",
   MAIL_PROTOCOL: "The mail server answered something unexpected",
+  MAIL_SIGN_IN_FAILED:
+    "Signing in to the mail server did not work (the public answer to every verify failure; the reason is in the audit log)",
   MAIL_HOST_NOT_ALLOWED:
     "The network policy does not allow connecting to this mail server (its address or port)",
   SYNC_INTERRUPTED: "The collection run ended unfinished: its worker stopped (it resumes where it stopped)",

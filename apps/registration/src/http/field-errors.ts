@@ -20,10 +20,10 @@ export type FieldErrorCode =
   | "custom-server-not-allowed"
   | "host-invalid"
   | "host-not-allowed"
-  | "host-not-found"
   | "port-not-allowed"
   | "port-range"
   | "login-refused"
+  | "sign-in-failed"
   | "unreachable"
   | "tls"
   | "protocol";

@@ -23,6 +23,8 @@ export interface RateLimitOptions {
 export interface SlidingWindow {
   /** Counts a request; returns 0 when allowed, else the seconds until one is allowed again. */
   hit(key: string): number;
+  /** What {@link SlidingWindow.hit} would answer, without counting. */
+  peek(key: string): number;
 }
 
 /**
@@ -36,7 +38,13 @@ export function slidingWindow(options: RateLimitOptions): SlidingWindow {
   const windowMs = options.windowSeconds * 1000;
   const hits = new Map<string, number[]>();
   let lastSweep = now();
+  const wait = (times: number[], t: number) => Math.max(1, Math.ceil((times[0]! + windowMs - t) / 1000));
   return {
+    peek(key) {
+      const t = now();
+      const times = (hits.get(key) ?? []).filter((time) => time > t - windowMs);
+      return times.length >= options.max ? wait(times, t) : 0;
+    },
     hit(key) {
       const t = now();
       if (t - lastSweep > windowMs) {
@@ -46,7 +54,7 @@ export function slidingWindow(options: RateLimitOptions): SlidingWindow {
       const times = (hits.get(key) ?? []).filter((time) => time > t - windowMs);
       if (times.length >= options.max) {
         hits.set(key, times);
-        return Math.max(1, Math.ceil((times[0]! + windowMs - t) / 1000));
+        return wait(times, t);
       }
       times.push(t);
       hits.set(key, times);

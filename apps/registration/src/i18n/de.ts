@@ -52,11 +52,12 @@ export const de: Messages = {
   "field.custom-server-not-allowed": "Nur die angebotenen Server können verwendet werden",
   "field.host-invalid": "Bitte geben Sie einen Servernamen wie imap.example.com ein",
   "field.host-not-allowed":
-    "Dieser Server liegt in einem privaten oder lokalen Netz und kann nicht verwendet werden",
-  "field.host-not-found": "Dieser Servername wurde nicht gefunden",
+    "Dieser Server kann hier nicht verwendet werden: prüfen Sie den Namen oder wählen Sie einen angebotenen Server",
   "field.port-range": "Der Port muss eine ganze Zahl von 1 bis 65535 sein",
   "field.port-not-allowed":
     "Dieser Port kann nicht verwendet werden: bitte nutzen Sie den Standardport des Mailservers",
+  "field.sign-in-failed":
+    "Die Anmeldung hat nicht funktioniert: prüfen Sie Adresse, Anmeldename, Passwort und Server",
   "field.login-refused": "Anmeldung abgelehnt: der Server hat Anmeldename und Passwort nicht angenommen",
   "field.unreachable":
     "Server nicht erreichbar: der Server hat nicht rechtzeitig geantwortet oder die Verbindung abgelehnt",

@@ -49,10 +49,11 @@ export const en = {
   "field.unknown-template": "Please choose one of the offered servers",
   "field.custom-server-not-allowed": "Only the offered servers can be used",
   "field.host-invalid": "Please enter a server name such as imap.example.com",
-  "field.host-not-allowed": "This server is on a private or local network and cannot be used",
-  "field.host-not-found": "This server name could not be found",
+  "field.host-not-allowed": "This server cannot be used here: check its name, or choose an offered server",
   "field.port-range": "The port must be a whole number from 1 to 65535",
   "field.port-not-allowed": "This port cannot be used: please use the mail server's standard port",
+  "field.sign-in-failed":
+    "Signing in did not work: check the address, login name and password, and the server",
   "field.login-refused": "Login refused: the server did not accept this login name and password",
   "field.unreachable": "Server not reachable: the server did not answer in time or refused the connection",
   "field.tls": "Certificate not trusted: the server's TLS certificate could not be verified",

@@ -28,9 +28,9 @@ describe("checkHostPolicy()", () => {
     ).toBe("port-not-allowed");
   });
 
-  it("says a name without addresses is not found, and judges only literals without a resolver", async () => {
+  it("answers a name without addresses as a forbidden one (no oracle for internal names), and judges only literals without a resolver", async () => {
     expect(await checkHostPolicy("nx.example.com", 993, { policy, resolveHost: async () => [] })).toBe(
-      "host-not-found",
+      "host-not-allowed",
     );
     expect(await checkHostPolicy("imap.example.com", 993, { policy })).toBeUndefined();
   });

@@ -16,7 +16,8 @@ import type { FieldErrorCode } from "../http/field-errors.ts";
  * @param host the typed-in host
  * @param port the typed-in (or default) port
  * @param options the network policy, and a resolver for names
- * @returns undefined, "host-not-allowed", "host-not-found" or "port-not-allowed"
+ * @returns undefined, "host-not-allowed" (also for a name without addresses: from outside, an unknown
+ *   name and a forbidden one look the same) or "port-not-allowed"
  */
 export async function checkHostPolicy(
   host: string,
@@ -29,7 +30,7 @@ export async function checkHostPolicy(
     return undefined;
   } catch (error) {
     if (isMailregError(error, "MAIL_CONNECTION_FAILED")) {
-      return resolveHost === undefined ? undefined : "host-not-found";
+      return resolveHost === undefined ? undefined : "host-not-allowed";
     }
     if (!isMailregError(error, "MAIL_HOST_NOT_ALLOWED")) throw error;
     return error.details?.policy === "port" ? "port-not-allowed" : "host-not-allowed";

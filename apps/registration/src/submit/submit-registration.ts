@@ -6,15 +6,24 @@
  */
 import { type Config, type ConnectionProfile, MailregError, networkPolicy } from "@mailreg/core";
 import type { Keyring } from "@mailreg/crypto-registry";
-import type { Store } from "@mailreg/store";
+import { appendAudit, type Store } from "@mailreg/store";
 import type { z } from "zod";
 import type { ResolveHost, VerifyLogin } from "../deps.ts";
-import { fieldsError } from "../http/field-errors.ts";
+import { fieldErrorsOf, fieldsError } from "../http/field-errors.ts";
+import type { SlidingWindow } from "../http/rate-limit.ts";
 import { type CheckedRegistration, checkAddress, checkSubmission } from "./check-submission.ts";
 import { issuesToFields, type RegistrationBody, RegistrationBodySchema } from "./registration-body.ts";
 import type { RegistrationWriter } from "./registration-writer.ts";
 import { type Submitted, storeProfile } from "./store-profile.ts";
-import { verifySubmission } from "./verify-submission.ts";
+import { verifyRefusalOf, verifySubmission } from "./verify-submission.ts";
+
+/** Verify-on-submit limits besides the per-client one (`registration.verifyLimits`). */
+export interface VerifyLimits {
+  /** Attempts per normalised address. */
+  address: SlidingWindow;
+  /** Failed attempts per target server (`host:port`), from all clients. */
+  serverFailures: SlidingWindow;
+}
 
 /** What a submission needs. */
 export interface SubmitContext {
@@ -27,6 +36,8 @@ export interface SubmitContext {
   verifyTimeoutMs: number;
   /** Stores a new registration (batched: see `registration-writer.ts`). */
   writeRegistration: RegistrationWriter;
+  /** Verify attempts per address and failures per server; without them only the per-client limit holds. */
+  verifyLimits?: VerifyLimits | undefined;
 }
 
 export type { Submitted } from "./store-profile.ts";
@@ -75,8 +86,9 @@ function _profile(r: CheckedRegistration): ConnectionProfile {
  * @param ctx config, store, keys, clock and the login check
  * @param input the registration body (JSON, or built from the form)
  * @returns the new registration's id and arrival time
- * @throws {MailregError} VALIDATION (details.fieldErrors), MAIL_AUTH_FAILED, MAIL_CONNECTION_FAILED,
- *   MAIL_TLS_FAILED, MAIL_PROTOCOL, DEPENDENCY_MISSING (verify-on-submit without a login check)
+ * @throws {MailregError} VALIDATION (details.fieldErrors), MAIL_SIGN_IN_FAILED (every verify failure,
+ *   and with verify-on-submit a forbidden or unknown host), RATE_LIMITED (verify limits),
+ *   DEPENDENCY_MISSING (verify-on-submit without a login check)
  */
 export async function submitRegistration(ctx: SubmitContext, input: unknown): Promise<Submitted> {
   const parsed = RegistrationBodySchema.safeParse(input);
@@ -94,7 +106,12 @@ export async function submitRegistration(ctx: SubmitContext, input: unknown): Pr
  * @throws {MailregError} as {@link submitRegistration}
  */
 export async function acceptRegistration(ctx: SubmitContext, body: RegistrationBody): Promise<Submitted> {
-  const checked = await checkSubmission(body, { config: ctx.config, resolveHost: ctx.resolveHost });
+  let checked: CheckedRegistration;
+  try {
+    checked = await checkSubmission(body, { config: ctx.config, resolveHost: ctx.resolveHost });
+  } catch (error) {
+    throw await _hostRefusalAsSignIn(ctx, body, error);
+  }
   const profile = _profile(checked);
   if (ctx.config.registration.verifyOnSubmit) {
     if (ctx.verifyLogin === undefined) {
@@ -103,14 +120,79 @@ export async function acceptRegistration(ctx: SubmitContext, body: RegistrationB
         "Verify-on-submit is on but this server has no login check",
       );
     }
-    await verifySubmission(
-      ctx.verifyLogin,
-      profile,
-      checked.server,
-      ctx.verifyTimeoutMs,
-      undefined,
-      networkPolicy(ctx.config),
-    );
+    const server = `${checked.server.host.toLowerCase()}:${checked.server.port}`;
+    const limits = ctx.verifyLimits;
+    const wait =
+      limits?.serverFailures.peek(server) || limits?.address.hit(checked.address.toLowerCase()) || 0;
+    if (wait > 0) {
+      throw new MailregError("RATE_LIMITED", `Too many sign-in attempts: try again in ${wait} s`, {
+        details: { retryAfterSeconds: wait },
+      });
+    }
+    try {
+      await verifySubmission(
+        ctx.verifyLogin,
+        profile,
+        checked.server,
+        ctx.verifyTimeoutMs,
+        undefined,
+        networkPolicy(ctx.config),
+      );
+    } catch (error) {
+      const refusal = verifyRefusalOf(error);
+      if (refusal !== undefined) {
+        limits?.serverFailures.hit(server);
+        // the reason is for the administrator, never for the anonymous caller
+        await appendAudit(ctx.store, {
+          actor: "public",
+          action: "registration.verify-refused",
+          subjectType: "registration",
+          details: {
+            address: checked.address,
+            server,
+            ...(checked.server.template === undefined ? {} : { template: checked.server.template }),
+            reason: refusal.reason,
+            message: refusal.message,
+          },
+          at: ctx.clock(),
+        });
+      }
+      throw error;
+    }
   }
   return await storeProfile(ctx, profile, checked.displayName);
+}
+
+/**
+ * With verify-on-submit on, a forbidden or unknown typed-in host answers exactly as a refused login
+ * does (no oracle for internal names or for the policy): alone it becomes MAIL_SIGN_IN_FAILED, with
+ * other problems it is left out; the administrator finds it in the audit log.
+ */
+async function _hostRefusalAsSignIn(
+  ctx: SubmitContext,
+  body: RegistrationBody,
+  error: unknown,
+): Promise<unknown> {
+  const fields = fieldErrorsOf(error);
+  if (!ctx.config.registration.verifyOnSubmit || fields?.["server.host"]?.code !== "host-not-allowed") {
+    return error;
+  }
+  const { "server.host": _refused, ...others } = fields;
+  if (Object.keys(others).length > 0) return fieldsError("VALIDATION", others);
+  await appendAudit(ctx.store, {
+    actor: "public",
+    action: "registration.verify-refused",
+    subjectType: "registration",
+    details: {
+      address: body.address,
+      server: `${body.server?.host ?? ""}:${body.server?.port ?? ""}`,
+      reason: "policy",
+      message: "The network policy does not allow this server, or its name has no address",
+    },
+    at: ctx.clock(),
+  });
+  const refusal = fieldsError("MAIL_SIGN_IN_FAILED", { password: { code: "sign-in-failed" } });
+  return new MailregError(refusal.code, "Signing in to the mail server did not work", {
+    ...(refusal.details === undefined ? {} : { details: refusal.details }),
+  });
 }
