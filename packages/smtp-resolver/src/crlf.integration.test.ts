@@ -7,6 +7,7 @@ import { open } from "@mailreg/crypto-registry";
 import { testKeyring } from "@mailreg/crypto-registry/testing";
 import {
   attachCourier,
+  attachCyrus,
   type FaultProxy,
   type SmtpSinkHandle,
   startFaultProxy,
@@ -60,7 +61,7 @@ function appended(): Buffer {
 
 const BARE = /\r(?!\n)|(?<!\r)\n/;
 
-describe("CRLF on the way out (SMTP and the Sent copy on Courier-IMAP)", () => {
+describe("CRLF on the way out (SMTP, and the Sent copy on Courier-IMAP and Cyrus)", () => {
   it("sends an LF-only raw message byte-identical to the sink and the Sent folder, apart from CRLF", async () => {
     const { mailbox } = await testMailbox({
       address: `${user.user}@example.test`,
@@ -171,5 +172,55 @@ describe("CRLF on the way out (SMTP and the Sent copy on Courier-IMAP)", () => {
       errorCode: null,
     });
     expect(sink.messages.filter((m) => m.raw.includes(messageId))).toHaveLength(1); // never sent twice
+  });
+
+  it("appends the Sent copy of an LF-only message on Cyrus, which refuses bare LF, to its \\Sent folder", async () => {
+    const cyrus = attachCyrus(inject("mailservers").cyrus);
+    const owner = cyrus.addUser(`crlf-cyrus-${process.pid}`, "crlf-cyrus-password");
+    const { mailbox } = await testMailbox({
+      address: `${owner.user}@example.test`,
+      login: owner.user,
+      password: owner.password,
+      server: { host: cyrus.host, port: cyrus.imapPort, security: "none" },
+      keyring,
+    });
+    const outbox = memoryOutbox({ mailboxes: [mailbox] });
+    const to = `cyrus-rcpt-${randomUUID()}@example.test`;
+    const { id, messageId } = await enqueue(outbox, {
+      mailboxId: mailbox.id,
+      raw: `From: ${mailbox.address}\nTo: ${to}\nSubject: to Cyrus\n\nplain\nlines\n`,
+    });
+    const report = await deliverDue(outbox, sender, {
+      targetFor: async () => ({
+        settings: { host: sink.host, port: sink.port, tls: { verify: true } },
+        credentials: { method: "none" },
+      }),
+      // no folder configured: the one Cyrus marks \Sent
+      sentFolder: imapSentFolder({
+        profileFor: (m: SendingMailbox) =>
+          open(m.sealed ?? "", keyring, { registrationId: m.registrationId ?? "", address: m.address }),
+      }),
+    });
+    expect(report.outcomes[0]).toMatchObject({ status: "sent", sentFolder: "Sent" });
+    expect(report.outcomes[0]?.sentCopyError).toBeUndefined();
+    expect(outbox.entries().find((e) => e.id === id)).toMatchObject({ sentFolder: "Sent", errorCode: null });
+
+    const client = new ImapFlow({
+      host: cyrus.host,
+      port: cyrus.imapPort,
+      secure: false,
+      doSTARTTLS: false,
+      auth: { user: owner.user, pass: owner.password },
+      logger: false,
+    });
+    await client.connect();
+    try {
+      await client.mailboxOpen("Sent");
+      const stored = await client.fetchOne("*", { source: true });
+      const received = sink.messages.find((m) => m.raw.includes(messageId));
+      expect(stored === false ? undefined : stored.source?.toString("utf8")).toBe(received?.raw);
+    } finally {
+      await client.logout();
+    }
   });
 });

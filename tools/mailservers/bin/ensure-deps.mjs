@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 // Makes sure the programs the real-server tests need are installed: Dovecot (IMAP, POP3,
-// submission), doveadm and openssl; and Courier-IMAP, the second server product, unpacked privately.
+// submission), doveadm and openssl; and Courier-IMAP and Cyrus IMAP, the other server products,
+// unpacked privately.
 // Run by `npm test` before anything else.
 //
 // Missing and root with apt-get: `apt-get update` and `apt-get install` them (output shown), then
 // stop any system Dovecot the package scripts may have started. Missing otherwise: exit 1 naming
 // exactly what to install. Present: print the versions and exit 0.
 //
-// Courier-IMAP conflicts with Dovecot's packages (both provide imap-server): installing it would
-// remove Dovecot. So its .debs are fetched with `apt-get download` and unpacked with `dpkg-deb -x`
-// into /var/cache/mailreg-mailservers/courier/root (once per machine), with the libraries it needs that a minimal Debian lacks;
-// src/courier.ts runs it from there.
+// Courier-IMAP and Cyrus conflict with Dovecot's packages (they provide imap-server): installing one
+// would remove Dovecot. So its .debs are fetched with `apt-get download` and unpacked with `dpkg-deb -x`
+// into /var/cache/mailreg-mailservers/{courier,cyrus}/root (once per machine), with the libraries they need that a minimal Debian lacks;
+// src/courier.ts and src/cyrus.ts run them from there.
 import { spawnSync } from "node:child_process";
 import {
   accessSync,
@@ -98,77 +99,117 @@ function _versions() {
   return `dovecot ${dovecot}, ${openssl}`;
 }
 
-// COURIER_ROOT's parent in src/courier.ts (world-readable: Courier's sessions run as the mail user)
-const COURIER_CACHE = "/var/cache/mailreg-mailservers/courier/";
-/** Unpacked, never installed (see the top): the server, its login and auth libraries, FAM (gamin). */
-const COURIER_DEBS = [
-  "courier-imap",
-  "courier-base",
-  "courier-authlib",
-  "libcourier-unicode4",
-  "libgamin0",
-  "gamin",
-  "libidn12",
-  "libltdl7",
-  "libgdbm6",
-  "libglib2.0-0",
-];
-const COURIER_FILES = [
-  "usr/sbin/couriertcpd",
-  "usr/lib/courier/courier/imaplogin",
-  "usr/bin/imapd",
-  "usr/libexec/gam_server",
+// Unpacked, never installed (see the top), each into /var/cache/mailreg-mailservers/<name>/root: the
+// parent of COURIER_ROOT (src/courier.ts) and CYRUS_ROOT (src/cyrus.ts); world-readable, because the
+// servers' sessions run as the mail user.
+const CACHE = "/var/cache/mailreg-mailservers";
+const UNPACKED = [
+  {
+    name: "courier",
+    label: "Courier-IMAP",
+    // the server, its login and auth libraries, FAM (gamin)
+    debs: [
+      "courier-imap",
+      "courier-base",
+      "courier-authlib",
+      "libcourier-unicode4",
+      "libgamin0",
+      "gamin",
+      "libidn12",
+      "libltdl7",
+      "libgdbm6",
+      "libglib2.0-0",
+    ],
+    files: [
+      "usr/sbin/couriertcpd",
+      "usr/lib/courier/courier/imaplogin",
+      "usr/bin/imapd",
+      "usr/libexec/gam_server",
+    ],
+  },
+  {
+    name: "cyrus",
+    label: "Cyrus IMAP",
+    // the server, saslpasswd2, SASL with its PLAIN/LOGIN and sasldb plugins, and the libraries imapd
+    // links that a minimal Debian may lack
+    debs: [
+      "cyrus-imapd",
+      "cyrus-common",
+      "sasl2-bin",
+      "libsasl2-2",
+      "libsasl2-modules",
+      "libsasl2-modules-db",
+      "libical3",
+      "libpcre3",
+      "libxapian30",
+      "libicu72",
+      "libjansson4",
+      "libldap-2.5-0",
+      "libpq5",
+      "libwrap0",
+      "libxml2",
+      "libsqlite3-0",
+      "libnsl2",
+      "libtirpc3",
+      "libgssapi-krb5-2",
+      "libkrb5-3",
+      "libk5crypto3",
+      "libkrb5support0",
+      "libkeyutils1",
+    ],
+    files: ["usr/lib/cyrus/bin/master", "usr/lib/cyrus/bin/imapd", "usr/sbin/saslpasswd2"],
+  },
 ];
 
-function _courierReady() {
-  return COURIER_FILES.every((file) => existsSync(join(COURIER_CACHE, "root", file)));
-}
-
-/** Downloads and unpacks Courier-IMAP into the cache (root with apt-get only); exits 1 otherwise. */
-function _ensureCourier(isRoot) {
-  if (_courierReady()) return `courier-imap ${readFileSync(join(COURIER_CACHE, "version"), "utf8").trim()}`;
+/** Downloads and unpacks one server into the cache (root with apt-get only); exits 1 otherwise. */
+function _ensureUnpacked(isRoot, { name, label, debs: packages, files }) {
+  const cache = join(CACHE, name);
+  const ready = () => files.every((file) => existsSync(join(cache, "root", file)));
+  if (ready()) return `${label} ${readFileSync(join(cache, "version"), "utf8").trim()}`;
   if (!isRoot || _which("apt-get") === undefined || _which("dpkg-deb") === undefined) {
     console.error(
-      "ensure-deps: Courier-IMAP is not unpacked. As root on Debian/Ubuntu, run this script again " +
-        `(it runs \`apt-get download ${COURIER_DEBS.join(" ")}\` and unpacks them into ${COURIER_CACHE}root; ` +
-        "never apt-get install courier-imap: it removes Dovecot)",
+      `ensure-deps: ${label} is not unpacked. As root on Debian/Ubuntu, run this script again ` +
+        `(it runs \`apt-get download ${packages.join(" ")}\` and unpacks them into ${cache}/root; ` +
+        "never apt-get install it: it conflicts with Dovecot's packages and would remove them)",
     );
     process.exit(1);
   }
-  const debs = join(COURIER_CACHE, "debs");
-  rmSync(COURIER_CACHE, { recursive: true, force: true });
+  const debs = join(cache, "debs");
+  rmSync(cache, { recursive: true, force: true });
   mkdirSync(debs, { recursive: true });
-  console.log(
-    `ensure-deps: fetching Courier-IMAP's packages to unpack them (not install) in ${COURIER_CACHE}`,
-  );
+  console.log(`ensure-deps: fetching ${label}'s packages to unpack them (not install) in ${cache}`);
   const download = () =>
-    spawnSync("apt-get", ["download", ...COURIER_DEBS], { cwd: debs, stdio: "inherit" }).status === 0;
+    spawnSync("apt-get", ["download", ...packages], { cwd: debs, stdio: "inherit" }).status === 0;
   if (!download()) {
     _run("apt-get", ["update"]);
     if (!download()) {
-      console.error(`ensure-deps: \`apt-get download ${COURIER_DEBS.join(" ")}\` failed`);
+      console.error(`ensure-deps: \`apt-get download ${packages.join(" ")}\` failed`);
       process.exit(1);
     }
   }
   for (const file of readdirSync(debs).filter((f) => f.endsWith(".deb")))
-    _run("dpkg-deb", ["-x", join(debs, file), join(COURIER_CACHE, "root")]);
-  if (!_courierReady()) {
-    console.error(`ensure-deps: the unpacked packages lack one of ${COURIER_FILES.join(", ")}`);
+    _run("dpkg-deb", ["-x", join(debs, file), join(cache, "root")]);
+  if (!ready()) {
+    console.error(`ensure-deps: the unpacked packages lack one of ${files.join(", ")}`);
     process.exit(1);
   }
   const version =
     readdirSync(debs)
-      .find((f) => f.startsWith("courier-imap_"))
+      .find((f) => f.startsWith(`${packages[0]}_`))
       ?.split("_")[1] ?? "?";
-  writeFileSync(join(COURIER_CACHE, "version"), `${version}\n`);
+  writeFileSync(join(cache, "version"), `${version}\n`);
   rmSync(debs, { recursive: true, force: true });
-  return `courier-imap ${version} (unpacked)`;
+  return `${label} ${version} (unpacked)`;
+}
+
+function _ensureAllUnpacked(isRoot) {
+  return UNPACKED.map((server) => _ensureUnpacked(isRoot, server)).join(", ");
 }
 
 const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
 const before = _missing();
 if (before.length === 0) {
-  console.log(`ensure-deps: all present (${_versions()}, ${_ensureCourier(isRoot)})`);
+  console.log(`ensure-deps: all present (${_versions()}, ${_ensureAllUnpacked(isRoot)})`);
   process.exit(0);
 }
 
@@ -192,4 +233,4 @@ if (after.length > 0) {
   console.error(`ensure-deps: still missing after install: ${after.join(", ")}`);
   process.exit(1);
 }
-console.log(`ensure-deps: installed (${_versions()}, ${_ensureCourier(isRoot)})`);
+console.log(`ensure-deps: installed (${_versions()}, ${_ensureAllUnpacked(isRoot)})`);

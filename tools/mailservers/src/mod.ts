@@ -25,6 +25,15 @@ export {
   startCourier,
 } from "./courier.ts";
 export {
+  attachCyrus,
+  CYRUS_ROOT,
+  type CyrusHandle,
+  type CyrusInfo,
+  type CyrusOptions,
+  type CyrusTools,
+  startCyrus,
+} from "./cyrus.ts";
+export {
   attachDovecot,
   type DovecotHandle,
   type DovecotInfo,

@@ -1,6 +1,6 @@
 /**
  * The whole set, started together: an SMTP sink, an OAuth provider, a Dovecot whose submission
- * relays to the sink, and a Courier-IMAP (the second server product); Dovecot and the sink accept the provider's tokens (XOAUTH2); one test certificate.
+ * relays to the sink, a Courier-IMAP and a Cyrus IMAP (the other server products); Dovecot and the sink accept the provider's tokens (XOAUTH2); one test certificate.
  * The global test setup and the CLI both start it.
  *
  * @module
@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestCertificate, type TestCertificate } from "./cert.ts";
 import { type CourierHandle, type CourierInfo, startCourier } from "./courier.ts";
+import { type CyrusHandle, type CyrusInfo, startCyrus } from "./cyrus.ts";
 import { type DovecotHandle, type DovecotInfo, startDovecot } from "./dovecot.ts";
 import type { Separator } from "./dovecot-config.ts";
 import { type OAuthProviderHandle, startOAuthProvider } from "./oauth-provider.ts";
@@ -46,6 +47,12 @@ export interface MailServersInfo {
    * SPECIAL-USE, '.' delimiter, `#shared.` folders by ACL. Plain IMAP; the same users as Dovecot.
    */
   courier: CourierInfo;
+  /**
+   * Cyrus IMAP 3.6, the third: refuses APPEND of bare-LF messages; `Other Users/` and `Shared
+   * Folders/` namespaces; '/' delimiter with folders beside INBOX. Plain IMAP; the users are
+   * Dovecot's without a domain part (alice), each with INBOX and Sent.
+   */
+  cyrus: CyrusInfo;
   /** The test certificate (also `dovecot.caPem`), as a file for command-line clients. */
   caPath: string;
 }
@@ -67,7 +74,8 @@ export interface MailServers {
   smtpSink: SmtpSinkHandle;
   oauth: OAuthProviderHandle;
   courier: CourierHandle;
-  /** Stops all four and removes their files. */
+  cyrus: CyrusHandle;
+  /** Stops all five and removes their files. */
   stop(): Promise<void>;
 }
 
@@ -78,7 +86,7 @@ export const DEFAULT_USERS: readonly MailUser[] = [
 ];
 
 /**
- * Starts the SMTP sink, the OAuth provider, Dovecot and Courier; stops what started when a later one fails.
+ * Starts the SMTP sink, the OAuth provider, Dovecot, Courier and Cyrus; stops what started when a later one fails.
  *
  * @param options separator, CONDSTORE advertising, users
  * @returns the running set
@@ -95,8 +103,15 @@ export async function startMailServers(options: MailServersOptions = {}): Promis
   let oauth: OAuthProviderHandle | undefined;
   let dovecot: DovecotHandle | undefined;
   let courier: CourierHandle | undefined;
+  let cyrus: CyrusHandle | undefined;
   const stop = async () => {
-    await Promise.allSettled([dovecot?.stop(), smtpSink?.stop(), oauth?.stop(), courier?.stop()]);
+    await Promise.allSettled([
+      dovecot?.stop(),
+      smtpSink?.stop(),
+      oauth?.stop(),
+      courier?.stop(),
+      cyrus?.stop(),
+    ]);
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   };
   try {
@@ -120,6 +135,15 @@ export async function startMailServers(options: MailServersOptions = {}): Promis
       },
       () => {},
     );
+    const cyrusStarted = startCyrus({
+      users: (options.users ?? DEFAULT_USERS).filter((u) => !u.user.includes("@")),
+    });
+    cyrusStarted.then(
+      (handle) => {
+        cyrus = handle;
+      },
+      () => {},
+    );
     dovecot = await startDovecot({
       certificate,
       users: options.users ?? DEFAULT_USERS,
@@ -129,8 +153,10 @@ export async function startMailServers(options: MailServersOptions = {}): Promis
       oauth2: { issuer: oauth.issuer, kid: oauth.kid, publicKeyPem: oauth.publicKeyPem },
     });
     courier = await courierStarted;
+    cyrus = await cyrusStarted;
     const { addUser: _a, maildirOf: _m, doveadm: _d, logTail: _l, stop: _s, ...dovecotInfo } = dovecot;
     const { addUser: _ca, maildirOf: _cm, logTail: _cl, stop: _cs, ...courierInfo } = courier;
+    const { addUser: _ya, stop: _ys, ...cyrusInfo } = cyrus;
     return {
       info: {
         dovecot: dovecotInfo,
@@ -143,10 +169,12 @@ export async function startMailServers(options: MailServersOptions = {}): Promis
           kid: oauth.kid,
         },
         courier: courierInfo,
+        cyrus: cyrusInfo,
         caPath: certificate.certPath,
       },
       dovecot,
       courier,
+      cyrus,
       smtpSink,
       oauth,
       stop,

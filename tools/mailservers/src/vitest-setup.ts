@@ -1,5 +1,5 @@
 /**
- * vitest global setup: starts the SMTP sink, the OAuth provider, Dovecot (separator '/') and Courier once per
+ * vitest global setup: starts the SMTP sink, the OAuth provider, Dovecot (separator '/'), Courier and Cyrus once per
  * test run, provides their coordinates to tests (`inject("mailservers")`, a `MailServersInfo`) and
  * stops them at the end. Throws, with the install command, when Dovecot is missing: never skips.
  *
@@ -33,7 +33,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     registry[SHARED] = { servers, users: 0 };
     const { info } = await servers;
     console.log(
-      `mailservers: Dovecot imap ${info.dovecot.imapPort}, Courier imap ${info.courier.imapPort}, SMTP sink ${info.smtpSink.port}, ` +
+      `mailservers: Dovecot imap ${info.dovecot.imapPort}, Courier imap ${info.courier.imapPort}, Cyrus imap ${info.cyrus.imapPort}, SMTP sink ${info.smtpSink.port}, ` +
         `OAuth ${info.oauth.issuer} (started in ${Math.round(performance.now() - started)} ms)`,
     );
   }
