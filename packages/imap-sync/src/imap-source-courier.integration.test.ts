@@ -2,13 +2,16 @@
  * The IMAP source against Courier-IMAP, a server that assumes only RFC 3501: its SELECT has no
  * `OK [UIDNEXT n]`, and it has no CONDSTORE, QRESYNC, LIST-STATUS or SPECIAL-USE.
  */
+
+import { chownSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { ConnectionProfile } from "@mailreg/core";
-import { attachCourier } from "@mailreg/mailservers";
+import { attachCourier, generateMessages, MAIL_UID } from "@mailreg/mailservers";
 import { ImapFlow } from "imapflow";
 import { describe, expect, inject, it } from "vitest";
 import { LineClient } from "../../../tools/mailservers/test/line-client.ts";
 import { selectFolders } from "./folder-policy.ts";
-import { imapSource } from "./imap-source.ts";
+import { BULK_MIN_MESSAGES, imapSource } from "./imap-source.ts";
 import type { FetchContext, SavedFolderState, Source, SourceEvent } from "./source.ts";
 
 const courier = attachCourier(inject("mailservers").courier);
@@ -182,6 +185,41 @@ describe("imapSource() on Courier-IMAP (no UIDNEXT on SELECT, no CONDSTORE)", ()
         exclude: [],
       });
       expect(chosen.map((f) => f.path)).toEqual(["INBOX"]);
+    } finally {
+      await source.close();
+    }
+  });
+
+  it("takes a large backlog through the bulk connection without UIDNEXT, every message once and whole", async () => {
+    const user = freshUser();
+    const messages = [...generateMessages({ count: BULK_MIN_MESSAGES + 200, seed: 17 })];
+    // straight into Courier's maildir (it gives them UIDs at the next SELECT), LF line ends as on disk
+    const cur = join(courier.maildirOf(user.user), "cur");
+    messages.forEach((m, i) => {
+      const file = join(cur, `${1_700_000_000 + i}.M${i}P${process.pid}.mailreg:2,`);
+      writeFileSync(file, m.raw.replaceAll("\r\n", "\n"));
+      chownSync(file, MAIL_UID, MAIL_UID);
+    });
+    const source = await imapSource(profileOf(user), { timeoutMs: 20_000 });
+    try {
+      const ids: string[] = [];
+      let status: SourceEvent | undefined;
+      let checkpoint: SavedFolderState | undefined;
+      for await (const event of source.fetchNew("INBOX", undefined, context)) {
+        if (event.type === "status") status = event;
+        if (event.type === "checkpoint") checkpoint = event.state;
+        if (event.type !== "message") continue;
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of event.message.source) chunks.push(chunk);
+        const text = Buffer.concat(chunks).toString("utf8");
+        ids.push(/^Message-ID: (.*)\r$/im.exec(text)?.[1] ?? "?");
+      }
+      expect(status).toMatchObject({ expected: messages.length, status: { exists: messages.length } });
+      expect(ids.sort()).toEqual(messages.map((m) => m.messageId).sort());
+      expect(checkpoint).toMatchObject({ lastUid: messages.length });
+      // two logins of this user in Courier's log: the source's connection and the bulk one
+      const log = readFileSync(join(courier.dir, "courier.log"), "utf8");
+      expect(log.split("\n").filter((l) => l.includes(`LOGIN, user=${user.user},`))).toHaveLength(2);
     } finally {
       await source.close();
     }
