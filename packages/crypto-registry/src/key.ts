@@ -7,7 +7,15 @@
  * @module
  */
 import { MailregError } from "@mailreg/core";
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
+// jose's CryptoKey is the runtime's Web Crypto key, so the declarations need no DOM lib
+import {
+  type CryptoKey,
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+} from "jose";
 
 /** The JWE key management algorithm of every registry key. */
 export const KEY_ALG = "ECDH-ES+A256KW";

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { CryptoKey } from "jose";
 import type { RegistryPrivateKey, RegistryPublicKey } from "./key.ts";
 
 /** The keys one process holds. */
