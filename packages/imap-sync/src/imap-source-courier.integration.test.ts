@@ -224,4 +224,34 @@ describe("imapSource() on Courier-IMAP (no UIDNEXT on SELECT, no CONDSTORE)", ()
       await source.close();
     }
   });
+
+  it("moves without MOVE (COPY, then delete) and deletes by UID, touching only the keys given", async () => {
+    const user = freshUser();
+    const client = await owner(user);
+    for (const n of [1, 2, 3, 4]) await client.append("INBOX", message(n));
+    await client.mailboxCreate("INBOX.Archiv");
+    const source = await imapSource(profileOf(user), { timeoutMs: 10_000 });
+    try {
+      const first = await run(source, undefined);
+      const uidValidity = first.checkpoint?.uidValidity ?? 0;
+      expect(await source.move?.("INBOX", [{ uidValidity, uid: 2 }], "INBOX.Archiv")).toBe(1);
+      expect(
+        await source.delete("INBOX", [
+          { uidValidity, uid: 3 },
+          { uidValidity: uidValidity + 1, uid: 4 },
+        ]),
+      ).toBe(1);
+    } finally {
+      await source.close();
+    }
+    const subjects = async (folder: string) => {
+      await client.mailboxOpen(folder);
+      const out: string[] = [];
+      for await (const m of client.fetch("1:*", { envelope: true })) out.push(m.envelope?.subject ?? "?");
+      return out;
+    };
+    expect(await subjects("INBOX")).toEqual(["message 1", "message 4"]);
+    expect(await subjects("INBOX.Archiv")).toEqual(["message 2"]);
+    await client.logout();
+  });
 });
