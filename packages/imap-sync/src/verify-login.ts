@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { type ConnectionProfile, isMailregError } from "@mailreg/core";
+import { type ConnectionProfile, isMailregError, MailregError } from "@mailreg/core";
 import { type ConnectOptions, profileSecret } from "./connect-options.ts";
-import { closeImap, connectImap } from "./imap-connect.ts";
 import { type MailFailureReason, mailFailureMessage, mailFailureReason } from "./mail-error.ts";
-import { connectPop3 } from "./pop3-connect.ts";
+import type { SourceFactory } from "./source.ts";
+import { SOURCES } from "./sources.ts";
 
 /** What {@link verifyLogin} found. `message` never holds the password or token. */
 export type VerifyLoginResult = { ok: true } | { ok: false; reason: MailFailureReason; message: string };
@@ -16,11 +16,14 @@ export type VerifyLoginResult = { ok: true } | { ok: false; reason: MailFailureR
 export const VERIFY_TIMEOUT_MS = 8_000;
 
 /**
- * Logs in to the profile's IMAP or POP3 server and out again. Never throws for a server's
- * refusal: the result says why (auth, unreachable, tls or protocol) in a sentence for the owner.
+ * Logs in to the profile's server and out again, through the source its protocol names in the
+ * source registry (IMAP, POP3 …): connecting is logging in, and closing leaves the mailbox as it was.
+ * Never throws for a server's refusal: the result says why (auth, unreachable, tls or protocol) in
+ * a sentence for the owner.
  *
  * @param profile the connection profile (host, port, security, login, secret)
- * @param options timeout (default {@link VERIFY_TIMEOUT_MS}), certificate policy, access token for OAuth
+ * @param options timeout (default {@link VERIFY_TIMEOUT_MS}), certificate policy, access token for
+ *   OAuth, and the source registry (default `SOURCES`)
  * @returns `{ ok: true }` or the reason and a message
  * @example
  * ```ts
@@ -35,17 +38,20 @@ export const VERIFY_TIMEOUT_MS = 8_000;
  */
 export async function verifyLogin(
   profile: ConnectionProfile,
-  options: ConnectOptions = {},
+  options: ConnectOptions & { sources?: ReadonlyMap<string, SourceFactory> } = {},
 ): Promise<VerifyLoginResult> {
-  const connect: ConnectOptions = { ...options, timeoutMs: options.timeoutMs ?? VERIFY_TIMEOUT_MS };
+  const { sources = SOURCES, ...rest } = options;
+  const connect: ConnectOptions = { ...rest, timeoutMs: options.timeoutMs ?? VERIFY_TIMEOUT_MS };
   try {
-    if (profile.protocol === "imap") {
-      await closeImap(await connectImap(profile, connect));
-    } else {
-      const client = await connectPop3(profile, connect);
-      // QUIT without DELE changes nothing on the server
-      await client.quit().catch(() => client.close());
+    const factory = sources.get(profile.protocol);
+    if (factory === undefined) {
+      throw new MailregError("MAIL_PROTOCOL", `There is no source for protocol ${profile.protocol}`, {
+        details: { protocol: profile.protocol },
+      });
     }
+    const source = await factory(profile, connect);
+    // logged in; a POP3 QUIT without DELE or an IMAP LOGOUT changes nothing, and may fail harmlessly
+    await source.close().catch(() => undefined);
     return { ok: true };
   } catch (error) {
     const reason = mailFailureReason(error);
