@@ -19,14 +19,16 @@ export { readAuthorizationCode } from "./callback.ts";
 export { type VerifyIdTokenOptions, verifyIdToken } from "./id-token.ts";
 export { type MailboxAccessTokenOptions, mailboxAccessToken } from "./mailbox-tokens.ts";
 export { createS256CodeChallenge, generateCodeVerifier, generateNonce, generateState } from "./pkce.ts";
-export type {
-  AuthorizationURLOptions,
-  OAuthProvider,
-  OAuthProviderFactory,
-  OAuthProviderOptions,
-  OAuthProviderSettings,
-  OAuthTokens,
-  VerifiedIdentity,
+export {
+  type AuthorizationURLOptions,
+  defineProvider,
+  type OAuthProvider,
+  type OAuthProviderConnector,
+  type OAuthProviderFactory,
+  type OAuthProviderOptions,
+  type OAuthProviderSettings,
+  type OAuthTokens,
+  type VerifiedIdentity,
 } from "./provider.ts";
 export { GOOGLE_MAIL_SCOPES, google } from "./providers/google.ts";
 export { MICROSOFT_APP_ONLY_SCOPES, MICROSOFT_MAIL_SCOPES, microsoft } from "./providers/microsoft.ts";
