@@ -221,6 +221,7 @@ export function courierPrograms(): {
   imaplogin: string;
   imapd: string;
   unshare: string;
+  setpriv: string;
 } {
   const programs = {
     couriertcpd: join(COURIER_ROOT, "usr/sbin/couriertcpd"),
@@ -239,12 +240,17 @@ export function courierPrograms(): {
     }
   }
   const unshare = which("unshare");
-  if (unshare === undefined) {
-    throw new MailregError("DEPENDENCY_MISSING", "unshare is not installed (Debian package util-linux)", {
-      details: { program: "unshare" },
-    });
+  const setpriv = which("setpriv");
+  if (unshare === undefined || setpriv === undefined) {
+    throw new MailregError(
+      "DEPENDENCY_MISSING",
+      "unshare or setpriv is missing (Debian package util-linux)",
+      {
+        details: { program: unshare === undefined ? "unshare" : "setpriv" },
+      },
+    );
   }
-  return { ...programs, unshare };
+  return { ...programs, unshare, setpriv };
 }
 
 function _accounts(path: string): Map<string, CourierAccount> {
@@ -301,6 +307,10 @@ function _spawn(
         script,
         "courier",
         authDir,
+        // stops with the process that started it, also when that one is killed (no stray server)
+        programs.setpriv,
+        "--pdeathsig",
+        "TERM",
         programs.couriertcpd,
         "-address=127.0.0.1",
         "-nodnslookup",

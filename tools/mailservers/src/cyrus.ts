@@ -255,6 +255,9 @@ function _spawn(programs: ReturnType<typeof cyrusPrograms>, dir: string): ChildP
         `--reuid=${MAIL_UID}`,
         `--regid=${MAIL_UID}`,
         "--clear-groups",
+        // stops with the process that started it, also when that one is killed (no stray server)
+        "--pdeathsig",
+        "TERM",
         programs.master,
         "-C",
         join(dir, "imapd.conf"),
