@@ -414,6 +414,19 @@ function report({ all, published, rows, tsc, exampleResults, noDb, hono, host })
     console.log(
       `tsc strict, skipLibCheck false, ${id}: ${t.ok ? "ok" : "FAIL"} (${(t.ms / 1000).toFixed(1)} s)`,
     );
+  // a dependency whose own .d.ts fail even when imported alone: said, not counted against mailreg
+  const upstream = new Map();
+  for (const t of tsc.values())
+    for (const [dep, u] of t.upstream)
+      upstream.set(dep, { ...u, variants: [...(upstream.get(dep)?.variants ?? []), t.id] });
+  for (const [dep, u] of upstream) {
+    const by = published.filter((m) => Object.hasOwn(m.manifest.dependencies ?? {}, dep)).map((m) => m.name);
+    console.log(
+      `  note: ${dep}'s own .d.ts have ${u.errors.length} error(s) with skipLibCheck false even imported alone ` +
+        `(${u.specifiers.join(", ")}; ${u.variants.join(", ")}), e.g. ${u.errors[0].replace(/^node_modules\//, "")}; ` +
+        `a consumer meets them through the types of ${by.join(", ") || "a package"}; not counted as mailreg's`,
+    );
+  }
   if (host !== undefined)
     console.log(
       `host app on hono ${hono.version} (workspace ${hono.workspace}), registration under /mail: ${host.passed.length} point(s) passed` +

@@ -2,9 +2,9 @@
 // by tsc strict with skipLibCheck false (so every published .d.ts is checked too) and the plain ES
 // library (no DOM), under moduleResolution nodenext and bundler, and once more with
 // customConditions ["source"], a monorepo habit that must not lead into a package's sources.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { run } from "./run.mjs";
+import { run, walk } from "./run.mjs";
 
 /** The consumer's strict settings, shared by every variant and by the examples' build. */
 export const STRICT = {
@@ -34,7 +34,9 @@ export const VARIANTS = [
  * @param {string} tsc the tsc binary
  * @param {string} dir an installed consumer project
  * @param {{ name: string, subpaths: string[] }[]} packages
- * @returns {Promise<{ id: string, ok: boolean, ms: number, bySubject: Map<string, string[]>, intoSource: string[] }[]>}
+ * @returns {Promise<{ id: string, ok: boolean, ms: number, bySubject: Map<string, string[]>, upstream: Map<string, { errors: string[], specifiers: string[] }>, intoSource: string[] }[]>}
+ *   `upstream`: a dependency's errors that a file importing only that dependency (what mailreg's types
+ *   import of it) has as well: reported, not counted as mailreg's
  */
 export async function typecheckConsumer(tsc, dir, packages) {
   const specifiers = packages.flatMap((p) =>
@@ -65,17 +67,62 @@ export async function typecheckConsumer(tsc, dir, packages) {
       const intoSource = lines.filter(
         (l) => /node_modules\/@mailreg\/[^/]+\/src\//.test(l) && !/error TS/.test(l),
       );
+      const bySubject = groupErrors(
+        errors.length > 0 || r.status === 0 ? errors : [`tsc exited with ${r.status}: ${r.stderr}`],
+      );
+      const upstream = new Map();
+      for (const [subject, subjectErrors] of bySubject) {
+        if (subject.startsWith("@mailreg/") || subject === "consumer") continue;
+        const control = await _alone(tsc, dir, i, variant, subject);
+        if (control !== undefined && subjectErrors.every((e) => control.errors.has(_key(e)))) {
+          upstream.set(subject, { errors: subjectErrors, specifiers: control.specifiers });
+          bySubject.delete(subject);
+        }
+      }
       return {
         id: variant.id,
-        ok: r.status === 0 && errors.length === 0 && intoSource.length === 0,
+        ok: bySubject.size === 0 && intoSource.length === 0,
         ms: r.ms,
-        bySubject: groupErrors(
-          errors.length > 0 || r.status === 0 ? errors : [`tsc exited with ${r.status}: ${r.stderr}`],
-        ),
+        bySubject,
+        upstream,
         intoSource: intoSource.map((l) => l.slice(l.indexOf("node_modules/"))),
       };
     }),
   );
+}
+
+/**
+ * Type-checks a file that imports only what the @mailreg packages' .d.ts import from `dependency`,
+ * with the same settings: errors it has too are the dependency's own, whoever uses it (not mailreg's).
+ */
+async function _alone(tsc, dir, i, variant, dependency) {
+  const specifiers = new Set();
+  const re = new RegExp(
+    `(?:from |import\\()["'](${dependency.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}(?:/[^"']*)?)["']`,
+    "g",
+  );
+  for (const file of walk(join(dir, "node_modules/@mailreg"), (p) => p.endsWith(".d.ts")).picked)
+    for (const m of readFileSync(file, "utf8").matchAll(re)) specifiers.add(m[1]);
+  if (specifiers.size === 0) return undefined;
+  const name = `control-${i}.ts`;
+  writeFileSync(
+    join(dir, name),
+    `${[...specifiers].map((s, k) => `import type * as c${k} from ${JSON.stringify(s)};`).join("\n")}\n` +
+      `export type All = [${[...specifiers].map((_, k) => `typeof c${k}`).join(", ")}];\n`,
+  );
+  const config = `tsconfig.control-${i}.json`;
+  writeFileSync(
+    join(dir, config),
+    JSON.stringify({ compilerOptions: { ...STRICT, ...variant.options, noEmit: true }, files: [name] }),
+  );
+  const r = await run(tsc, ["-p", config, "--pretty", "false"], { cwd: dir, timeoutMs: 180_000 });
+  const errors = `${r.stdout}\n${r.stderr}`.split("\n").filter((l) => /error TS\d+/.test(l));
+  return { specifiers: [...specifiers], errors: new Set(errors.map(_key)) };
+}
+
+/** An error line without the project's path: `node_modules/x/y.d.ts(1,2): error TS2307: …`. */
+function _key(line) {
+  return line.replace(/^.*?node_modules\//, "node_modules/").trim();
 }
 
 /** tsc error lines grouped by the package they are in or name (`consumer` when neither). */
