@@ -1,7 +1,8 @@
 // README examples: the first ```ts block of each package README's "## Example" section, type-checked
 // and built with tsc (strict, skipLibCheck false) in a consumer project, run with node and with
 // `deno run` over the project's node_modules, against real test servers the check starts itself
-// (Dovecot and an SMTP sink from tools/mailservers' build), each run with a fresh IMAP user.
+// (Dovecot, an SMTP sink and an OAuth provider from tools/mailservers' build), each run with a fresh
+// IMAP user.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -35,8 +36,10 @@ export function extractExample(readme) {
 }
 
 /**
- * Starts the servers examples may use: Dovecot (IMAP with STARTTLS, POP3) and an SMTP sink without
- * AUTH or TLS. `envFor` gives each example run its own user with three messages in INBOX and its own
+ * Starts the servers examples may use: Dovecot (IMAP with STARTTLS, POP3), an SMTP sink without
+ * AUTH or TLS, and an OpenID provider that signs anybody in without a page (EXAMPLE_OAUTH_ISSUER, an
+ * addition to the convention for @mailreg/oauth's example). `envFor` gives each example run its own
+ * user with three messages in INBOX and its own
  * empty folder, as the EXAMPLE_* variables of the README convention.
  *
  * @param {string} root the repository (its tools/mailservers build is used)
@@ -46,10 +49,12 @@ export async function startExampleServers(root, work) {
   const ms = await import(pathToFileURL(join(root, "tools/mailservers/dist/mod.js")).href);
   const dovecot = await ms.startDovecot({ users: [] });
   let sink;
+  let oauth;
   try {
     sink = await ms.startSmtpSink({});
+    oauth = await ms.startOAuthProvider();
   } catch (error) {
-    await dovecot.stop();
+    await Promise.allSettled([dovecot.stop(), sink?.stop()]);
     throw error;
   }
   const caFile = join(work, "example-ca.pem");
@@ -77,10 +82,11 @@ export async function startExampleServers(root, work) {
         EXAMPLE_SMTP_HOST: sink.host ?? "127.0.0.1",
         EXAMPLE_SMTP_PORT: String(sink.port),
         EXAMPLE_DIR: dir,
+        EXAMPLE_OAUTH_ISSUER: oauth.issuer,
       };
     },
     async stop() {
-      await Promise.allSettled([dovecot.stop(), sink.stop()]);
+      await Promise.allSettled([dovecot.stop(), sink.stop(), oauth.stop()]);
     },
   };
 }
