@@ -3,7 +3,14 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { newId } from "@mailreg/core";
-import { contentHash, openJsonFileSyncState, parseEnvelope, selectFolders, verifyLogin } from "./mod.ts";
+import {
+  contentHash,
+  createSink,
+  openJsonFileSyncState,
+  parseEnvelope,
+  selectFolders,
+  verifyLogin,
+} from "./mod.ts";
 
 const raw = new TextEncoder().encode(
   "From: =?UTF-8?Q?J=C3=BCrgen?= <j@example.org>\r\nMessage-ID: <a@b>\r\n\r\nhi",
@@ -91,5 +98,31 @@ Deno.test("verifyLogin() under Deno says unreachable for a silent server, over I
     }
   } finally {
     silent.close();
+  }
+});
+
+Deno.test("the mbox sink from the registry appends an mboxrd entry once under Deno, in a file of mode 0600", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const sink = createSink({ kind: "mbox", path: `${dir}/{mailbox}.mbox` }, "archive");
+    const message = {
+      id: "m",
+      raw: new TextEncoder().encode("Subject: hi\r\n\r\nFrom here\r\n"),
+      size: 27,
+      flags: [],
+      internalDate: new Date("2026-12-08T09:05:03Z"),
+      envelope: parseEnvelope(raw),
+      delimiter: "/",
+    };
+    const key = { mailboxId: "ann", folder: "INBOX", uidValidity: 1, uid: 9 };
+    await sink.store(message, key, "h");
+    await createSink({ kind: "mbox", path: `${dir}/{mailbox}.mbox` }).store(message, key, "h");
+    assert.equal(
+      await Deno.readTextFile(`${dir}/ann.mbox`),
+      "From j@example.org Tue Dec  8 09:05:03 2026\nX-Mailreg-Key: ann INBOX 1:9\nSubject: hi\n\n>From here\n\n",
+    );
+    assert.equal((await Deno.stat(`${dir}/ann.mbox`)).mode! & 0o777, 0o600);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
