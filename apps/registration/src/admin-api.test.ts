@@ -140,7 +140,7 @@ describe("registrations API", () => {
     expect((await json<{ error: { code: string } }>(missing)).error.code).toBe("NOT_FOUND");
   });
 
-  it("applies into an instance; the same address again updates that mailbox", async () => {
+  it("applies into an instance; the same address again answers 409 with what would change, and replaces only when told to", async () => {
     await start();
     const first = await register("ann@example.com", "first-password");
     const applied = await admin("POST", `/api/v1/admin/registrations/${first}/apply`, { instance: "main" });
@@ -154,8 +154,16 @@ describe("registrations API", () => {
     expect(a.mailbox.sealed).toBeUndefined();
 
     const second = await register("ann@example.com", "second-password");
+    const conflict = await admin("POST", `/api/v1/admin/registrations/${second}/apply`);
+    expect(conflict.status).toBe(409);
+    const body = await conflict.text();
+    expect(JSON.parse(body)).toMatchObject({
+      error: { code: "CONFLICT", details: { mailboxId: a.mailbox.id, changes: [{ field: "secret" }] } },
+    });
+    expect(body).not.toContain("password");
+    expect((await getMailbox(t.store, a.mailbox.id)).registrationId).toBe(first);
     const b = await json<{ created: boolean; mailbox: { id: string } }>(
-      await admin("POST", `/api/v1/admin/registrations/${second}/apply`),
+      await admin("POST", `/api/v1/admin/registrations/${second}/apply`, { replace: true }),
     );
     expect(b).toMatchObject({ created: false, mailbox: { id: a.mailbox.id } });
     expect(await listMailboxes(t.store)).toHaveLength(1);

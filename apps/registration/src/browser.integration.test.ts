@@ -84,6 +84,7 @@ async function decide(
   registrationAddress: string,
   action: "Apply selected" | "Reject selected",
   instance?: string,
+  replace = false,
 ) {
   await p.goto(`${server.url}/admin/registrations?status=pending`);
   await p
@@ -91,6 +92,7 @@ async function decide(
     .first()
     .check();
   if (instance !== undefined) await p.getByLabel("Apply to instance").selectOption(instance);
+  if (replace) await p.getByLabel("Replace existing mailboxes (login, server and secret)").check();
   await p.getByRole("button", { name: action }).click();
   await p.waitForURL(/\/admin\/registrations/);
 }
@@ -180,13 +182,17 @@ describe("in a real browser", () => {
     expect(mailboxes.map((m) => [m.address, m.instanceId])).toEqual([[address, "sales"]]);
   });
 
-  it("a second registration of the same address, applied, updates that mailbox (still one)", async () => {
+  it("a second registration of the same address shows what applying would replace, and updates that mailbox (still one) once confirmed", async () => {
     const [first] = await listMailboxes(store());
     await fillRegistration(page, { address, password: owner.password });
     await page.getByRole("button", { name: "Register" }).click();
     await page.waitForURL(/done=1/);
     await signIn(page);
     await decide(page, address, "Apply selected", "sales");
+    await expect.poll(() => page.locator("#flash").textContent()).toContain("already has a mailbox");
+    expect(await page.locator("#flash").textContent()).toContain("the password or token");
+    expect((await listMailboxes(store()))[0]?.registrationId).toBe(first?.registrationId);
+    await decide(page, address, "Apply selected", "sales", true);
     await expect.poll(() => page.locator("#flash").textContent()).toContain("mailbox updated");
     const mailboxes = await listMailboxes(store());
     expect(mailboxes).toHaveLength(1);

@@ -95,12 +95,13 @@ async function adminSignIn(p: Page) {
   await p.waitForURL(/\/admin\/registrations/);
 }
 
-async function applyPending(p: Page, address: string) {
+async function applyPending(p: Page, address: string, replace = false) {
   await p.goto(`${server.url}/admin/registrations?status=pending`);
   await p
     .getByRole("checkbox", { name: `Select ${address}` })
     .first()
     .check();
+  if (replace) await p.getByLabel("Replace existing mailboxes (login, server and secret)").check();
   await p.getByRole("button", { name: "Apply selected" }).click();
   await expect.poll(() => p.locator("#flash").textContent()).toContain(`Applied ${address} to main`);
 }
@@ -210,7 +211,8 @@ describe("Sign in with an OAuth provider, in a real browser", () => {
     } finally {
       await ownerContext.close();
     }
-    await applyPending(page, owner);
+    // a new grant replaces the mailbox's token: the admin confirms it
+    await applyPending(page, owner, true);
     await expect.poll(() => page.locator("#flash").textContent()).toContain("mailbox updated");
     expect((await getGrantState(store(), mailbox!.id)).state).toBe("granted");
     await page.goto(`${server.url}/admin/oauth`);

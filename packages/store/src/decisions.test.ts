@@ -83,7 +83,7 @@ describe("applyRegistration()", () => {
     });
   });
 
-  it("a second registration of the same address into the same instance updates the one mailbox with the new credentials", async () => {
+  it("a second registration of the same address into the same instance is refused with the differences, then replaces the one mailbox's server and credentials when confirmed", async () => {
     const first = await insertRegistration(
       store,
       makeRegistration({ address: "bob@example.com", sealed: "sealed-first", keyId: "k1" }),
@@ -103,11 +103,30 @@ describe("applyRegistration()", () => {
       actor: "admin",
       profile: makeProfile(first),
     });
+    const silent = await applyRegistration(store, {
+      id: second.id,
+      instanceId: "sales",
+      actor: "admin",
+      profile: makeProfile(second),
+    }).catch((e: unknown) => e);
+    expect(silent).toMatchObject({
+      code: "CONFLICT",
+      details: {
+        mailboxId: a.mailbox.id,
+        changes: [{ field: "host", from: "imap.example.com", to: "imap2.example.com" }, { field: "secret" }],
+      },
+    });
+    expect((await listMailboxes(store))[0]).toMatchObject({
+      sealed: "sealed-first",
+      registrationId: first.id,
+    });
+    expect((await getRegistration(store, second.id)).status).toBe("pending");
     const b = await applyRegistration(store, {
       id: second.id,
       instanceId: "sales",
       actor: "admin",
       profile: makeProfile(second),
+      replace: true,
     });
     expect(b.created).toBe(false);
     expect(b.mailbox.id).toBe(a.mailbox.id);
@@ -121,9 +140,13 @@ describe("applyRegistration()", () => {
       createdAt: a.mailbox.createdAt,
     });
     const audit = await listAudit(store);
-    expect(audit.map((e) => [e.action, e.details.created])).toEqual([
-      ["registration.apply", true],
-      ["registration.apply", false],
+    expect(audit.map((e) => [e.action, e.details.created, e.details.replaced])).toEqual([
+      ["registration.apply", true, undefined],
+      ["registration.apply", false, true],
+    ]);
+    expect(audit[1]?.details.changes).toEqual([
+      { field: "host", from: "imap.example.com", to: "imap2.example.com" },
+      { field: "secret" },
     ]);
   });
 

@@ -32,6 +32,20 @@ export interface ApplyRegistrationInput {
   now?: Date;
   /** The registration's sealed profile, opened by the caller; its clear fields must match the record's. */
   profile: ConnectionProfile;
+  /**
+   * Confirms replacing the login, server, auth method and secret of the instance's existing mailbox
+   * of the address. Without it such an apply is refused with CONFLICT and the differences.
+   */
+  replace?: boolean;
+}
+
+/** One difference between an existing mailbox and the registration that would replace it. */
+export interface MailboxChange {
+  field: "login" | "protocol" | "host" | "port" | "security" | "template" | "authMethod" | "secret";
+  /** The mailbox's value now (absent for the secret, which is never shown). */
+  from?: string | number | null;
+  /** The registration's value (absent for the secret). */
+  to?: string | number | null;
 }
 
 /** Result of {@link applyRegistration}. */
@@ -44,16 +58,19 @@ export interface ApplyRegistrationResult {
 
 /**
  * Applies a pending registration into an instance, in one transaction: the instance's mailbox of the
- * registration's address is created, or, when it exists, gets the new connection fields and sealed
- * credentials (new credentials overwrite old); the registration is marked applied with the decision;
- * an audit entry `registration.apply` is written. The mailbox keeps the registration's sealed string
+ * registration's address is created, or, when it exists and `replace` confirms it, gets the new
+ * connection fields and sealed credentials (new credentials overwrite old — never silently: without
+ * `replace` the apply is refused with CONFLICT, `details.changes` listing what would change); the
+ * registration is marked applied with the decision; an audit entry `registration.apply` is written
+ * (with `replaced` and the changed fields when a mailbox was replaced). The mailbox keeps the registration's sealed string
  * (its credentials stay sealed at rest) and `registrationId`, the id that sealed string is bound to.
  *
  * @param store the open store
  * @param input registration, instance, actor, time and the opened profile
  * @returns the mailbox and whether it was created
  * @throws {MailregError} NOT_FOUND, REGISTRATION_NOT_PENDING, INSTANCE_UNKNOWN, PROFILE_MISMATCH
- *   (details.fields) or VALIDATION (actor); nothing changes then
+ *   (details.fields), CONFLICT (details.mailboxId, details.changes: an existing mailbox and no
+ *   `replace`) or VALIDATION (actor); nothing changes then
  * @example
  * ```ts
  * import { applyRegistration, insertRegistration, openStore, upsertInstances } from "@mailreg/store";
@@ -112,10 +129,20 @@ export async function applyRegistration(
       credentialsUpdatedAt: at,
     };
     const existing = await tx
-      .select({ id: mailboxes.id })
+      .select()
       .from(mailboxes)
       .where(and(eq(mailboxes.instanceId, input.instanceId), eq(mailboxes.address, record.address)))
       .get();
+    const changes = existing === undefined ? [] : mailboxChanges(existing, connection);
+    if (existing !== undefined && input.replace !== true) {
+      throw new MailregError(
+        "CONFLICT",
+        `${record.address} already has a mailbox in instance ${input.instanceId}: applying replaces its ${changes
+          .map((c) => c.field)
+          .join(", ")}; confirm the replacement`,
+        { details: { mailboxId: existing.id, address: record.address, changes } },
+      );
+    }
     const mailbox =
       existing === undefined
         ? await tx
@@ -157,7 +184,13 @@ export async function applyRegistration(
       action: "registration.apply",
       subjectType: "registration",
       subjectId: record.id,
-      details: { registrationId: record.id, mailboxId: mailbox.id, instance: input.instanceId, created },
+      details: {
+        registrationId: record.id,
+        mailboxId: mailbox.id,
+        instance: input.instanceId,
+        created,
+        ...(created ? {} : { replaced: true, changes }),
+      },
       at: now,
     });
     return { mailbox, created };
@@ -230,4 +263,30 @@ function _checkDecision(decision: unknown): void {
       details: { fields },
     });
   }
+}
+
+const _COMPARED = ["login", "protocol", "host", "port", "security", "template", "authMethod"] as const;
+
+/**
+ * What applying would change on an existing mailbox: each differing connection field with its old
+ * and new value, and always the secret (the sealed credentials are replaced; their content is never
+ * compared or shown).
+ *
+ * @param mailbox the mailbox as stored
+ * @param next the connection fields the registration brings
+ * @returns the changes
+ */
+export function mailboxChanges(
+  mailbox: Pick<Mailbox, (typeof _COMPARED)[number]>,
+  next: Pick<Mailbox, (typeof _COMPARED)[number]>,
+): MailboxChange[] {
+  const changes: MailboxChange[] = [];
+  for (const field of _COMPARED) {
+    const from = mailbox[field] ?? null;
+    const to = next[field] ?? null;
+    const same = field === "host" ? String(from).toLowerCase() === String(to).toLowerCase() : from === to;
+    if (!same) changes.push({ field, from, to });
+  }
+  changes.push({ field: "secret" });
+  return changes;
 }

@@ -27,6 +27,8 @@ export {
   type ApplyRegistrationInput,
   type ApplyRegistrationResult,
   applyRegistration,
+  type MailboxChange,
+  mailboxChanges,
   rejectRegistration,
 } from "./decisions.ts";
 export { type Instance, type InstanceInput, listInstances, upsertInstances } from "./instances.ts";

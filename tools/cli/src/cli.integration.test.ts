@@ -61,9 +61,18 @@ describe("mailreg CLI", () => {
 
     const file2 = await writeFile_("two.jsonl", [second], second.keyId);
     expect((await runCli(["registrations", "import", file2], { cwd: dir })).code).toBe(0);
-    const applied2 = await runCli(["registrations", "apply", second.id, "--instance", "default", "--json"], {
+    // no silent takeover: the existing mailbox is replaced only when the admin says so
+    const refused = await runCli(["registrations", "apply", second.id, "--instance", "default", "--json"], {
       cwd: dir,
     });
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stderr)).toMatchObject({
+      error: { code: "CONFLICT", details: { changes: expect.arrayContaining([{ field: "secret" }]) } },
+    });
+    const applied2 = await runCli(
+      ["registrations", "apply", second.id, "--instance", "default", "--replace", "--json"],
+      { cwd: dir },
+    );
     expect(applied2.code, applied2.stderr).toBe(0);
     const out2 = applied2.json<{ created: boolean; mailbox: { id: string } }>();
     expect(out2.created).toBe(false);

@@ -5,7 +5,7 @@
  * @module
  */
 import { isMailregError, REGISTRATION_STATUSES, type RegistrationStatus } from "@mailreg/core";
-import { searchRegistrations } from "@mailreg/store";
+import { type MailboxChange, searchRegistrations } from "@mailreg/store";
 import type { Hono } from "hono";
 import { applyOne, rejectOne } from "../admin/decide.ts";
 import type { AppContext } from "../app-context.ts";
@@ -26,10 +26,11 @@ async function _decide(
   action: string,
   instance: string,
   actor: string,
+  replace: boolean,
 ): Promise<Flash> {
   try {
     if (action === "apply") {
-      const r = await applyOne(ctx, { id, instance, actor });
+      const r = await applyOne(ctx, { id, instance, actor, replace });
       ctx.metrics.applied.inc();
       const how = t(r.created ? "admin.reg.created" : "admin.reg.updated");
       return {
@@ -46,6 +47,23 @@ async function _decide(
     return { kind: "ok", text: t("admin.reg.rejectedOne", { address: r.address }) };
   } catch (error) {
     if (!isMailregError(error)) throw error;
+    const changes =
+      error.code === "CONFLICT" ? (error.details?.changes as MailboxChange[] | undefined) : undefined;
+    if (changes !== undefined) {
+      return {
+        kind: "error",
+        text: t("admin.reg.wouldReplace", {
+          address: String(error.details?.address ?? id),
+          changes: changes
+            .map((c) =>
+              c.field === "secret"
+                ? t("admin.reg.secretReplaced")
+                : `${c.field}: ${c.from ?? "—"} → ${c.to ?? "—"}`,
+            )
+            .join("; "),
+        }),
+      };
+    }
     return { kind: "error", text: t("admin.reg.failed", { address: id, message: error.message }) };
   }
 }
@@ -92,7 +110,8 @@ export function registrationsRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     const action = textOf(form, "action") === "reject" ? "reject" : "apply";
     const flash: Flash[] = [];
     for (const id of ids.slice(0, 500)) {
-      flash.push(await _decide(ctx, t, id, action, textOf(form, "instance"), c.get("actor")));
+      const replace = textOf(form, "replace") === "1";
+      flash.push(await _decide(ctx, t, id, action, textOf(form, "instance"), c.get("actor"), replace));
     }
     setFlash(c, ids.length === 0 ? [{ kind: "error", text: t("admin.reg.noneSelected") }] : flash);
     return c.redirect(hrefOf(c, safeBack(textOf(form, "back"), "/admin/registrations")), 303);

@@ -40,18 +40,19 @@ export function chooseInstance(config: Config, instance: string | undefined): st
 }
 
 /**
- * Applies a pending registration into an instance: a new mailbox, or the instance's mailbox of the
- * same address gets the new credentials.
+ * Applies a pending registration into an instance: a new mailbox, or — only with `replace` — the
+ * instance's mailbox of the same address gets the new login, server and credentials.
  *
  * @param ctx config, store, keys, clock
  * @param input registration id, instance (default: the only one), who
  * @returns the mailbox and whether it was created
  * @throws {MailregError} NOT_FOUND, REGISTRATION_NOT_PENDING, SEAL_NO_PRIVATE_KEY, KEY_NOT_FOUND,
- *   SEAL_TAMPERED, SEAL_BINDING_MISMATCH, INSTANCE_UNKNOWN, PROFILE_MISMATCH, VALIDATION
+ *   SEAL_TAMPERED, SEAL_BINDING_MISMATCH, INSTANCE_UNKNOWN, PROFILE_MISMATCH, VALIDATION; CONFLICT
+ *   (details.changes) when the address has a mailbox and `replace` is not set
  */
 export async function applyOne(
   ctx: DecideContext,
-  input: { id: string; instance?: string | undefined; actor: string },
+  input: { id: string; instance?: string | undefined; actor: string; replace?: boolean | undefined },
 ): Promise<ApplyRegistrationResult & { registration: RegistrationRecord }> {
   const instanceId = chooseInstance(ctx.config, input.instance);
   const record = await getRegistration(ctx.store, input.id);
@@ -74,6 +75,7 @@ export async function applyOne(
     actor: input.actor,
     profile,
     now: ctx.clock(),
+    replace: input.replace === true,
   });
   return { ...result, registration: await getRegistration(ctx.store, record.id) };
 }

@@ -86,13 +86,23 @@ export function adminRegistrationsApi(app: OpenAPIHono<AppEnv>, ctx: AppContext)
       summary: "Apply a pending registration to an instance",
       description:
         "Opens the sealed profile (the server needs a registry private key) and creates the instance's " +
-        "mailbox of that address, or updates its credentials when it exists. `instance` may be left out " +
-        "when only one instance is configured.",
+        "mailbox of that address. When the address already has a mailbox there, the answer is 409 " +
+        "CONFLICT with `details.changes` (login, server, auth method, secret replaced) unless " +
+        '`"replace": true` confirms the replacement, which the audit log records. `instance` may be left ' +
+        "out when only one instance is configured.",
       security: adminSecurity,
       request: {
         params: IdParam,
         body: {
-          ...jsonContent(z.strictObject({ instance: z.string().max(64).optional() })),
+          ...jsonContent(
+            z.strictObject({
+              instance: z.string().max(64).optional(),
+              replace: z
+                .boolean()
+                .optional()
+                .describe("Confirms replacing an existing mailbox of the address"),
+            }),
+          ),
           required: false,
         },
       },
@@ -103,8 +113,13 @@ export function adminRegistrationsApi(app: OpenAPIHono<AppEnv>, ctx: AppContext)
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const body = (c.req.valid("json") as { instance?: string } | undefined) ?? {};
-      const result = await applyOne(ctx, { id, instance: body.instance, actor: c.get("actor") });
+      const body = (c.req.valid("json") as { instance?: string; replace?: boolean } | undefined) ?? {};
+      const result = await applyOne(ctx, {
+        id,
+        instance: body.instance,
+        actor: c.get("actor"),
+        replace: body.replace,
+      });
       ctx.metrics.applied.inc();
       return c.json(
         {

@@ -24,6 +24,22 @@ export const ErrorSchema = z
         .record(z.string(), z.object({ code: z.string(), message: z.string() }))
         .optional()
         .meta({ description: "Problems by field (`address`, `server.host` …): a stable code and a message" }),
+      details: z
+        .object({
+          mailboxId: z.string(),
+          changes: z.array(
+            z.object({
+              field: z.string(),
+              from: z.union([z.string(), z.number(), z.null()]).optional(),
+              to: z.union([z.string(), z.number(), z.null()]).optional(),
+            }),
+          ),
+        })
+        .optional()
+        .meta({
+          description:
+            "409 on apply: the address's existing mailbox and what applying would replace (the secret is only named); send `replace: true` to confirm",
+        }),
     }),
   })
   .meta({ id: "Error" });

@@ -24,6 +24,8 @@ export interface ErrorBody {
     code: ErrorCode;
     message: string;
     fields?: Record<string, { code: string; message: string }>;
+    /** For CONFLICT on apply: the existing mailbox and what applying would replace. */
+    details?: { mailboxId: unknown; changes: unknown[] };
   };
 }
 
@@ -63,6 +65,9 @@ export function errorBody(error: MailregError, c: Context<AppEnv>): ErrorBody {
   const t = c.get("t") ?? translator("en");
   const fields = fieldErrorsOf(error);
   const body: ErrorBody = { error: { code: error.code, message: error.message } };
+  // what applying would replace on an existing mailbox (no secret: the secret is only named)
+  const changes = error.code === "CONFLICT" ? error.details?.changes : undefined;
+  if (Array.isArray(changes)) body.error.details = { mailboxId: error.details?.mailboxId, changes };
   if (fields !== undefined) {
     body.error.fields = Object.fromEntries(
       Object.entries(fields).map(([name, f]) => [name, { code: f.code, message: fieldMessage(f, t) }]),

@@ -135,6 +135,10 @@ export const de: Messages = {
   "admin.reg.rejectedOne": "{address} abgelehnt",
   "admin.reg.failed": "{address}: {message}",
   "admin.reg.noneSelected": "Wählen Sie mindestens eine Registrierung aus",
+  "admin.reg.replace": "Vorhandene Postfächer ersetzen (Anmeldename, Server und Geheimnis)",
+  "admin.reg.wouldReplace":
+    "{address} hat bereits ein Postfach: Übernehmen würde {changes} ersetzen. Zum Bestätigen „Vorhandene Postfächer ersetzen“ ankreuzen",
+  "admin.reg.secretReplaced": "das Passwort oder Token",
   "admin.window.state": "Die Registrierung ist {state}",
   "admin.window.open": "geöffnet",
   "admin.window.closed": "geschlossen",

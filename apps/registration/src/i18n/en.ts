@@ -128,6 +128,10 @@ export const en = {
   "admin.reg.rejectedOne": "Rejected {address}",
   "admin.reg.failed": "{address}: {message}",
   "admin.reg.noneSelected": "Select at least one registration",
+  "admin.reg.replace": "Replace existing mailboxes (login, server and secret)",
+  "admin.reg.wouldReplace":
+    "{address} already has a mailbox: applying would replace {changes}. Tick “Replace existing mailboxes” to confirm",
+  "admin.reg.secretReplaced": "the password or token",
   "admin.window.state": "Registration is {state}",
   "admin.window.open": "open",
   "admin.window.closed": "closed",

@@ -138,10 +138,15 @@ export const registrationsShowCommand: Command = {
 
 export const registrationsApplyCommand: Command = {
   words: ["registrations", "apply"],
-  summary: "Apply a pending registration: upsert the instance's mailbox of its SMTP address",
-  usage: "registrations apply ID --instance X [--actor NAME] [--json]",
+  summary:
+    "Apply a pending registration: a new mailbox of its SMTP address, or (--replace) replace the existing one's login, server and secret",
+  usage: "registrations apply ID --instance X [--replace] [--actor NAME] [--json]",
   async run(argv, io) {
-    const { values, positionals } = parse(argv, { instance: { type: "string" }, actor: { type: "string" } });
+    const { values, positionals } = parse(argv, {
+      instance: { type: "string" },
+      actor: { type: "string" },
+      replace: { type: "boolean" },
+    });
     const id = _one(positionals, "registration id");
     if (values.instance === undefined) throw new UsageError("--instance is required");
     const instanceId = values.instance;
@@ -154,7 +159,13 @@ export const registrationsApplyCommand: Command = {
         registrationId: record.id,
         address: record.address,
       });
-      return await applyRegistration(store, { id, instanceId, actor: actorName(io, values.actor), profile });
+      return await applyRegistration(store, {
+        id,
+        instanceId,
+        actor: actorName(io, values.actor),
+        profile,
+        replace: values.replace === true,
+      });
     });
     const out = {
       registration: id,

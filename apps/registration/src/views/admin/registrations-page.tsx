@@ -129,6 +129,9 @@ export function RegistrationsPage(p: RegistrationsPageProps) {
                   ))}
                 </select>
               </div>
+              <label class="check">
+                <input type="checkbox" name="replace" value="1" /> {t("admin.reg.replace")}
+              </label>
               <button type="submit" name="action" value="apply">
                 {t("admin.reg.apply")}
               </button>
