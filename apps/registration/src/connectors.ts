@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ConnectorRegistries } from "@mailreg/core";
+import type { Config, ConnectorRegistries } from "@mailreg/core";
 import { SINKS, SOURCES } from "@mailreg/imap-sync";
 import { OAUTH_PROVIDERS } from "@mailreg/oauth";
 
@@ -21,4 +21,17 @@ export const CONNECTORS: ConnectorRegistries = { sources: SOURCES, sinks: SINKS,
 export function protocolNames(): [string, ...string[]] {
   const [first = "imap", ...rest] = SOURCES.keys();
   return [first, ...rest];
+}
+
+/**
+ * What each configured sink is, for the admin pages: its config id → its kind's label in the sink
+ * registry ("mbox file", "Webhook"), or the kind itself where no registered sink has it.
+ *
+ * @param config the config
+ * @returns the labels by sink id
+ */
+export function sinkKindLabels(config: Config): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(config.sinks).map(([id, entry]) => [id, SINKS.get(entry.kind)?.label ?? entry.kind]),
+  );
 }

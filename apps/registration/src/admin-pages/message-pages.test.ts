@@ -1,7 +1,12 @@
 import { newId } from "@mailreg/core";
 import { parseEnvelope } from "@mailreg/imap-sync";
 import { searchText } from "@mailreg/message";
-import { commitMessageChunk, indexPendingMessageText, purgeRawOlderThan } from "@mailreg/store";
+import {
+  commitMessageChunk,
+  indexPendingMessageText,
+  purgeRawOlderThan,
+  storeSinkLedger,
+} from "@mailreg/store";
 import { insertTestMailbox } from "@mailreg/store/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { MESSAGE_CSP } from "../admin/message-downloads.ts";
@@ -40,6 +45,31 @@ async function store(mailboxId: string, raws: string[], storedAt?: string): Prom
 }
 
 describe("the admin's message pages", () => {
+  it("name each sink a message went to with its kind's label from the sink registry", async () => {
+    t = await createTestApp({
+      config: {
+        sinks: {
+          invoices: { kind: "mbox", path: "/srv/mail/{mailbox}.mbox" },
+          crm: { kind: "webhook", url: "https://crm.example.org/hook", secretEnv: "CRM_HOOK_SECRET" },
+        },
+      },
+    });
+    const mailboxId = await insertTestMailbox(t.store, { instanceId: "main" });
+    const [id] = await store(mailboxId, ["From: Anna <anna@example.org>\nSubject: Rechnung 7\n\nanbei"]);
+    await storeSinkLedger(t.store).recordSinkResults([
+      { messageRowId: id!, sink: "invoices", state: "delivered" },
+      { messageRowId: id!, sink: "crm", state: "failed", lastError: "HTTP 500" },
+    ]);
+    const { cookie } = await signIn(t.app);
+    const page = await (await call(t.app, "GET", `/admin/messages/${id}?lang=en`, { cookie })).text();
+    const sinks = page.slice(
+      page.indexOf('id="message-sinks"'),
+      page.indexOf("</td>", page.indexOf('id="message-sinks"')),
+    );
+    expect(sinks).toContain('invoices<span class="muted"> (mbox file)</span>');
+    expect(sinks).toContain('crm<span class="muted"> (Webhook)</span>');
+  });
+
   it("list folders with counts and the messages, search them, in English and German; signed-out admins go to sign-in", async () => {
     t = await createTestApp();
     const mailboxId = await insertTestMailbox(t.store, { instanceId: "main" });

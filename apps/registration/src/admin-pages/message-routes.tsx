@@ -17,6 +17,7 @@ import {
 } from "@mailreg/store";
 import type { Hono } from "hono";
 import type { AppContext } from "../app-context.ts";
+import { sinkKindLabels } from "../connectors.ts";
 import type { AppEnv } from "../http/env.ts";
 import { renderPage } from "../http/render.ts";
 import { MessagePage, type ShownBody } from "../views/admin/message-page.tsx";
@@ -102,6 +103,7 @@ export function messageRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
         body={body}
         parts={parts}
         timeZone={ctx.timeZone}
+        sinkKinds={sinkKindLabels(ctx.config)}
       />,
     );
   });

@@ -33,6 +33,8 @@ export function MessagePage(
     body: ShownBody;
     parts: MessagePart[];
     timeZone: string;
+    /** Each configured sink's kind label by sink id (see `sinkKindLabels`). */
+    sinkKinds?: Readonly<Record<string, string>>;
   },
 ) {
   const { t, message: m, body } = p;
@@ -94,8 +96,11 @@ export function MessagePage(
                   ? t("admin.msg.noSinks")
                   : m.sinks.map((s) => (
                       <div>
-                        {s.sink}:{" "}
-                        <span class={`badge ${s.state === "delivered" ? "" : "rejected"}`}>{s.state}</span>
+                        {s.sink}
+                        {p.sinkKinds?.[s.sink] === undefined ? null : (
+                          <span class="muted"> ({p.sinkKinds[s.sink]})</span>
+                        )}
+                        : <span class={`badge ${s.state === "delivered" ? "" : "rejected"}`}>{s.state}</span>
                         {s.lastError === null ? null : <span class="muted"> {s.lastError}</span>}
                       </div>
                     ))}
