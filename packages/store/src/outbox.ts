@@ -11,7 +11,7 @@
  * @module
  */
 import { MailregError } from "@mailreg/core";
-import { and, asc, eq, gt, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lte, sql } from "drizzle-orm";
 import { pageLimit } from "./paging.ts";
 import { mailboxes, outbox, outboxRaw } from "./schema.ts";
 import type { Store, StoreTx } from "./store.ts";
@@ -129,12 +129,19 @@ export async function readOutboxRaw(store: Store, ids: readonly string[]): Promi
  * Outbox messages without their raw source, oldest first.
  *
  * @param store the open store
- * @param options status and mailbox filters, page size (default 100, at most 1000), cursor (last id seen)
+ * @param options status and mailbox filters, `sentCopyFailed` (sent, but the copy to the Sent folder
+ *   failed: what the admin shows as a warning), page size (default 100, at most 1000), cursor (last id seen)
  * @returns up to `limit` rows
  */
 export async function listOutbox(
   store: Store,
-  options: { status?: OutboxStatus; mailboxId?: string; limit?: number; after?: string } = {},
+  options: {
+    status?: OutboxStatus;
+    mailboxId?: string;
+    sentCopyFailed?: boolean;
+    limit?: number;
+    after?: string;
+  } = {},
 ): Promise<OutboxEntry[]> {
   return await store.db
     .select()
@@ -143,6 +150,9 @@ export async function listOutbox(
       and(
         options.status === undefined ? undefined : eq(outbox.status, options.status),
         options.mailboxId === undefined ? undefined : eq(outbox.mailboxId, options.mailboxId),
+        options.sentCopyFailed === true
+          ? and(eq(outbox.status, "sent"), isNull(outbox.sentFolder), isNotNull(outbox.errorCode))
+          : undefined,
         options.after === undefined ? undefined : gt(outbox.id, options.after),
       ),
     )

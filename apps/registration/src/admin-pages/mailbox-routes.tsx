@@ -6,7 +6,7 @@
  * @module
  */
 import { isMailregError } from "@mailreg/core";
-import { getMailbox, listMailboxes, type Mailbox } from "@mailreg/store";
+import { getMailbox, listMailboxes, listOutbox, type Mailbox } from "@mailreg/store";
 import type { Hono } from "hono";
 import { checkMailbox, requestMailboxSync } from "../admin/mailbox-actions.ts";
 import { mailboxDetail, mailboxViews } from "../admin/mailbox-view.ts";
@@ -34,13 +34,20 @@ export function mailboxRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   app.get("/admin/mailboxes/:id", async (c) => {
     const mailbox = await getMailbox(ctx.store, c.req.param("id"));
     const options = { defaultIntervalSeconds: ctx.config.worker.intervalSeconds, now: ctx.clock() };
-    const [detail, smtp] = await Promise.all([
+    const [detail, smtp, sentCopyFailures] = await Promise.all([
       mailboxDetail(ctx.store, mailbox, options),
       _smtpOf(ctx, mailbox),
+      listOutbox(ctx.store, { mailboxId: mailbox.id, sentCopyFailed: true, limit: 20 }),
     ]);
     return renderPage(
       c,
-      <MailboxPage {...pageBase(c)} mailbox={detail} smtp={smtp} timeZone={ctx.timeZone} />,
+      <MailboxPage
+        {...pageBase(c)}
+        mailbox={detail}
+        smtp={smtp}
+        timeZone={ctx.timeZone}
+        sentCopyFailures={sentCopyFailures}
+      />,
     );
   });
   app.post("/admin/mailboxes/:id/:action{check|sync|reroute}", async (c) => {

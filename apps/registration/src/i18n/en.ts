@@ -191,6 +191,8 @@ export const en = {
   "admin.mb.smtp": "Sending (SMTP)",
   "admin.mb.smtpUnavailable": "SMTP resolution is not available on this server.",
   "admin.mb.smtpNone": "No level of the SMTP chain is usable: mail from this mailbox stays in the outbox.",
+  "admin.mb.sentCopyFailed":
+    "Sent, but not copied to the Sent folder ({n}): the mail went out once, only its copy is missing.",
   "admin.mb.smtpWon": "Sent through {server}: level {level}, from {source}",
   "admin.mb.certChecked": "certificate checked against {name}",
   "admin.mb.certNotChecked": "CERTIFICATE NOT CHECKED",

@@ -12,6 +12,15 @@ import { link } from "../../http/base-path.tsx";
 import { formatTime } from "../format-time.ts";
 import { AdminFrame, type AdminPageBase, Csrf } from "./admin-frame.tsx";
 
+/** A sent message whose copy to the Sent folder failed. */
+export interface SentCopyFailure {
+  id: string;
+  messageId: string | null;
+  sentAt: string | null;
+  lastError: string | null;
+  errorCode: string | null;
+}
+
 /** What the page shows about sending: the resolution, why there is none, or nothing (no resolver). */
 export type SmtpShown = SmtpResolutionView | { error: string } | undefined;
 
@@ -22,7 +31,13 @@ export type SmtpShown = SmtpResolutionView | { error: string } | undefined;
  * @returns the page
  */
 export function MailboxPage(
-  p: AdminPageBase & { mailbox: MailboxDetail; smtp: SmtpShown; timeZone: string },
+  p: AdminPageBase & {
+    mailbox: MailboxDetail;
+    smtp: SmtpShown;
+    timeZone: string;
+    /** Sent messages whose copy to the Sent folder failed (warnings; the mail itself went out). */
+    sentCopyFailures?: readonly SentCopyFailure[];
+  },
 ) {
   const { t, mailbox: m } = p;
   const { state } = m;
@@ -106,6 +121,20 @@ export function MailboxPage(
           {t("admin.mb.smtp")}
         </h2>
         <Smtp t={t} smtp={p.smtp} />
+        {(p.sentCopyFailures ?? []).length === 0 ? null : (
+          <div id="sent-copy-failures">
+            <p class="notice warn">
+              {t("admin.mb.sentCopyFailed", { n: (p.sentCopyFailures ?? []).length })}
+            </p>
+            <ul>
+              {(p.sentCopyFailures ?? []).map((f) => (
+                <li data-error-code={f.errorCode}>
+                  <code>{f.messageId ?? f.id}</code> · {time(f.sentAt)} · {f.lastError}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
       </section>
     </AdminFrame>
   );
