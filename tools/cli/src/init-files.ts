@@ -6,8 +6,9 @@
  */
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
-import { generatePassword, generateToken, hashPassword, hashToken } from "@mailreg/core";
+import { dirname, join } from "node:path";
+import { configJsonSchema, generatePassword, generateToken, hashPassword, hashToken } from "@mailreg/core";
+import { CONNECTORS } from "@mailreg/registration";
 
 /** The clear admin credentials `init` prints once. */
 export interface FirstCredentials {
@@ -25,14 +26,14 @@ export interface FirstCredentials {
 export async function writeInitialConfig(file: string): Promise<FirstCredentials> {
   const adminPassword = generatePassword();
   const apiToken = generateToken();
-  const schema = relative(
-    dirname(file),
-    join(process.cwd(), "node_modules/@mailreg/core/config.schema.json"),
-  );
+  // the JSON Schema with every registered connector's options, beside the config, for editors
+  const schemaFile = join(dirname(file), "config.schema.json");
+  await mkdir(dirname(file), { recursive: true });
+  if (!existsSync(schemaFile)) {
+    await writeFile(schemaFile, `${JSON.stringify(configJsonSchema(CONNECTORS), null, 2)}\n`, { flag: "wx" });
+  }
   const config = {
-    $schema: existsSync(join(process.cwd(), "node_modules/@mailreg/core/config.schema.json"))
-      ? schema
-      : "https://mailreg.invalid/config.schema.json",
+    $schema: "./config.schema.json",
     database: { url: "file:./data/mailreg.db" },
     keys: { publicKeyFile: "./keys/registry.public.jwk", privateKeyDir: "./keys/private" },
     server: { host: "127.0.0.1", port: 8080 },

@@ -60,6 +60,16 @@ describe("mailreg config validate", () => {
 });
 
 describe("mailreg config schema", () => {
+  it("mailreg init writes the schema with the registered connectors beside the config and points $schema at it", async () => {
+    expect((await runCli(["init"], { cwd: dir })).code).toBe(0);
+    const config = JSON.parse(await readFile(join(dir, "mailreg.config.json"), "utf8")) as {
+      $schema: string;
+    };
+    expect(config.$schema).toBe("./config.schema.json");
+    const schema = await readFile(join(dir, config.$schema), "utf8");
+    for (const kind of SINKS.keys()) expect(schema).toContain(`"const": "${kind}"`);
+  });
+
   it("writes the JSON Schema with every registered sink kind and its options, for editors", async () => {
     const run = await runCli(["config", "schema", "--out", "config.schema.json"], { cwd: dir });
     expect(run.code, run.stderr).toBe(0);
