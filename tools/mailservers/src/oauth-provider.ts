@@ -125,6 +125,8 @@ export async function startOAuthProvider(options: OAuthProviderOptions = {}): Pr
       const email = emailFor(req.body);
       if (email === undefined) return;
       token.payload.email = email;
+      // as Google and most OpenID providers vouch for the address (a test may set it false)
+      token.payload.email_verified ??= true;
       token.payload.sub ??= email;
     },
   );

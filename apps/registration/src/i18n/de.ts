@@ -86,6 +86,8 @@ export const de: Messages = {
     "Die von {provider} gesendete Identität ließ sich nicht prüfen: Sie wurde für eine andere Anwendung ausgestellt, ist abgelaufen oder wurde verändert.",
   "oauth.error.no-email": "{provider} hat nicht mitgeteilt, welche E-Mail-Adresse das Konto hat.",
   "oauth.error.unverified-email": "{provider} hat die E-Mail-Adresse dieses Kontos nicht bestätigt.",
+  "oauth.error.tenant-not-allowed":
+    "Der Organisation dieses {provider}-Kontos wird hier für diese Adresse nicht vertraut. Bitte wenden Sie sich an den Administrator.",
   "oauth.error.no-refresh-token":
     "{provider} hat keinen dauerhaften Zugriff auf das Postfach gewährt. Bitte beginnen Sie neu und erlauben Sie den Zugriff.",
   "oauth.error.mail-login":

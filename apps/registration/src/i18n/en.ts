@@ -80,6 +80,8 @@ export const en = {
     "The identity {provider} sent could not be verified: it was issued for another application, has expired, or was altered.",
   "oauth.error.no-email": "{provider} did not say which email address the account has.",
   "oauth.error.unverified-email": "{provider} has not verified the email address of this account.",
+  "oauth.error.tenant-not-allowed":
+    "This {provider} account's organisation is not trusted here for this address. Please ask the administrator.",
   "oauth.error.no-refresh-token":
     "{provider} did not grant lasting access to the mailbox. Please start again and allow access.",
   "oauth.error.mail-login": "You signed in with {provider}, but the mail server did not accept that access.",

@@ -48,6 +48,7 @@ export type OAuthRefusal =
   | "id-token"
   | "no-email"
   | "unverified-email"
+  | "tenant-not-allowed"
   | "no-refresh-token"
   | "mail-login"
   | "unreachable";
@@ -171,7 +172,7 @@ export async function finishSignIn(
   }
   const idToken = tokens.idToken;
   const identity = await _step("id-token", () => provider.verifyIdToken(idToken, { nonce: flow.nonce }));
-  const address = _address(ctx.config, identity);
+  const address = trustedAddress(ctx.config, input.providerId, identity);
   if (tokens.refreshToken === undefined) {
     throw _refused(
       "OAUTH_REQUEST",
@@ -187,17 +188,49 @@ export async function finishSignIn(
   return { ...submitted, address };
 }
 
-/** The SMTP address: the verified ID token's email, normalised and in an allowed domain. */
-function _address(config: Config, identity: VerifiedIdentity): string {
+/**
+ * The SMTP address: the verified ID token's email, normalised and in an allowed domain — and only
+ * where the provider vouches for it. Google and generic OIDC: `email_verified` must be true.
+ * Microsoft sends no such flag and any tenant's administrator can set `email`, so the token's tenant
+ * (`tid`) must be one of the provider's `allowedTenants` and the address's domain one that tenant owns
+ * (as configured there). Anything else is refused before anything is stored.
+ *
+ * @param config the config (allowed domains, the provider's settings)
+ * @param providerId the provider's id in `oauth.providers`
+ * @param identity the verified ID token's identity
+ * @returns the normalised address
+ * @throws {MailregError} OAUTH_ID_TOKEN_INVALID (details.reason no-email, unverified-email,
+ *   tenant-not-allowed) or VALIDATION (the address, or its domain not allowed)
+ */
+export function trustedAddress(config: Config, providerId: string, identity: VerifiedIdentity): string {
   if (identity.email === undefined) {
     throw _refused("OAUTH_ID_TOKEN_INVALID", "no-email", "The ID token names no email address");
-  }
-  if (identity.emailVerified === false) {
-    throw _refused("OAUTH_ID_TOKEN_INVALID", "unverified-email", "The provider has not verified the address");
   }
   const fields: FieldErrors = {};
   const address = checkAddress(identity.email, config.registration.allowedDomains, fields);
   if (address === undefined) throw fieldsError("VALIDATION", fields);
+  const settings = config.oauth.providers[providerId] as
+    | { kind: string; allowedTenants?: Record<string, string[]> }
+    | undefined;
+  if (settings?.kind === "microsoft") {
+    const tid = identity.tenantId;
+    const domains =
+      tid === undefined
+        ? undefined
+        : Object.entries(settings.allowedTenants ?? {}).find(
+            ([t]) => t.toLowerCase() === tid.toLowerCase(),
+          )?.[1];
+    const domain = address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+    if (domains === undefined || !domains.some((d) => d.toLowerCase() === domain)) {
+      throw _refused(
+        "OAUTH_ID_TOKEN_INVALID",
+        "tenant-not-allowed",
+        "The account's organisation is not one this site trusts for this address",
+      );
+    }
+  } else if (identity.emailVerified !== true) {
+    throw _refused("OAUTH_ID_TOKEN_INVALID", "unverified-email", "The provider has not verified the address");
+  }
   return address;
 }
 

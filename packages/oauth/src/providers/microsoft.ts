@@ -80,6 +80,15 @@ export const microsoft: OAuthProviderConnector = defineProvider(
         .regex(_TENANT, "must be common, organizations, consumers, a tenant id or a domain")
         .optional()
         .describe("Directory (tenant) id or domain, or common/organizations/consumers; default common"),
+      allowedTenants: z
+        .record(
+          z.string().regex(_GUID, "must be a tenant id (GUID)"),
+          z.array(z.string().min(1).max(253)).min(1),
+        )
+        .optional()
+        .describe(
+          "Tenant id (tid) → the address domains that tenant owns (its verified domains, or a mapping): a sign-in's email is trusted only for these; without it no Microsoft sign-in registers",
+        ),
     }),
     where: (options) => (typeof options.tenant === "string" ? options.tenant : "common"),
   },
