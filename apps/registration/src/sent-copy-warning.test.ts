@@ -53,6 +53,7 @@ describe("the mailbox page and failed Sent copies", () => {
     const html = await page();
     expect(html).toContain('id="sent-copy-failures"');
     expect(html).toContain("Sent, but not copied to the Sent folder (1)");
+    expect(html).toContain("mailreg outbox copy-to-sent ID");
     expect(html).toContain(failed.replace("<", "&lt;").replace(">", "&gt;"));
     expect(html).toContain("Message contains bare newlines");
     expect(html).toContain('data-error-code="MAIL_PROTOCOL"');

@@ -13,6 +13,7 @@ export type { WorkerDeps } from "./deps.ts";
 export { type ClaimRefusal, syncMailboxOnce } from "./leased-sync.ts";
 export { createWorkerMetrics, type WorkerMetrics } from "./metrics.ts";
 export { type OAuthTokensOptions, oauthAccessTokens } from "./oauth-tokens.ts";
+export { copyToSentNow } from "./outbox-delivery.ts";
 export { rerouteMailboxNow } from "./reroute.ts";
 export {
   type ConfiguredSyncOptions,

@@ -17,16 +17,19 @@ import { templateTls } from "@mailreg/imap-sync";
 import {
   type AccessTokenSource,
   configTargets,
+  copyToSentAgain,
   type DeliverReport,
   type DeliveryOutcome,
   drainOutbox,
   type Outbox,
   Sender,
   type SendingMailbox,
+  type SentFolderAppender,
 } from "@mailreg/smtp-resolver";
 import { imapSentFolder } from "@mailreg/smtp-resolver/imap-sent-folder";
-import { getMailbox, storeOutbox } from "@mailreg/store";
-import type { WorkerContext } from "./context.ts";
+import { getMailbox, getOutboxMessage, storeOutbox } from "@mailreg/store";
+import { type WorkerContext, workerContext } from "./context.ts";
+import type { WorkerDeps } from "./deps.ts";
 
 /** The outbox loop of a worker. */
 export interface OutboxDelivery {
@@ -49,33 +52,12 @@ export function startOutboxDelivery(ctx: WorkerContext, intervalMs: number): Out
     ...(ctx.ca === undefined ? {} : { ca: ctx.ca }),
     ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
   });
-  // the store's port hands out its mailbox rows: every one carries its sealed profile
-  const profileOf = async (m: SendingMailbox): Promise<ConnectionProfile> => {
-    if (m.sealed === undefined || m.registrationId === undefined)
-      throw new MailregError("INTERNAL", `Mailbox ${m.id} came without its sealed profile`);
-    return await open(m.sealed, ctx.keyring, { registrationId: m.registrationId, address: m.address });
-  };
   const outbox: Outbox = storeOutbox(ctx.store);
-  const { accessToken } = ctx;
-  const getAccessToken: AccessTokenSource | undefined =
-    accessToken === undefined
-      ? undefined
-      : async (m) => {
-          const mailbox = await getMailbox(ctx.store, m.id);
-          return await accessToken(await profileOf(mailbox), mailbox);
-        };
+  const { appender, getAccessToken } = _sentFolderAppender(ctx, policy);
   const tokens = getAccessToken === undefined ? {} : { getAccessToken };
-  const templateOf = (m: SendingMailbox) => ctx.config.servers.find((s) => s.id === m.template);
   const options = {
     targetFor: configTargets({ config: ctx.config, keyring: ctx.keyring, ...tokens }),
-    sentFolder: imapSentFolder({
-      profileFor: profileOf,
-      folderFor: (m) => templateOf(m)?.sentFolder,
-      tlsFor: (m) => templateTls(templateOf(m)?.tls, ctx.ca),
-      policy,
-      ...tokens,
-      ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
-    }),
+    sentFolder: appender,
     signal: stopping.signal,
   };
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -133,6 +115,60 @@ function _record(ctx: WorkerContext, report: DeliverReport): void {
       worker: ctx.owner,
     });
   }
+}
+
+/**
+ * Copies a sent message into its mailbox's Sent folder again (after the copy failed: the admin's
+ * mailbox page lists those), exactly as the worker would have: the template's `sentFolder`, else the
+ * folder the server marks `\\Sent`. Never sends anything.
+ *
+ * @param deps config, store, keyring (with the private key), as for the worker
+ * @param outboxId the outbox message
+ * @returns the folder it went to, or undefined when the mailbox has none (POP3, no Sent folder)
+ * @throws {MailregError} NOT_FOUND (no such message, or its raw source is gone); CONFLICT when it
+ *   was not sent; the appender's error (recorded on the message) when the copy fails again
+ */
+export async function copyToSentNow(deps: WorkerDeps, outboxId: string): Promise<string | undefined> {
+  const ctx = workerContext(deps);
+  const message = await getOutboxMessage(ctx.store, outboxId);
+  if (message.status !== "sent")
+    throw new MailregError("CONFLICT", `Outbox message ${outboxId} is ${message.status}, not sent`);
+  const { appender } = _sentFolderAppender(ctx, networkPolicy(ctx.config));
+  return await copyToSentAgain(storeOutbox(ctx.store), appender, {
+    id: message.id,
+    mailboxId: message.mailboxId,
+  });
+}
+
+/** The Sent-folder appender over the mailboxes' own IMAP logins, and the token source it uses. */
+function _sentFolderAppender(
+  ctx: WorkerContext,
+  policy: ReturnType<typeof networkPolicy>,
+): { appender: SentFolderAppender; getAccessToken: AccessTokenSource | undefined } {
+  // the store's port hands out its mailbox rows: every one carries its sealed profile
+  const profileOf = async (m: SendingMailbox): Promise<ConnectionProfile> => {
+    if (m.sealed === undefined || m.registrationId === undefined)
+      throw new MailregError("INTERNAL", `Mailbox ${m.id} came without its sealed profile`);
+    return await open(m.sealed, ctx.keyring, { registrationId: m.registrationId, address: m.address });
+  };
+  const { accessToken } = ctx;
+  const getAccessToken: AccessTokenSource | undefined =
+    accessToken === undefined
+      ? undefined
+      : async (m) => {
+          const mailbox = await getMailbox(ctx.store, m.id);
+          return await accessToken(await profileOf(mailbox), mailbox);
+        };
+  const templateOf = (m: SendingMailbox) => ctx.config.servers.find((s) => s.id === m.template);
+  const appender = imapSentFolder({
+    profileFor: profileOf,
+    folderFor: (m) => templateOf(m)?.sentFolder,
+    tlsFor: (m) => templateTls(templateOf(m)?.tls, ctx.ca),
+    policy,
+    ...(getAccessToken === undefined ? {} : { getAccessToken }),
+    ...(ctx.timeoutMs === undefined ? {} : { timeoutMs: ctx.timeoutMs }),
+  });
+  return { appender, getAccessToken };
 }
 
 function _code(outcome: DeliveryOutcome): string {

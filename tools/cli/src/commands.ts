@@ -11,6 +11,7 @@ import { mailboxesCheckCommand, mailboxesListCommand, mailboxesSyncCommand } fro
 import { mailboxesAddCommand } from "./commands/mailboxes-add.ts";
 import { mailboxesRerouteCommand } from "./commands/mailboxes-reroute.ts";
 import { messagesExportCommand, messagesListCommand, messagesShowCommand } from "./commands/messages.ts";
+import { outboxCopyToSentCommand } from "./commands/outbox.ts";
 import {
   registrationsApplyCommand,
   registrationsExportCommand,
@@ -45,6 +46,7 @@ export const COMMANDS: readonly Command[] = [
   mailboxesCheckCommand,
   mailboxesSyncCommand,
   mailboxesRerouteCommand,
+  outboxCopyToSentCommand,
   messagesListCommand,
   messagesShowCommand,
   messagesExportCommand,

@@ -203,7 +203,7 @@ export const de: Messages = {
   "admin.mb.smtpUnavailable": "Die SMTP-Auflösung steht auf diesem Server nicht zur Verfügung.",
   "admin.mb.smtpNone": "Keine Stufe der SMTP-Kette ist nutzbar: Post dieses Postfachs bleibt im Postausgang.",
   "admin.mb.sentCopyFailed":
-    "Gesendet, aber nicht in den Ordner „Gesendet“ kopiert ({n}): die Mail ging einmal hinaus, nur ihre Kopie fehlt.",
+    "Gesendet, aber nicht in den Ordner „Gesendet“ kopiert ({n}): die Mail ging einmal hinaus, nur ihre Kopie fehlt: `mailreg outbox copy-to-sent ID` legt sie erneut an.",
   "admin.mb.smtpWon": "Versand über {server}: Stufe {level}, aus {source}",
   "admin.mb.certChecked": "Zertifikat geprüft gegen {name}",
   "admin.mb.certNotChecked": "ZERTIFIKAT NICHT GEPRÜFT",

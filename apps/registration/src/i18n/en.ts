@@ -194,7 +194,7 @@ export const en = {
   "admin.mb.smtpUnavailable": "SMTP resolution is not available on this server.",
   "admin.mb.smtpNone": "No level of the SMTP chain is usable: mail from this mailbox stays in the outbox.",
   "admin.mb.sentCopyFailed":
-    "Sent, but not copied to the Sent folder ({n}): the mail went out once, only its copy is missing.",
+    "Sent, but not copied to the Sent folder ({n}): the mail went out once, only its copy is missing: `mailreg outbox copy-to-sent ID` makes it again.",
   "admin.mb.smtpWon": "Sent through {server}: level {level}, from {source}",
   "admin.mb.certChecked": "certificate checked against {name}",
   "admin.mb.certNotChecked": "CERTIFICATE NOT CHECKED",

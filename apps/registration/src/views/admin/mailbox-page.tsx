@@ -129,7 +129,7 @@ export function MailboxPage(
             <ul>
               {(p.sentCopyFailures ?? []).map((f) => (
                 <li data-error-code={f.errorCode}>
-                  <code>{f.messageId ?? f.id}</code> · {time(f.sentAt)} · {f.lastError}
+                  <code>{f.id}</code> {f.messageId ?? ""} · {time(f.sentAt)} · {f.lastError}
                 </li>
               ))}
             </ul>
