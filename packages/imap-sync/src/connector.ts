@@ -46,7 +46,8 @@ export function defineSource(
     label: info.label,
     defaultPort: (security) => info.defaultPorts[security],
   };
-  return Object.assign(connect, metadata);
+  // a fresh function per kind, so one factory can back two kinds with their own metadata
+  return Object.assign(((profile, options) => connect(profile, options)) as SourceFactory, metadata);
 }
 
 /** What a configured sink's factory gets besides its options. */
