@@ -5,10 +5,11 @@
 // - no test file (*.test.*), test helper (_test-*) or src/ path is in it, and dist/ and LICENSE are,
 // - the package.json inside it has no `source` export condition and no export that leads into src/,
 // - every `files` entry of the manifest matched something (a missing build or schema fails here),
+// - every package the built code imports is a dependency or peer dependency of it,
 // then runs `deno publish --dry-run` in the member's folder (JSR: license, no slow types, excludes).
-// Usage: node scripts/check-publish.mjs [name …]   (default: every publishable member)
+// Usage: node scripts/check-publish.mjs [--npm-only] [name …]   (default: every publishable member)
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -19,7 +20,8 @@ const deno = join(root, "node_modules", ".bin", process.platform === "win32" ? "
 // written out by hand; JSR takes the package with slow types there (CONTRIBUTING.md, "Publishing").
 const SLOW_TYPES_ALLOWED = new Set(["@mailreg/store"]);
 
-const only = new Set(process.argv.slice(2));
+const npmOnly = process.argv.includes("--npm-only"); // skip deno publish (quick)
+const only = new Set(process.argv.slice(2).filter((a) => a !== "--npm-only"));
 const members = ["packages", "apps"].flatMap((parent) =>
   readdirSync(join(root, parent), { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && existsSync(join(root, parent, entry.name, "package.json")))
@@ -56,6 +58,18 @@ try {
       ["LICENSE", "README.md", "package.json"].filter((p) => !paths.includes(p)),
     );
     if (!paths.some((p) => p.startsWith("dist/"))) problems.push(`${pkg.name}: no dist/ in the tarball`);
+    // a built file whose source is gone (a stale dist/) would be published too
+    bad(
+      "built files without a source",
+      paths.filter((p) => {
+        const base = /^dist\/(.*)\.(?:js|d\.ts|js\.map)$/.exec(p)?.[1];
+        return (
+          base !== undefined &&
+          !existsSync(join(root, dir, "src", `${base}.ts`)) &&
+          !existsSync(join(root, dir, "src", `${base}.tsx`))
+        );
+      }),
+    );
     for (const entry of pkg.files ?? []) {
       if (entry.startsWith("!")) continue;
       if (!paths.some((p) => p === entry || p.startsWith(`${entry}/`)))
@@ -66,6 +80,34 @@ try {
     const manifest = JSON.parse(
       execFileSync("tar", ["-xOzf", tarball, "package/package.json"], { encoding: "utf8" }),
     );
+    // every bare import of the built code is a declared dependency (a test helper importing
+    // @mailreg/mailservers or vitest would break a consumer's install)
+    const unpacked = join(out, pkg.name.replace(/\W/g, "_"));
+    mkdirSync(unpacked);
+    execFileSync("tar", ["-xzf", tarball, "-C", unpacked]);
+    const declared = new Set([
+      manifest.name,
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...Object.keys(manifest.peerDependencies ?? {}),
+    ]);
+    const undeclared = new Set();
+    for (const file of paths.filter((p) => p.endsWith(".js"))) {
+      const code = readFileSync(join(unpacked, "package", file), "utf8");
+      const specifiers = [
+        ...code.matchAll(/^\s*(?:import|export)\s[^'"]*?\sfrom\s*["']([^"']+)["']/gm),
+        ...code.matchAll(/^\s*import\s*["']([^"']+)["']/gm),
+        ...code.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g),
+      ].map((m) => m[1]);
+      for (const specifier of specifiers) {
+        if (specifier.startsWith(".")) continue;
+        if (specifier.startsWith("node:")) continue;
+        const name = specifier.startsWith("@")
+          ? specifier.split("/").slice(0, 2).join("/")
+          : specifier.split("/")[0];
+        if (!declared.has(name)) undeclared.add(`${name} (${file})`);
+      }
+    }
+    bad("imports not in dependencies or peerDependencies", [...undeclared]);
     const exportsText = JSON.stringify(manifest.exports ?? {});
     if (exportsText.includes('"source"'))
       problems.push(`${pkg.name}: the packed package.json has a "source" condition`);
@@ -84,18 +126,20 @@ try {
       "--allow-dirty",
       ...(SLOW_TYPES_ALLOWED.has(pkg.name) ? ["--allow-slow-types"] : []),
     ];
-    const denoRun = spawnSync(deno, args, {
-      cwd: join(root, dir),
-      encoding: "utf8",
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    if (denoRun.status !== 0) {
+    const denoRun = npmOnly
+      ? { status: null }
+      : spawnSync(deno, args, {
+          cwd: join(root, dir),
+          encoding: "utf8",
+          env: { ...process.env, NO_COLOR: "1" },
+        });
+    if (denoRun.status !== 0 && denoRun.status !== null) {
       const text = `${denoRun.stdout}${denoRun.stderr}`;
       const errors = text.split("\n").filter((l) => /^error/.test(l));
       problems.push(`${pkg.name}: deno publish --dry-run failed:\n    ${errors.slice(0, 8).join("\n    ")}`);
     }
     console.log(
-      `${pkg.name.padEnd(26)} ${String(paths.length).padStart(4)} files  ${(packed.size / 1024).toFixed(1).padStart(7)} KiB packed  ${(packed.unpackedSize / 1024).toFixed(1).padStart(7)} KiB unpacked  deno publish --dry-run ${denoRun.status === 0 ? "ok" : "FAILED"}`,
+      `${pkg.name.padEnd(26)} ${String(paths.length).padStart(4)} files  ${(packed.size / 1024).toFixed(1).padStart(7)} KiB packed  ${(packed.unpackedSize / 1024).toFixed(1).padStart(7)} KiB unpacked  deno publish --dry-run ${denoRun.status === 0 ? "ok" : denoRun.status === null ? "skipped" : "FAILED"}`,
     );
   }
 } finally {
