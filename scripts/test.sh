@@ -20,6 +20,7 @@ npx biome check .
 
 step "package exports (package.json, deno.json and tsconfig paths agree; tarballs and deno publish --dry-run are clean)"
 node scripts/check-exports.mjs
+node scripts/check-engines.mjs
 node scripts/check-publish.mjs
 node scripts/readme-api.mjs --check packages/core packages/crypto-registry packages/message packages/oauth packages/store
 

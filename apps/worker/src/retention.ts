@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { SOURCES } from "@mailreg/imap-sync";
 import { searchText } from "@mailreg/message";
 import {
   deleteMessagesOlderThan,
@@ -38,7 +39,10 @@ export interface RetentionOutcome {
   purged: number;
   /** Text bodies extracted into the search index before purging. */
   indexed: number;
-  /** POP3 mailboxes leaving mail on the server, whose old messages were purged instead of deleted. */
+  /**
+   * Mailboxes leaving mail on the server whose source would collect a deleted message again (POP3:
+   * `refetchesDeleted`), whose old messages were purged instead of deleted.
+   */
   sparedPop3Mailboxes: number;
   /** Raw sources due but kept because their text body is not indexed yet (the next run takes them). */
   waitingForIndex: number;
@@ -79,7 +83,7 @@ export async function runRetention(ctx: WorkerContext, now: Date = new Date()): 
       const spared = (await listMailboxes(ctx.store, { instanceId: instance.id }))
         .filter(
           (m) =>
-            m.protocol === "pop3" &&
+            SOURCES.get(m.protocol)?.refetchesDeleted === true &&
             !(ctx.config.worker.alwaysDeleteAfterFetch || instance.deleteAfterFetch || m.deleteAfterFetch),
         )
         .map((m) => m.id);

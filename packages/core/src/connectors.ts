@@ -42,6 +42,13 @@ export interface SourceInfo extends ConnectorInfo {
    * @returns the port
    */
   defaultPort(security: Security): number;
+  /**
+   * Whether it recognises collected messages only by asking which are stored (POP3's UIDL has no
+   * order, so there is no high-water mark): a message deleted from the store while still on the
+   * server is collected again. Retention then purges such a mailbox's old raw sources instead of
+   * deleting its messages.
+   */
+  readonly refetchesDeleted?: boolean;
 }
 
 /** An OAuth provider kind. */

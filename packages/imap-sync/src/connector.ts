@@ -24,7 +24,8 @@ export interface SourceConnector extends SourceFactory, SourceInfo {}
  * Declares a source: the factory, callable as before, with its metadata attached.
  *
  * @param info the protocol name (`kind`, what profiles and server templates name), its label for
- *   people, and its default port for each security
+ *   people, its default port for each security, and whether it collects again what the store
+ *   deleted (`refetchesDeleted`)
  * @param connect connects a profile and returns the {@link Source}
  * @returns the source connector, for one line in `SOURCES`
  * @example
@@ -38,13 +39,20 @@ export interface SourceConnector extends SourceFactory, SourceInfo {}
  * ```
  */
 export function defineSource(
-  info: { kind: string; label: string; defaultPorts: Readonly<Record<Security, number>> },
+  info: {
+    kind: string;
+    label: string;
+    defaultPorts: Readonly<Record<Security, number>>;
+    /** See `SourceInfo.refetchesDeleted` of `@mailreg/core` (POP3: true). */
+    refetchesDeleted?: boolean;
+  },
   connect: SourceFactory,
 ): SourceConnector {
   const metadata: SourceInfo = {
     kind: info.kind,
     label: info.label,
     defaultPort: (security) => info.defaultPorts[security],
+    ...(info.refetchesDeleted === undefined ? {} : { refetchesDeleted: info.refetchesDeleted }),
   };
   // a fresh function per kind, so one factory can back two kinds with their own metadata
   return Object.assign(((profile, options) => connect(profile, options)) as SourceFactory, metadata);

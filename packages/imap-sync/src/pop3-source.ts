@@ -26,7 +26,13 @@ export const POP3_FOLDER = "INBOX";
  * @throws {MailregError} MAIL_AUTH_FAILED, MAIL_CONNECTION_FAILED, MAIL_TLS_FAILED or MAIL_PROTOCOL
  */
 export const pop3Source: SourceConnector = defineSource(
-  { kind: "pop3", label: "POP3", defaultPorts: { tls: 995, starttls: 110, none: 110 } },
+  // new messages are those whose UIDL is not stored: one deleted from the store comes back
+  {
+    kind: "pop3",
+    label: "POP3",
+    defaultPorts: { tls: 995, starttls: 110, none: 110 },
+    refetchesDeleted: true,
+  },
   async (profile: ConnectionProfile, options: ConnectOptions) => {
     const client = await connectPop3(profile, options);
     const where = { host: profile.host, port: profile.port };
