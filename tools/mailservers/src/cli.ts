@@ -86,6 +86,8 @@ function _print({ info }: MailServers): void {
   separator   '${d.separator}'   CONDSTORE/QRESYNC ${d.condstore ? "advertised" : "not advertised"}
   TLS         trust ${info.caPath}, verify the name "localhost"
               e.g. openssl s_client -connect ${d.host}:${d.imapsPort} -CAfile ${info.caPath} -verify_hostname localhost
+  Courier     IMAP ${info.courier.imapPort} (plain; no UIDNEXT on SELECT, no CONDSTORE/SPECIAL-USE; folders INBOX.x)
+  Cyrus       IMAP ${info.cyrus.imapPort} (plain; refuses bare LF; Other Users/ namespace; ${info.cyrus.users.map((u) => u.user).join(", ")})
   OAuth       issuer ${info.oauth.issuer}
               token: curl -s -d grant_type=client_credentials -d email=alice ${info.oauth.tokenEndpoint}
   logs        ${d.logPath}`);
