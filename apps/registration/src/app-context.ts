@@ -73,7 +73,7 @@ export function appContext(deps: AppDeps): AppContext {
     metrics: deps.metrics ?? createMetrics(),
     sessions: createSessions({ store: deps.store, config, clock, key: deps.sessionKey }),
     timeZone: deps.timeZone ?? "UTC",
-    submitLimiter: slidingWindow({ max, windowSeconds, now }),
+    submitLimiter: slidingWindow({ max, windowSeconds, now, trustedProxies: config.server.trustedProxies }),
     verifyLimits: {
       address: slidingWindow({
         max: config.registration.verifyLimits.perAddress,
@@ -86,7 +86,12 @@ export function appContext(deps: AppDeps): AppContext {
         now,
       }),
     },
-    loginLimiter: slidingWindow({ max: 10, windowSeconds: 300, now }),
+    loginLimiter: slidingWindow({
+      max: 10,
+      windowSeconds: 300,
+      now,
+      trustedProxies: config.server.trustedProxies,
+    }),
     windows: windowReader({ store: deps.store, config, clock, ttlMs: deps.windowCacheMs ?? 1000 }),
     oauth: createOAuthProviders(config.oauth.providers),
     oauthFlows: flowCookies({ store: deps.store, clock }),

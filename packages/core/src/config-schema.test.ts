@@ -40,7 +40,7 @@ function issuesOf(value: unknown, registries?: ConnectorRegistries) {
 describe("ConfigSchema defaults", () => {
   it("{} is a complete config with the documented defaults", () => {
     const c = validateConfig({});
-    expect(c.server).toEqual({ host: "127.0.0.1", port: 8080 });
+    expect(c.server).toEqual({ host: "127.0.0.1", port: 8080, trustedProxies: [] });
     expect(c.database.url).toBe("file:./data/mailreg.db");
     expect(c.keys).toEqual({
       publicKeyFile: "./keys/registry.public.jwk",
@@ -79,7 +79,7 @@ describe("ConfigSchema defaults", () => {
   it("fills nested defaults of a partly given section", () => {
     const c = validateConfig({ worker: { concurrency: 8 }, server: { port: 9000 } });
     expect(c.worker).toMatchObject({ concurrency: 8, intervalSeconds: 300, leaseSeconds: 120 });
-    expect(c.server).toEqual({ host: "127.0.0.1", port: 9000 });
+    expect(c.server).toEqual({ host: "127.0.0.1", port: 9000, trustedProxies: [] });
   });
 
   it.each([

@@ -545,6 +545,12 @@ function _buildConfigSchema(connectors: ConnectorRegistries | undefined): typeof
           host: HostSchema.default("127.0.0.1"),
           port: z.number().int().min(0).max(65535).default(8080).describe("0 picks a free port"),
           publicUrl: _httpUrl.optional().describe("The URL users reach this server at"),
+          trustedProxies: z
+            .array(_safeString(64).min(1))
+            .default([])
+            .describe(
+              "Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For / Forwarded header names the client; from anyone else they are ignored",
+            ),
         })
         .prefault({}),
     })
@@ -629,6 +635,7 @@ export const ConfigSchema: z.ZodObject<
           host: z.ZodDefault<z.ZodString>;
           port: z.ZodDefault<z.ZodNumber>;
           publicUrl: z.ZodOptional<z.ZodURL>;
+          trustedProxies: z.ZodDefault<z.ZodArray<z.ZodString>>;
         },
         z.core.$strict
       >

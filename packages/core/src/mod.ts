@@ -82,12 +82,16 @@ export { isId, newId } from "./ids.ts";
 export { jsonLogger, type LogFields, type Logger } from "./logger.ts";
 export {
   type AddressClass,
+  addressInRange,
   classifyAddress,
+  clientKeyOf,
   connectTarget,
   endpointRefusal,
+  isTrustedEndpoint,
   type NetworkPolicy,
   networkPolicy,
   type PolicyRefusal,
+  STANDARD_MAIL_PORTS,
   type TrustedEndpoint,
 } from "./network-policy.ts";
 export {

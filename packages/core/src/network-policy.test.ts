@@ -3,7 +3,9 @@ import { ConfigSchema } from "./config-schema.ts";
 import { isMailregError } from "./errors.ts";
 import {
   type AddressClass,
+  addressInRange,
   classifyAddress,
+  clientKeyOf,
   connectTarget,
   type NetworkPolicy,
   networkPolicy,
@@ -181,5 +183,31 @@ describe("networkPolicy()", () => {
       ]),
     );
     expect(p.allowPrivate).toBe(false);
+  });
+});
+
+describe("clientKeyOf() and addressInRange()", () => {
+  it.each([
+    ["192.0.2.7", "192.0.2.7"],
+    ["::ffff:192.0.2.7", "192.0.2.7"],
+    ["2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"],
+    ["[2001:DB8:1:2::9]", "2001:db8:1:2::/64"],
+    ["unknown", "unknown"],
+  ])("keys %s as %s", (ip, key) => {
+    expect(clientKeyOf(ip)).toBe(key);
+  });
+
+  it.each([
+    ["10.0.0.5", "10.0.0.0/24", true],
+    ["10.0.1.5", "10.0.0.0/24", false],
+    ["10.0.0.5", "10.0.0.5", true],
+    ["::ffff:10.0.0.5", "10.0.0.0/8", true],
+    ["2001:db8::1", "2001:db8::/32", true],
+    ["2001:db9::1", "2001:db8::/32", false],
+    ["10.0.0.5", "2001:db8::/32", false],
+    ["10.0.0.5", "10.0.0.0/99", false],
+    ["not-an-ip", "10.0.0.0/8", false],
+  ] as const)("%s in %s: %s", (ip, range, inside) => {
+    expect(addressInRange(ip, range)).toBe(inside);
   });
 });

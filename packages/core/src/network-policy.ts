@@ -289,3 +289,66 @@ export async function connectTarget(
   }
   return { address: addresses[0] as string, servername: name };
 }
+
+/**
+ * The rate-limit key of a client address: an IPv4 address as it is (also when IPv4-mapped), an IPv6
+ * address by its /64 (one customer's whole network: a /64 gives endless fresh addresses).
+ *
+ * @param ip an IP address
+ * @returns the key, or `ip` unchanged when it is not an IP address
+ * @example
+ * ```ts
+ * import { clientKeyOf } from "@mailreg/core";
+ * clientKeyOf("2001:db8:1:2:aaaa::1"); // "2001:db8:1:2::/64"
+ * clientKeyOf("::ffff:192.0.2.7"); // "192.0.2.7"
+ * ```
+ */
+export function clientKeyOf(ip: string): string {
+  const bare = ip.replace(/^\[(.*)\]$/, "$1");
+  if (!bare.includes(":") || !URL.canParse(`http://[${bare}]`)) return ip;
+  const g = _groups(new URL(`http://[${bare}]`).hostname.slice(1, -1));
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
+    return [g[6]! >> 8, g[6]! & 255, g[7]! >> 8, g[7]! & 255].join(".");
+  }
+  return `${g
+    .slice(0, 4)
+    .map((x) => x.toString(16))
+    .join(":")}::/64`;
+}
+
+/**
+ * Whether an IP address lies in a range (`10.0.0.0/8`, `2001:db8::/32`, or one address).
+ *
+ * @param ip the address
+ * @param range an address or CIDR range
+ * @returns true when inside
+ */
+export function addressInRange(ip: string, range: string): boolean {
+  const [base = "", bitsText] = range.split("/");
+  const a = _bits(ip);
+  const b = _bits(base);
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  const bits = bitsText === undefined ? a.length : Number(bitsText);
+  if (!Number.isInteger(bits) || bits < 0 || bits > a.length) return false;
+  return a.slice(0, bits) === b.slice(0, bits);
+}
+
+/** An address as a string of 32 or 128 bits (IPv4-mapped IPv6 as IPv4), or undefined. */
+function _bits(ip: string): string | undefined {
+  const bare = ip.replace(/^\[(.*)\]$/, "$1");
+  if (bare.includes(":")) {
+    if (!URL.canParse(`http://[${bare}]`)) return undefined;
+    const g = _groups(new URL(`http://[${bare}]`).hostname.slice(1, -1));
+    if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
+      return g
+        .slice(6)
+        .map((x) => x.toString(2).padStart(16, "0"))
+        .join("");
+    }
+    return g.map((x) => x.toString(2).padStart(16, "0")).join("");
+  }
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(bare)) return undefined;
+  const parts = bare.split(".").map(Number);
+  if (parts.some((p) => p > 255)) return undefined;
+  return parts.map((p) => p.toString(2).padStart(8, "0")).join("");
+}

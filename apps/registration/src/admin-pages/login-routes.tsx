@@ -6,18 +6,23 @@
  *
  * @module
  */
-import { verifyPassword } from "@mailreg/core";
+import { MailregError, verifyPassword } from "@mailreg/core";
 import { appendAudit } from "@mailreg/store";
 import type { Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
 import type { AppContext } from "../app-context.ts";
 import { pageGuard, sessionOf } from "../auth/admin-guard.ts";
 import { appUrl, hrefOf } from "../http/base-path.tsx";
+import { clientKey } from "../http/client-address.ts";
 import type { AppEnv } from "../http/env.ts";
 import { rateLimit } from "../http/rate-limit.ts";
 import { renderPage } from "../http/render.ts";
 import { LoginPage } from "../views/admin/login-page.tsx";
 import { formOf, safeBack, textOf } from "./page-base.ts";
+
+/** Failed sign-ins per account allowed before it backs off, and the longest back-off. */
+const _FREE_FAILURES = 3;
+const _MAX_LOCK_MS = 15 * 60_000;
 
 // A valid hash of a random password: checked for unknown user names so they take as long as known ones.
 const _DUMMY_HASH = "pbkdf2-sha256$600000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
@@ -31,6 +36,9 @@ const _DUMMY_HASH = "pbkdf2-sha256$600000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAA
 export function loginRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   const { config } = ctx;
   const secure = config.server.publicUrl?.startsWith("https:") === true;
+  // per account (as typed, known or not, so the answer says nothing about which names exist):
+  // failures in a row, and until when the account refuses sign-ins; doubles from the fourth failure
+  const backoff = new Map<string, { failures: number; until: number }>();
   app.get("/admin/login", async (c) => {
     const next = safeBack(c.req.query("next") ?? "", "/admin/registrations");
     if ((await sessionOf(c, config, ctx.sessions)) !== undefined) return c.redirect(hrefOf(c, next), 303);
@@ -40,15 +48,50 @@ export function loginRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     const form = await formOf(c);
     const name = textOf(form, "user").trim();
     const next = safeBack(textOf(form, "next"), "/admin/registrations");
+    const client = clientKey(c, config.server.trustedProxies);
+    const account = name.toLowerCase().slice(0, 200);
+    const now = ctx.clock().getTime();
+    const state = backoff.get(account);
+    if (state !== undefined && state.until > now) {
+      const wait = Math.ceil((state.until - now) / 1000);
+      ctx.logger.warn("admin sign-in refused: account backing off", { user: account, client, seconds: wait });
+      throw new MailregError(
+        "RATE_LIMITED",
+        `Too many failed sign-ins for this account: try again in ${wait} s`,
+        {
+          details: { retryAfterSeconds: wait },
+        },
+      );
+    }
     const user = config.admin.users.find((u) => u.name === name);
     const ok = await verifyPassword(textOf(form, "password"), user?.passwordHash ?? _DUMMY_HASH);
     if (user === undefined || !ok) {
-      ctx.logger.warn("admin sign-in refused", { user: name.slice(0, 200), requestId: c.get("requestId") });
+      ctx.logger.warn("admin sign-in refused", {
+        user: name.slice(0, 200),
+        client,
+        requestId: c.get("requestId"),
+      });
+      const failures = (state?.failures ?? 0) + 1;
+      const lockMs =
+        failures > _FREE_FAILURES ? Math.min(5_000 * 2 ** (failures - _FREE_FAILURES - 1), _MAX_LOCK_MS) : 0;
+      backoff.set(account, { failures, until: now + lockMs });
+      if (lockMs > 0) {
+        // other admins see the lockout in the audit log
+        await appendAudit(ctx.store, {
+          actor: "public",
+          action: "admin.sign-in-locked",
+          subjectType: "admin-user",
+          subjectId: account,
+          details: { failures, seconds: lockMs / 1000, client },
+          at: ctx.clock(),
+        });
+      }
       const page = (
         <LoginPage t={c.get("t")} locale={c.get("locale")} url={appUrl(c)} next={next} user={name} failed />
       );
       return renderPage(c, page, 401);
     }
+    backoff.delete(account);
     const { token } = await ctx.sessions.issue(user.name);
     setCookie(c, config.admin.session.cookieName, token, {
       path: hrefOf(c, "/"),

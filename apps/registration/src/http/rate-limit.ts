@@ -6,7 +6,7 @@
  */
 import { MailregError } from "@mailreg/core";
 import { createMiddleware } from "hono/factory";
-import { clientAddress } from "./client-address.ts";
+import { clientKey } from "./client-address.ts";
 import type { AppEnv } from "./env.ts";
 
 /** Options of {@link rateLimit}. */
@@ -17,6 +17,8 @@ export interface RateLimitOptions {
   windowSeconds: number;
   /** The time in ms; default `Date.now`. */
   now?: () => number;
+  /** Reverse proxies whose forwarding headers name the client (`server.trustedProxies`). */
+  trustedProxies?: readonly string[];
 }
 
 /** A sliding window per key: the times of the requests still inside it. */
@@ -25,6 +27,8 @@ export interface SlidingWindow {
   hit(key: string): number;
   /** What {@link SlidingWindow.hit} would answer, without counting. */
   peek(key: string): number;
+  /** The reverse proxies the middleware believes about the client (see `clientKey`). */
+  readonly trustedProxies: readonly string[];
 }
 
 /**
@@ -40,6 +44,7 @@ export function slidingWindow(options: RateLimitOptions): SlidingWindow {
   let lastSweep = now();
   const wait = (times: number[], t: number) => Math.max(1, Math.ceil((times[0]! + windowMs - t) / 1000));
   return {
+    trustedProxies: options.trustedProxies ?? [],
     peek(key) {
       const t = now();
       const times = (hits.get(key) ?? []).filter((time) => time > t - windowMs);
@@ -73,7 +78,8 @@ export function slidingWindow(options: RateLimitOptions): SlidingWindow {
  */
 export function rateLimit(window: SlidingWindow) {
   return createMiddleware<AppEnv>(async function rateLimit(c, next) {
-    const wait = window.hit(clientAddress(c) ?? "unknown");
+    const client = clientKey(c, window.trustedProxies);
+    const wait = window.hit(client);
     if (wait > 0) {
       throw new MailregError("RATE_LIMITED", `Too many requests: try again in ${wait} s`, {
         details: { retryAfterSeconds: wait },
