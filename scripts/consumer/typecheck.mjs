@@ -47,6 +47,15 @@ export async function typecheckConsumer(tsc, dir, packages) {
     `${specifiers.map((s, i) => `import * as m${i} from ${JSON.stringify(s)};`).join("\n")}\n` +
       `export const modules = [${specifiers.map((_, i) => `m${i}`).join(", ")}] as const;\n`,
   );
+  // a dependency's control run, shared by the variants whose errors in it it covers (tsc is slow)
+  const controls = new Map();
+  const control = async (i, variant, dependency, errors) => {
+    const shared = await controls.get(dependency);
+    if (shared !== undefined && errors.every((e) => shared.errors.has(_key(e)))) return shared;
+    const own = _alone(tsc, dir, i, variant, dependency);
+    if (!controls.has(dependency)) controls.set(dependency, own);
+    return own;
+  };
   return Promise.all(
     VARIANTS.map(async (variant, i) => {
       const file = `tsconfig.consumer-${i}.json`;
@@ -73,9 +82,9 @@ export async function typecheckConsumer(tsc, dir, packages) {
       const upstream = new Map();
       for (const [subject, subjectErrors] of bySubject) {
         if (subject.startsWith("@mailreg/") || subject === "consumer") continue;
-        const control = await _alone(tsc, dir, i, variant, subject);
-        if (control !== undefined && subjectErrors.every((e) => control.errors.has(_key(e)))) {
-          upstream.set(subject, { errors: subjectErrors, specifiers: control.specifiers });
+        const alone = await control(i, variant, subject, subjectErrors);
+        if (alone !== undefined && subjectErrors.every((e) => alone.errors.has(_key(e)))) {
+          upstream.set(subject, { errors: subjectErrors, specifiers: alone.specifiers });
           bySubject.delete(subject);
         }
       }
