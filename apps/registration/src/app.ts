@@ -30,6 +30,7 @@ import { fieldsError } from "./http/field-errors.ts";
 import { localeMiddleware } from "./http/locale.ts";
 import { errorHandler } from "./http/on-error.tsx";
 import { requestLog, requestLogWriter } from "./http/request-log.ts";
+import { isHttps } from "./http/transport.ts";
 import { oauthPages } from "./pages/oauth-routes.tsx";
 import { registerPages } from "./pages/register-routes.tsx";
 import { issuesToFields } from "./submit/registration-body.ts";
@@ -83,6 +84,17 @@ export function createApp(deps: AppDeps): RegistrationApp {
   app.use(requestId());
   app.use(requestLog(requestLogWriter(deps.requestLog, ctx.logger), ctx.metrics, app));
   app.use(localeMiddleware());
+  // HSTS only where it means something: over HTTPS (hono's secureHeaders, inside this one, sends it always)
+  app.use(async (c, next) => {
+    await next();
+    if (!isHttps(c, ctx.config)) {
+      try {
+        c.res.headers.delete("Strict-Transport-Security");
+      } catch {
+        // an immutable response (none of ours): leave it as it is
+      }
+    }
+  });
   app.use(messageCsp()); // message pages and downloads: a stricter policy than the one below
   app.use(
     secureHeaders({
@@ -113,18 +125,22 @@ export function createApp(deps: AppDeps): RegistrationApp {
   const onError = errorHandler(ctx.logger);
   app.onError(onError);
   app.notFound((c) => onError(new MailregError("NOT_FOUND", "No such page or route"), c));
-  app.use("/api/v1/admin/*", apiGuard(ctx.config, ctx.sessions));
+  // a registration-only site (public key only, e.g. in a DMZ) has no admin: its routes answer 404
+  const admin = deps.publicOnly !== true;
+  if (admin) app.use("/api/v1/admin/*", apiGuard(ctx.config, ctx.sessions));
   publicApi(app, ctx);
-  adminWindowApi(app, ctx);
-  adminRegistrationsApi(app, ctx);
-  adminMailboxesApi(app, ctx);
-  adminMessagesApi(app, ctx);
-  adminDeadLettersApi(app, ctx);
-  adminRoutingApi(app, ctx);
-  adminMiscApi(app, ctx);
+  if (admin) {
+    adminWindowApi(app, ctx);
+    adminRegistrationsApi(app, ctx);
+    adminMailboxesApi(app, ctx);
+    adminMessagesApi(app, ctx);
+    adminDeadLettersApi(app, ctx);
+    adminRoutingApi(app, ctx);
+    adminMiscApi(app, ctx);
+  }
   metaApi(app, ctx);
   registerPages(app, ctx);
   oauthPages(app, ctx);
-  adminPages(app, ctx);
+  if (admin) adminPages(app, ctx);
   return { app, context: ctx };
 }

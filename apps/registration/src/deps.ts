@@ -81,6 +81,11 @@ export interface AppDeps {
    * a random key of its own: sessions end with the process and other processes do not accept them.
    */
   sessionKey?: Uint8Array;
+  /**
+   * Serve the registration page and the public API only (a registration site holding only the public
+   * key): every admin page and admin API route answers 404. `prepareApp` sets it for `publicKeyOnly`.
+   */
+  publicOnly?: boolean;
   /** Where log lines go; default JSON lines on the console. */
   logger?: Logger;
   /**

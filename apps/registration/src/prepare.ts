@@ -85,7 +85,17 @@ export async function prepareApp(options: PrepareOptions): Promise<PreparedApp> 
       resolveSmtp: storeSmtpResolver(store, config),
       ...(publicKeyOnly === true ? {} : _configuredSinks(config)),
     };
-    return { ...createApp({ ...defaults, ...deps, config, store, keyring }), store };
+    return {
+      ...createApp({
+        ...defaults,
+        ...deps,
+        ...(publicKeyOnly === true ? { publicOnly: true } : {}),
+        config,
+        store,
+        keyring,
+      }),
+      store,
+    };
   } catch (error) {
     store.close();
     throw error;

@@ -331,6 +331,7 @@ export const RegistrationSettingsSchema: z.ZodPrefault<
       allowPrivateNetworks: z.ZodDefault<z.ZodBoolean>;
       allowedPorts: z.ZodDefault<z.ZodArray<z.ZodNumber>>;
       dnsServers: z.ZodDefault<z.ZodArray<z.ZodString>>;
+      allowInsecureServers: z.ZodDefault<z.ZodBoolean>;
       verifyLimits: z.ZodPrefault<
         z.ZodObject<
           {
@@ -385,6 +386,10 @@ export const RegistrationSettingsSchema: z.ZodPrefault<
       .describe(
         "DNS servers (host or host:port) that resolve typed-in server names, once per connection; empty: the system's resolver",
       ),
+    allowInsecureServers: z
+      .boolean()
+      .default(false)
+      .describe('Whether a typed-in server may use security "none" (the password would travel in clear)'),
     verifyLimits: z
       .strictObject({
         windowSeconds: z.number().int().min(1).default(900),

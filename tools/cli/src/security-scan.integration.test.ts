@@ -243,9 +243,14 @@ describe("the security scan", () => {
       });
       const text = await res.text();
       seen.push({ where: "HTTP public-key-only apply", text });
-      // 503: this site is not able to (by design), whoever asks
-      expect(res.status, text).toBe(503);
-      expect(JSON.parse(text)).toMatchObject({ error: { code: "SEAL_NO_PRIVATE_KEY" } });
+      // a registration-only site has no admin at all: 404, whoever asks, with nothing changed
+      expect(res.status, text).toBe(404);
+      for (const path of ["/admin/login", "/admin/registrations", "/api/v1/admin/registration-window"]) {
+        const other = await fetch(`${dmz.url}${path}`, { headers: { authorization: `Bearer ${apiToken}` } });
+        await other.body?.cancel();
+        expect(other.status, path).toBe(404);
+      }
+      expect((await fetch(`${dmz.url}/register`)).status).toBe(200);
     } finally {
       await dmz.close();
     }

@@ -17,6 +17,7 @@ import { clientKey } from "../http/client-address.ts";
 import type { AppEnv } from "../http/env.ts";
 import { rateLimit } from "../http/rate-limit.ts";
 import { renderPage } from "../http/render.ts";
+import { secureCookies } from "../http/transport.ts";
 import { LoginPage } from "../views/admin/login-page.tsx";
 import { formOf, safeBack, textOf } from "./page-base.ts";
 
@@ -35,7 +36,6 @@ const _DUMMY_HASH = "pbkdf2-sha256$600000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAA
  */
 export function loginRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   const { config } = ctx;
-  const secure = config.server.publicUrl?.startsWith("https:") === true;
   // per account (as typed, known or not, so the answer says nothing about which names exist):
   // failures in a row, and until when the account refuses sign-ins; doubles from the fourth failure
   const backoff = new Map<string, { failures: number; until: number }>();
@@ -97,7 +97,7 @@ export function loginRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       path: hrefOf(c, "/"),
       httpOnly: true,
       sameSite: "Strict",
-      secure,
+      secure: secureCookies(c, config),
       maxAge: config.admin.session.maxAgeSeconds,
     });
     await appendAudit(ctx.store, {
@@ -114,7 +114,7 @@ export function loginRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     await ctx.sessions.revokeAll(user);
     deleteCookie(c, config.admin.session.cookieName, {
       path: hrefOf(c, "/"),
-      secure,
+      secure: secureCookies(c, config),
       httpOnly: true,
       sameSite: "Strict",
     });

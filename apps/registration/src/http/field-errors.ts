@@ -21,6 +21,7 @@ export type FieldErrorCode =
   | "host-invalid"
   | "host-not-allowed"
   | "port-not-allowed"
+  | "insecure-not-allowed"
   | "port-range"
   | "login-refused"
   | "sign-in-failed"

@@ -54,6 +54,8 @@ export const de: Messages = {
   "field.host-not-allowed":
     "Dieser Server kann hier nicht verwendet werden: prüfen Sie den Namen oder wählen Sie einen angebotenen Server",
   "field.port-range": "Der Port muss eine ganze Zahl von 1 bis 65535 sein",
+  "field.insecure-not-allowed":
+    "Bitte wählen Sie TLS oder STARTTLS: ohne Verschlüsselung ginge das Passwort im Klartext über das Netz",
   "field.port-not-allowed":
     "Dieser Port kann nicht verwendet werden: bitte nutzen Sie den Standardport des Mailservers",
   "field.sign-in-failed":

@@ -51,6 +51,8 @@ export const en = {
   "field.host-invalid": "Please enter a server name such as imap.example.com",
   "field.host-not-allowed": "This server cannot be used here: check its name, or choose an offered server",
   "field.port-range": "The port must be a whole number from 1 to 65535",
+  "field.insecure-not-allowed":
+    "Please choose TLS or STARTTLS: without encryption the password would travel in clear",
   "field.port-not-allowed": "This port cannot be used: please use the mail server's standard port",
   "field.sign-in-failed":
     "Signing in did not work: check the address, login name and password, and the server",

@@ -19,6 +19,7 @@ import { rateLimit } from "../http/rate-limit.ts";
 import { countRefusal, refusalCounter } from "../http/refusal-counter.ts";
 import { renderPage } from "../http/render.ts";
 import { statusOf } from "../http/status.ts";
+import { secureCookies } from "../http/transport.ts";
 import type { MessageKey } from "../i18n/en.ts";
 import { FLOW_MAX_AGE_SECONDS, flowCookieName } from "../oauth/flow-cookie.ts";
 import { finishSignIn, signInProvider, startSignIn } from "../oauth/oauth-registration.ts";
@@ -34,11 +35,10 @@ import { registerPage } from "./register-routes.tsx";
  * @param ctx the app context
  */
 export function oauthPages(app: Hono<AppEnv>, ctx: AppContext): void {
-  const secure = ctx.config.server.publicUrl?.startsWith("https:") === true;
   const cookie = (c: Context, id: string) => ({
     name: flowCookieName(id),
     path: hrefOf(c, `/register/oauth/${id}/`),
-    secure,
+    secure: secureCookies(c, ctx.config),
   });
 
   app.get("/register/oauth/:provider/start", async (c) => {

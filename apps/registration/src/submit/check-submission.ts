@@ -93,6 +93,9 @@ async function _server(
       fields["server.protocol"] = { code: "invalid" }; // no registered source (the body schema admits only those)
       return undefined;
     }
+    if (security === "none" && !config.registration.allowInsecureServers) {
+      fields["server.security"] = { code: "insecure-not-allowed" };
+    }
     const refused = await checkHostPolicy(host, port, { policy: networkPolicy(config), resolveHost });
     if (refused !== undefined)
       fields[refused === "port-not-allowed" ? "server.port" : "server.host"] = { code: refused };

@@ -12,7 +12,10 @@ import type { FieldError, FieldErrors } from "../http/field-errors.ts";
 
 // U+FFFD too: it is what bytes that are not UTF-8 (raw or %-encoded in a form) decode to, and no
 // one types it, so a field holding one was garbled on the way and is refused rather than stored
-const _CONTROL = /[\p{Cc}\u2028\u2029\uFFFD]/u;
+// and what makes a name look like another: lone surrogates, bidi controls (U+202A–202E, U+2066–2069,
+// U+200E/F) and zero-width characters (U+200B–200D, U+2060–2064, U+FEFF)
+const _CONTROL =
+  /[\p{Cc}\p{Cs}\u2028\u2029\uFFFD\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/u;
 
 function _text(max: number, description: string, min = 0) {
   return z
