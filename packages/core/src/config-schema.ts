@@ -332,6 +332,7 @@ export const RegistrationSettingsSchema: z.ZodPrefault<
       allowedPorts: z.ZodDefault<z.ZodArray<z.ZodNumber>>;
       dnsServers: z.ZodDefault<z.ZodArray<z.ZodString>>;
       allowInsecureServers: z.ZodDefault<z.ZodBoolean>;
+      allowUnusualAddresses: z.ZodDefault<z.ZodBoolean>;
       verifyLimits: z.ZodPrefault<
         z.ZodObject<
           {
@@ -385,6 +386,12 @@ export const RegistrationSettingsSchema: z.ZodPrefault<
       .default([])
       .describe(
         "DNS servers (host or host:port) that resolve typed-in server names, once per connection; empty: the system's resolver",
+      ),
+    allowUnusualAddresses: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Whether quoted local parts ("x y"@…), address literals (a@[127.0.0.1]) and dotless domains are accepted',
       ),
     allowInsecureServers: z
       .boolean()

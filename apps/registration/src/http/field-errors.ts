@@ -15,6 +15,7 @@ export type FieldErrorCode =
   | "invalid"
   | "control-character"
   | "address-invalid"
+  | "address-unusual"
   | "domain-not-allowed"
   | "unknown-template"
   | "custom-server-not-allowed"

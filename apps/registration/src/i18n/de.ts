@@ -47,6 +47,8 @@ export const de: Messages = {
   "field.invalid": "Dieser Wert ist ungültig",
   "field.control-character": "Zeilenumbrüche und Steuerzeichen sind hier nicht erlaubt",
   "field.address-invalid": "Das ist keine gültige E-Mail-Adresse (wie name@example.com)",
+  "field.address-unusual":
+    "Bitte geben Sie eine gewöhnliche Adresse ein (wie name@example.com): ohne Anführungszeichen, ohne IP-Adresse, eine Domain mit Punkt",
   "field.domain-not-allowed": "Adressen dieser Domain können hier nicht registriert werden",
   "field.unknown-template": "Bitte wählen Sie einen der angebotenen Server",
   "field.custom-server-not-allowed": "Nur die angebotenen Server können verwendet werden",

@@ -45,6 +45,8 @@ export const en = {
   "field.invalid": "This value is not valid",
   "field.control-character": "Line breaks and control characters are not allowed here",
   "field.address-invalid": "This is not a valid email address (like name@example.com)",
+  "field.address-unusual":
+    "Please enter an ordinary address (like name@example.com): no quotes, no IP address, a domain with a dot",
   "field.domain-not-allowed": "Addresses of this domain cannot be registered here",
   "field.unknown-template": "Please choose one of the offered servers",
   "field.custom-server-not-allowed": "Only the offered servers can be used",

@@ -108,7 +108,7 @@ export async function startSignIn(
   let hint: string | undefined;
   if (loginHint !== undefined && loginHint !== "") {
     const fields: FieldErrors = {};
-    hint = checkAddress(loginHint, [], fields);
+    hint = checkAddress(loginHint, [], fields, true);
     if (hint === undefined) throw fieldsError("VALIDATION", fields);
   }
   const flow: OAuthFlow = {
@@ -207,7 +207,8 @@ export function trustedAddress(config: Config, providerId: string, identity: Ver
     throw _refused("OAUTH_ID_TOKEN_INVALID", "no-email", "The ID token names no email address");
   }
   const fields: FieldErrors = {};
-  const address = checkAddress(identity.email, config.registration.allowedDomains, fields);
+  const { allowedDomains, allowUnusualAddresses } = config.registration;
+  const address = checkAddress(identity.email, allowedDomains, fields, allowUnusualAddresses);
   if (address === undefined) throw fieldsError("VALIDATION", fields);
   const settings = config.oauth.providers[providerId] as
     | { kind: string; allowedTenants?: Record<string, string[]> }

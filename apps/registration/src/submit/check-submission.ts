@@ -49,15 +49,23 @@ export interface CheckedRegistration {
  * @param address the address as typed
  * @param allowed the allowed domains (normalised; empty allows any)
  * @param fields where a problem is recorded
+ * @param unusual whether quoted local parts, address literals and dotless domains are accepted
+ *   (`registration.allowUnusualAddresses`); they are valid in RFC 5321 but nearly always a trick
  * @returns the normalised address, or undefined
  */
 export function checkAddress(
   address: string,
   allowed: readonly string[],
   fields: FieldErrors,
+  unusual = false,
 ): string | undefined {
   try {
     const normalized = normalizeAddress(address);
+    const domain = addressDomain(normalized);
+    if (!unusual && (normalized.startsWith('"') || domain.startsWith("[") || !domain.includes("."))) {
+      fields.address = { code: "address-unusual" };
+      return undefined;
+    }
     if (allowed.length > 0 && !allowed.includes(addressDomain(normalized))) {
       fields.address = { code: "domain-not-allowed" };
       return undefined;
@@ -124,7 +132,8 @@ export async function checkSubmission(
   options: { config: Config; resolveHost?: ResolveHost | undefined },
 ): Promise<CheckedRegistration> {
   const fields: FieldErrors = {};
-  const address = checkAddress(body.address, options.config.registration.allowedDomains, fields);
+  const { allowedDomains, allowUnusualAddresses } = options.config.registration;
+  const address = checkAddress(body.address, allowedDomains, fields, allowUnusualAddresses);
   const server = await _server(body, options.config, options.resolveHost, fields);
   if (address === undefined || server === undefined || Object.keys(fields).length > 0) {
     throw fieldsError("VALIDATION", fields);

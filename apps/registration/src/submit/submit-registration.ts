@@ -59,7 +59,12 @@ export function invalidBodyError(
   const fields = issuesToFields(issues, input);
   const address = (input as { address?: unknown } | null)?.address;
   if (fields.address === undefined && typeof address === "string") {
-    checkAddress(address, config.registration.allowedDomains, fields);
+    checkAddress(
+      address,
+      config.registration.allowedDomains,
+      fields,
+      config.registration.allowUnusualAddresses,
+    );
   }
   return fieldsError("VALIDATION", fields);
 }
