@@ -56,7 +56,8 @@ Deno.test("the worker collects on request and records a refused connection under
     });
     const { mailbox } = await applyRegistration(store, { id, instanceId: "main", actor: "test", profile });
     const worker = createWorker({
-      config: sampleConfig(),
+      // a typed-in server on loopback: allowed here, so the connection itself is what fails
+      config: sampleConfig({ registration: { allowPrivateNetworks: true, allowedPorts: [port] } }),
       store,
       keyring,
       tickMs: 100,

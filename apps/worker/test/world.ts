@@ -77,6 +77,8 @@ export async function testFolder(info: DovecotInfo, overrides: ConfigInput = {})
       },
     ],
     instances: [{ id: INSTANCE, label: "Test" }],
+    // the test servers are typed-in servers on loopback ports (POP3, hostile servers): allowed here
+    registration: { allowPrivateNetworks: true, allowedPorts: "any" },
     ...overrides,
   };
   const configPath = join(dir, "mailreg.config.json");

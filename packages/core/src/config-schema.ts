@@ -329,7 +329,7 @@ export const RegistrationSettingsSchema: z.ZodPrefault<
       allowedDomains: z.ZodDefault<z.ZodArray<z.ZodPipe<z.ZodString, z.ZodTransform<string, string>>>>;
       verifyOnSubmit: z.ZodDefault<z.ZodBoolean>;
       allowPrivateNetworks: z.ZodDefault<z.ZodBoolean>;
-      allowedPorts: z.ZodDefault<z.ZodArray<z.ZodNumber>>;
+      allowedPorts: z.ZodDefault<z.ZodUnion<readonly [z.ZodLiteral<"any">, z.ZodArray<z.ZodNumber>]>>;
       dnsServers: z.ZodDefault<z.ZodArray<z.ZodString>>;
       allowInsecureServers: z.ZodDefault<z.ZodBoolean>;
       allowUnusualAddresses: z.ZodDefault<z.ZodBoolean>;
@@ -378,9 +378,11 @@ export const RegistrationSettingsSchema: z.ZodPrefault<
       .default(false)
       .describe("Whether a typed-in server may be on a private, loopback or link-local address"),
     allowedPorts: z
-      .array(PortSchema)
+      .union([z.literal("any"), z.array(PortSchema)])
       .default([143, 993, 110, 995, 25, 465, 587])
-      .describe("Ports a typed-in server may use (the configured templates' ports are always allowed)"),
+      .describe(
+        'Ports a typed-in server may use (the configured templates\' ports are always allowed); "any" for every port',
+      ),
     dnsServers: z
       .array(_safeString(300).min(1))
       .default([])

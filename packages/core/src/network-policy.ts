@@ -141,8 +141,8 @@ export interface TrustedEndpoint {
 export interface NetworkPolicy {
   /** Whether non-public addresses (loopback, private, link-local …) are allowed too. */
   allowPrivate: boolean;
-  /** The ports a typed-in server may use. */
-  ports: readonly number[];
+  /** The ports a typed-in server may use, or "any". */
+  ports: readonly number[] | "any";
   /** Endpoints the administrator configured, exempt from the policy. */
   trusted: readonly TrustedEndpoint[];
   /** DNS servers to resolve typed-in names with (`host` or `host:port`); empty: the system's. */
@@ -175,7 +175,10 @@ export function networkPolicy(config: Config): NetworkPolicy {
   const r = config.registration;
   return {
     allowPrivate: r.allowPrivateNetworks,
-    ports: [...new Set([...r.allowedPorts, ...config.servers.map((s) => s.port)])],
+    ports:
+      r.allowedPorts === "any"
+        ? "any"
+        : [...new Set([...r.allowedPorts, ...config.servers.map((s) => s.port)])],
     trusted,
     dnsServers: r.dnsServers,
   };
@@ -231,7 +234,7 @@ export function endpointRefusal(
   port: number,
 ): { why: PolicyRefusal; detail: string } | undefined {
   if (isTrustedEndpoint(policy, host, port)) return undefined;
-  if (!policy.ports.includes(port)) {
+  if (policy.ports !== "any" && !policy.ports.includes(port)) {
     return { why: "port", detail: `port ${port} is not one of ${policy.ports.join(", ")}` };
   }
   if (policy.allowPrivate) return undefined;

@@ -42,6 +42,8 @@ Deno.test("openStore() migrates a libSQL file under Deno, and insert, apply and 
         instanceId: "main",
         actor: "deno",
         profile: makeProfile(record),
+        // the second replaces the first's mailbox: confirmed, as the admin must
+        replace: record === second,
       });
     }
     const mailboxes = await listMailboxes(store);
