@@ -21,6 +21,8 @@ async function apply(address: string, authMethod: "oauth2" | "password" = "oauth
     instanceId: "sales",
     actor: "admin",
     profile: makeProfile(record),
+    // a second apply of the address replaces the mailbox's grant: confirmed, as the admin must
+    replace: true,
   });
   return mailbox.id;
 }

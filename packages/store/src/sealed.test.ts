@@ -93,6 +93,7 @@ describe("replaceSealed()", () => {
       instanceId: "main",
       actor: "a",
       profile: makeProfile(second),
+      replace: true,
     });
     expect(
       await replaceSealed(store, "mailboxes", mailbox.id, {
