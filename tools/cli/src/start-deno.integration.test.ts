@@ -1,5 +1,16 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +26,7 @@ const repo = fileURLToPath(new URL("../../..", import.meta.url));
 /**
  * A fresh copy of the repository as a clone would have it (every file git tracks or would add, as it
  * is in the working tree, so uncommitted edits count; no build output, no data, no keys), with the
- * repository's node_modules linked in as `npm install` would have made it.
+ * repository's node_modules (and its members' own) linked in as `npm install` would have made them.
  */
 async function freshCopy(): Promise<string> {
   const copy = await mkdtemp(join(tmpdir(), "mailreg-deno-start-"));
@@ -34,6 +45,14 @@ async function freshCopy(): Promise<string> {
     await chmod(join(copy, file), info.mode);
   }
   await symlink(join(repo, "node_modules"), join(copy, "node_modules"), "dir");
+  // a member's own node_modules (npm nests a dependency there when the root holds another version)
+  for (const group of ["packages", "apps", "tools"]) {
+    for (const member of await readdir(join(repo, group))) {
+      const own = join(repo, group, member, "node_modules");
+      if ((await stat(own).catch(() => undefined))?.isDirectory())
+        await symlink(own, join(copy, group, member, "node_modules"), "dir");
+    }
+  }
   return copy;
 }
 
@@ -264,7 +283,7 @@ describe("deno task start", () => {
         method: "POST",
         headers: { authorization: `Bearer ${apiToken}` },
       });
-      expect(res.status).toBe(202);
+      expect(res.status, await res.clone().text()).toBe(202);
     }
     const store = await openStore({ url: `file:${join(dir, "data/mailreg.db")}` });
     try {
