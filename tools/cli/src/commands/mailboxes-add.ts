@@ -87,7 +87,9 @@ export const mailboxesAddCommand: Command = {
         keyId: keyring.publicKey.kid,
         sealed,
       });
-      return await applyRegistration(store, { id, instanceId: instance.id, actor, profile });
+      // the administrator names the mailbox on the command line: adding it again is a deliberate
+      // replacement (it holds no secret, only the app-only marker), recorded as such in the audit log
+      return await applyRegistration(store, { id, instanceId: instance.id, actor, profile, replace: true });
     });
     const out = {
       registration: id,
