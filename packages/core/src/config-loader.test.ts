@@ -40,7 +40,7 @@ describe("loadConfig() finding the file", () => {
     const loaded = await loadConfig({ cwd: dir, env: {} });
     expect(loaded.found).toBe(false);
     expect(loaded.path).toBe(join(dir, "mailreg.config.json"));
-    expect(loaded.config.server).toEqual({ host: "127.0.0.1", port: 8080 });
+    expect(loaded.config.server).toEqual({ host: "127.0.0.1", port: 8080, trustedProxies: [] });
     expect(loaded.config.database.url).toBe(`file:${join(dir, "data/mailreg.db")}`);
     expect(loaded.config.keys.publicKeyFile).toBe(join(dir, "keys/registry.public.jwk"));
     expect(loaded.config.keys.privateKeyDir).toBe(join(dir, "keys/private"));
@@ -122,7 +122,7 @@ describe("loadConfig() environment overrides", () => {
   it("overrides a value from the file and keeps the rest of the file", async () => {
     await write("mailreg.config.json", { server: { host: "0.0.0.0", port: 1 } });
     const { config } = await loadConfig({ cwd: dir, env: { MAILREG_SERVER__PORT: "2" } });
-    expect(config.server).toEqual({ host: "0.0.0.0", port: 2 });
+    expect(config.server).toEqual({ host: "0.0.0.0", port: 2, trustedProxies: [] });
   });
 
   it("maps SCREAMING_SNAKE to camelCase keys and converts booleans", async () => {
