@@ -55,7 +55,16 @@ export async function restrictDatabaseFiles(path: string): Promise<string[]> {
   if (globalThis.process?.platform === "win32") return [];
   const changed: string[] = [];
   const absolute = resolve(path);
-  await (await open(absolute, "a", 0o600)).close();
+  // Created only when missing (O_EXCL): opening and closing a database file that SQLite has open in
+  // this process would drop SQLite's POSIX locks on it (closing any descriptor of a file releases all
+  // of a process's locks on it); another process closing its last connection then took itself for the
+  // last one, checkpointed and deleted the -wal and -shm files under this one, which saw no later
+  // commit again (a second store opened in the app + worker process did exactly that).
+  try {
+    await (await open(absolute, "wx", 0o600)).close();
+  } catch (error) {
+    if ((error as { code?: string }).code !== "EEXIST") throw error;
+  }
   for (const suffix of _SUFFIXES) {
     if (await _tighten(absolute + suffix, 0o600)) changed.push(absolute + suffix);
   }
