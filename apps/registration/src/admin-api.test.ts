@@ -339,7 +339,11 @@ describe("audit and SMTP API", () => {
     await admin("POST", `/api/v1/admin/registrations/${a}/apply`);
     await admin("POST", `/api/v1/admin/registrations/${b}/reject`);
     await call(t.app, "POST", "/api/v1/registrations", { json: { address: "x", password: "" } });
-    const text = await (await call(t.app, "GET", "/metrics")).text();
+    const anonymous = await call(t.app, "GET", "/metrics");
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.text()).not.toContain("mailreg_");
+    expect((await call(t.app, "GET", "/metrics", { token: "mrt_wrong" })).status).toBe(401);
+    const text = await (await admin("GET", "/metrics")).text();
     expect(text).toContain("mailreg_registrations_received_total 2");
     expect(text).toContain("mailreg_registrations_applied_total 1");
     expect(text).toContain("mailreg_registrations_rejected_total 1");

@@ -239,7 +239,7 @@ describe("createApp mounted with host.route('/mail', app)", () => {
     };
     expect(doc.servers).toEqual([{ url: "/mail" }]);
     expect(Object.keys(doc.paths)).toContain("/api/v1/registrations");
-    const metrics = await (await hit(host, "GET", "/mail/metrics")).text();
+    const metrics = await (await hit(host, "GET", "/mail/metrics", { token: TEST_ADMIN.token })).text();
     // the route label is the app's own route, wherever the app is mounted
     expect(metrics).toMatch(
       /mailreg_http_requests_total\{method="POST",route="\/api\/v1\/registrations",status="201"\} 1/,
@@ -320,7 +320,7 @@ describe("the request log", () => {
     const host = await mounted("/mail", { deps: { requestLog: false } });
     await hit(host, "GET", "/mail/register");
     expect(requests(t.logs)).toEqual([]);
-    const metrics = await (await hit(host, "GET", "/mail/metrics")).text();
+    const metrics = await (await hit(host, "GET", "/mail/metrics", { token: TEST_ADMIN.token })).text();
     expect(metrics).toMatch(/mailreg_http_requests_total\{method="GET",route="\/register",status="200"\} 1/);
   });
 
@@ -390,7 +390,7 @@ describe("a host on another copy of hono", () => {
       json: { address: "dee@example.com", password: "pw-Secret-991", template: "example-imap" },
     });
     expect(api.status).toBe(201);
-    const metrics = await (await hit(host, "GET", "/mail/metrics")).text();
+    const metrics = await (await hit(host, "GET", "/mail/metrics", { token: TEST_ADMIN.token })).text();
     expect(metrics).toMatch(/mailreg_http_requests_total\{method="POST",route="\/register",status="303"\} 1/);
   });
 });

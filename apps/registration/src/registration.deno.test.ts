@@ -2,7 +2,7 @@
 // libSQL in memory), holding only the registry public key.
 import assert from "node:assert/strict";
 import { listRegistrations } from "@mailreg/store";
-import { call, createTestApp } from "./testing.ts";
+import { call, createTestApp, TEST_ADMIN } from "./testing.ts";
 
 Deno.test("a registration is sealed and stored under Deno, and the page and API document answer", async () => {
   const t = await createTestApp({ publicOnly: true });
@@ -17,7 +17,7 @@ Deno.test("a registration is sealed and stored under Deno, and the page and API 
     assert.match(await page.text(), /Postfach registrieren/);
     const doc = (await (await call(t.app, "GET", "/api/v1/openapi.json")).json()) as { paths: object };
     assert.ok("/api/v1/registrations" in doc.paths);
-    const metrics = await (await call(t.app, "GET", "/metrics")).text();
+    const metrics = await (await call(t.app, "GET", "/metrics", { token: TEST_ADMIN.token })).text();
     assert.match(metrics, /mailreg_registrations_received_total 1/);
   } finally {
     t.close();

@@ -83,7 +83,9 @@ describe("mailreg start / serve", () => {
         seen.waitedMs = Date.now() - asked;
         // the messages are committed before the run is counted
         for (let i = 0; i < 50; i++) {
-          seen.metrics = await (await fetch(`${base}/metrics`)).text();
+          seen.metrics = await (
+            await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${folder.apiToken}` } })
+          ).text();
           if (seen.metrics.includes(`mailreg_worker_messages_total{mailbox="${manual.mailbox.id}"}`)) break;
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
@@ -106,7 +108,9 @@ describe("mailreg start / serve", () => {
       cwd: dir,
       untilStopped: async ({ stdout }) => {
         const base = /registration page: (http:\/\/\S+)\/register/.exec(stdout())![1]!;
-        serveMetrics = await (await fetch(`${base}/metrics`)).text();
+        serveMetrics = await (
+          await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${folder.apiToken}` } })
+        ).text();
         return "SIGTERM";
       },
     });

@@ -7,10 +7,12 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import type { AppContext } from "../app-context.ts";
+import { apiGuard } from "../auth/admin-guard.ts";
 import { appUrl, basePath } from "../http/base-path.tsx";
 import type { AppEnv } from "../http/env.ts";
 import { renderPage } from "../http/render.ts";
 import { DocsPage, type OpenApiDocument } from "./docs-page.tsx";
+import { adminSecurity } from "./route-parts.ts";
 
 /**
  * The OpenAPI 3.1 document of the app.
@@ -83,9 +85,13 @@ export function metaApi(app: OpenAPIHono<AppEnv>, ctx: AppContext): void {
       method: "get",
       path: "/metrics",
       tags: ["meta"],
-      summary: "Prometheus metrics",
+      summary:
+        "Prometheus metrics (needs an admin API token or session: they name the traffic and the queue)",
+      security: adminSecurity,
+      middleware: [apiGuard(ctx.config, ctx.sessions)] as const,
       responses: {
         200: { description: "Prometheus text format", content: { "text/plain": { schema: z.string() } } },
+        401: { description: "No admin API token or session" },
       },
     }),
     async (c) => {
