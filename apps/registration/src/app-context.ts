@@ -9,7 +9,7 @@ import { createOAuthProviders, TokenManager } from "@mailreg/oauth";
 import type { MailboxActionContext } from "./admin/mailbox-actions.ts";
 import { createSessions, type Sessions } from "./auth/sessions.ts";
 import type { AppDeps } from "./deps.ts";
-import { type SlidingWindow, slidingWindow } from "./http/rate-limit.ts";
+import { type RateLimiter, slidingWindow, storeRateLimiter } from "./http/rate-limit.ts";
 import { type AppMetrics, createMetrics } from "./metrics.ts";
 import { type FlowCookies, flowCookies } from "./oauth/flow-cookie.ts";
 import type { OAuthContext } from "./oauth/oauth-registration.ts";
@@ -27,10 +27,10 @@ export interface AppContext extends OAuthContext, MailboxActionContext {
   resolveSmtp: AppDeps["resolveSmtp"];
   /** The configured sinks (re-run of routing rules, dead-letter retry); undefined: both answer 503. */
   sinks: AppDeps["sinks"];
-  /** Shared by POST /register and POST /api/v1/registrations. */
-  submitLimiter: SlidingWindow;
-  /** POST /admin/login. */
-  loginLimiter: SlidingWindow;
+  /** Shared by POST /register and POST /api/v1/registrations; counted in the store (scope `register`). */
+  submitLimiter: RateLimiter;
+  /** POST /admin/login; counted in the store (scope `admin-login`). */
+  loginLimiter: RateLimiter;
   /** The registration window, read through a short cache. */
   windows: WindowReader;
   /** The OAuth sign-in cookies (state, PKCE verifier, nonce between start and callback). */
@@ -73,7 +73,12 @@ export function appContext(deps: AppDeps): AppContext {
     metrics: deps.metrics ?? createMetrics(),
     sessions: createSessions({ store: deps.store, config, clock, key: deps.sessionKey }),
     timeZone: deps.timeZone ?? "UTC",
-    submitLimiter: slidingWindow({ max, windowSeconds, now, trustedProxies: config.server.trustedProxies }),
+    submitLimiter: storeRateLimiter(deps.store, "register", {
+      max,
+      windowSeconds,
+      now,
+      trustedProxies: config.server.trustedProxies,
+    }),
     verifyLimits: {
       address: slidingWindow({
         max: config.registration.verifyLimits.perAddress,
@@ -86,7 +91,7 @@ export function appContext(deps: AppDeps): AppContext {
         now,
       }),
     },
-    loginLimiter: slidingWindow({
+    loginLimiter: storeRateLimiter(deps.store, "admin-login", {
       max: 10,
       windowSeconds: 300,
       now,

@@ -8,7 +8,7 @@
 import { type ConfigInput, hashPassword, hashToken, jsonLogger } from "@mailreg/core";
 import { sampleConfig } from "@mailreg/core/testing";
 import { type TestKeyring, testKeyring } from "@mailreg/crypto-registry/testing";
-import { mirrorConfig, type Store } from "@mailreg/store";
+import { mirrorConfig, openStore, type Store } from "@mailreg/store";
 import { openMemoryStore } from "@mailreg/store/testing";
 import { createApp, type RegistrationApp } from "./app.ts";
 import { CONNECTORS } from "./connectors.ts";
@@ -29,6 +29,8 @@ export interface TestAppOptions {
   publicOnly?: boolean;
   /** Other dependencies (verifyLogin, clock, resolveHost …). */
   deps?: Partial<Omit<AppDeps, "config" | "store" | "keyring">>;
+  /** The database (`file:…`), e.g. one shared by two apps as by two processes; default a fresh in-memory one. */
+  storeUrl?: string;
 }
 
 /** A test app with its store, keys and log lines. */
@@ -65,7 +67,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     },
     CONNECTORS,
   );
-  const store = await openMemoryStore();
+  const store =
+    options.storeUrl === undefined ? await openMemoryStore() : await openStore({ url: options.storeUrl });
   await mirrorConfig(store, config);
   const keyring = await testKeyring({ publicOnly: options.publicOnly === true });
   const logs: string[] = [];

@@ -112,6 +112,7 @@ export {
   storeOutbox,
   storeOutboxQueue,
 } from "./outbox-adapter.ts";
+export { hitRateLimit, type RateLimitHit } from "./rate-limits.ts";
 export {
   countRegistrations,
   getRegistration,

@@ -398,3 +398,22 @@ export const oauthGrants = sqliteTable(
   },
   (t) => [check("oauth_grants_state_check", sql`${t.state} in ('granted', 'must-grant-again')`)],
 );
+
+/**
+ * Rate-limit hits, shared by every app process on the database and kept across restarts: one row per
+ * request counted (a refused request is not counted), per `scope` (which limit: `register`,
+ * `admin-login`) and `key` (the client: address, IPv6 by /64). Rows older than their window are
+ * pruned as hits come in.
+ */
+export const rateLimitHits = sqliteTable(
+  "rate_limit_hits",
+  {
+    scope: text("scope").notNull(),
+    key: text("key").notNull(),
+    at: text("at").notNull(),
+  },
+  (t) => [
+    index("rate_limit_hits_scope_key_at").on(t.scope, t.key, t.at),
+    index("rate_limit_hits_scope_at").on(t.scope, t.at),
+  ],
+);

@@ -1,10 +1,13 @@
 /**
- * A per-client sliding-window rate limit, kept in this process's memory: several app processes
- * each count alone.
+ * Per-client sliding-window rate limits: {@link storeRateLimiter} counts in the database (every app
+ * process on it shares one budget, a restart keeps it), the one the registration and sign-in routes
+ * use; {@link slidingWindow} counts in this process's memory, for the verify limits (per address and
+ * per server, checked inside one submission, where a database write per check is not worth it).
  *
  * @module
  */
 import { MailregError } from "@mailreg/core";
+import { hitRateLimit, type Store } from "@mailreg/store";
 import { createMiddleware } from "hono/factory";
 import { clientKey } from "./client-address.ts";
 import type { AppEnv } from "./env.ts";
@@ -31,8 +34,34 @@ export interface SlidingWindow {
   readonly trustedProxies: readonly string[];
 }
 
+/** A limit the {@link rateLimit} middleware counts against. */
+export interface RateLimiter {
+  /** Counts a request; resolves to 0 when allowed, else the seconds until one is allowed again. */
+  hit(key: string): number | Promise<number>;
+  /** The reverse proxies the middleware believes about the client (see `clientKey`). */
+  readonly trustedProxies: readonly string[];
+}
+
 /**
- * A sliding-window counter. Keys whose requests have all left the window are dropped as it goes.
+ * A sliding-window limit counted in the store's `rate_limit_hits` table: shared by every process
+ * on the database, kept across restarts.
+ *
+ * @param store the open store
+ * @param scope the limit's name (limits with different names count apart)
+ * @param options limit, window, clock and trusted proxies
+ * @returns the limiter
+ */
+export function storeRateLimiter(store: Store, scope: string, options: RateLimitOptions): RateLimiter {
+  const now = options.now ?? Date.now;
+  const { max, windowSeconds } = options;
+  return {
+    trustedProxies: options.trustedProxies ?? [],
+    hit: (key) => hitRateLimit(store, { scope, key, max, windowSeconds, now: new Date(now()) }),
+  };
+}
+
+/**
+ * A sliding-window counter in this process's memory. Keys whose requests have all left the window are dropped as it goes.
  *
  * @param options limit, window and clock
  * @returns the counter
@@ -73,13 +102,13 @@ export function slidingWindow(options: RateLimitOptions): SlidingWindow {
  * `remoteAddress`, or the host's server's when mounted: client-address.ts) and refuses with
  * RATE_LIMITED (`details.retryAfterSeconds`) over the limit.
  *
- * @param window the counter (share one between the routes that share a limit)
+ * @param limiter the counter (share one between the routes that share a limit)
  * @returns the middleware
  */
-export function rateLimit(window: SlidingWindow) {
+export function rateLimit(limiter: RateLimiter) {
   return createMiddleware<AppEnv>(async function rateLimit(c, next) {
-    const client = clientKey(c, window.trustedProxies);
-    const wait = window.hit(client);
+    const client = clientKey(c, limiter.trustedProxies);
+    const wait = await limiter.hit(client);
     if (wait > 0) {
       throw new MailregError("RATE_LIMITED", `Too many requests: try again in ${wait} s`, {
         details: { retryAfterSeconds: wait },
