@@ -25,7 +25,11 @@ describe("testing fakes", () => {
   });
 
   it("sampleConfig() replaces whole sections and validates the result", () => {
-    expect(sampleConfig({ server: { port: 0 } }).server).toEqual({ host: "127.0.0.1", port: 0, trustedProxies: [] });
+    expect(sampleConfig({ server: { port: 0 } }).server).toEqual({
+      host: "127.0.0.1",
+      port: 0,
+      trustedProxies: [],
+    });
     expect(() => sampleConfig({ registration: { templates: ["missing"] } })).toThrow(/no server template/);
   });
 });
