@@ -125,8 +125,10 @@ export async function startOAuthProvider(options: OAuthProviderOptions = {}): Pr
       const email = emailFor(req.body);
       if (email === undefined) return;
       token.payload.email = email;
-      // as Google and most OpenID providers vouch for the address (a test may set it false)
-      token.payload.email_verified ??= true;
+      // as Google and most OpenID providers vouch for the address in the ID token (a test may set it
+      // false); not in access tokens (they carry a scope), which Dovecot's submission service takes
+      // in one AUTH line of limited length
+      if (!("scope" in token.payload)) token.payload.email_verified ??= true;
       token.payload.sub ??= email;
     },
   );
