@@ -77,6 +77,16 @@ export async function prepareApp(options: PrepareOptions): Promise<PreparedApp> 
         paths: tightened.join(", "),
       });
     }
+    for (const d of store.addressDuplicates ?? []) {
+      logger.warn(
+        "mailboxes differ only by case in their address: kept apart, not merged; merge or delete them",
+        {
+          instance: d.instanceId,
+          kept: `${d.kept.id} ${d.kept.address}`,
+          duplicates: d.duplicates.map((m) => `${m.id} ${m.address}`).join(", "),
+        },
+      );
+    }
     await mirrorConfig(store, config);
     const defaults = {
       ...(session === undefined ? {} : { sessionKey: session.key }),

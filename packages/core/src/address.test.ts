@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addressDomain, normalizeAddress, normalizeDomain, sameAddress } from "./address.ts";
+import { addressDomain, addressKey, normalizeAddress, normalizeDomain, sameAddress } from "./address.ts";
 import { MailregError } from "./errors.ts";
 
 function reasonOf(fn: () => unknown): unknown {
@@ -149,5 +149,22 @@ describe("sameAddress()", () => {
   });
   it("is false when either address is invalid", () => {
     expect(sameAddress("a@b@c", "a@b@c")).toBe(false);
+  });
+});
+
+describe("addressKey()", () => {
+  it("lower-cases the local part (any script) and normalises the domain, so Ann@ and ann@ share a key", () => {
+    expect(addressKey(" Ann@Example.ORG ")).toBe("ann@example.org");
+    expect(addressKey("ann@example.org")).toBe(addressKey("ANN@example.org"));
+    expect(addressKey("JÖRG@Bücher.Example")).toBe("jörg@xn--bcher-kva.example");
+  });
+  it("keeps the local part's case when the comparison is case-sensitive", () => {
+    expect(addressKey("Ann@Example.org", { caseSensitive: true })).toBe("Ann@example.org");
+    expect(addressKey("ann@example.org", { caseSensitive: true })).not.toBe(
+      addressKey("Ann@example.org", { caseSensitive: true }),
+    );
+  });
+  it("throws ADDRESS_INVALID for an invalid address", () => {
+    expect(() => addressKey("no-at-sign")).toThrow(MailregError);
   });
 });

@@ -182,6 +182,30 @@ export function addressDomain(address: string): string {
 }
 
 /**
+ * The key two addresses are compared by: the normalised address ({@link normalizeAddress}) with its
+ * local part lower-cased (full Unicode case mapping, so `Jörg` and `JÖRG` match), unless the
+ * comparison is case-sensitive. `Ann@Example.org` and `ann@example.org` have one key by default.
+ * A quoted local part is lower-cased too (its case is as arbitrary as an unquoted one's).
+ *
+ * @param address an SMTP address
+ * @param options `caseSensitive: true` keeps the local part as typed
+ * @returns the comparison key
+ * @throws {MailregError} ADDRESS_INVALID when the address is not valid
+ * @example
+ * ```ts
+ * import { addressKey } from "@mailreg/core";
+ * console.log(addressKey("Ann@Example.org")); // "ann@example.org"
+ * console.log(addressKey("Ann@Example.org", { caseSensitive: true })); // "Ann@example.org"
+ * ```
+ */
+export function addressKey(address: string, options: { caseSensitive?: boolean } = {}): string {
+  const normalized = normalizeAddress(address);
+  if (options.caseSensitive === true) return normalized;
+  const at = normalized.lastIndexOf("@");
+  return `${normalized.slice(0, at).toLowerCase()}${normalized.slice(at)}`;
+}
+
+/**
  * Whether two addresses are the same mailbox address once normalised. The local part is compared
  * as is (case-sensitive); an invalid address is the same as nothing.
  *

@@ -127,6 +127,19 @@ describe("ConfigSchema defaults", () => {
     });
   });
 
+  it('an instance compares addresses case-insensitively unless addressCase is "sensitive"; other values are refused', () => {
+    const c = validateConfig({
+      instances: [
+        { id: "main", label: "Main" },
+        { id: "exact", label: "Exact", addressCase: "sensitive" },
+      ],
+    });
+    expect(c.instances.map((i) => i.addressCase)).toEqual([undefined, "sensitive"]);
+    expect(() => validateConfig({ instances: [{ id: "x", label: "X", addressCase: "lower" }] })).toThrow(
+      MailregError,
+    );
+  });
+
   it("SMTP settings are enabled, unauthenticated and verify certificates unless told otherwise", () => {
     const c = validateConfig({ smtp: { default: { host: "smtp.example.com", port: 587 } } });
     expect(c.smtp.default).toEqual({

@@ -275,6 +275,7 @@ export const InstanceSchema: z.ZodObject<
     routing: z.ZodOptional<typeof RoutingSchema>;
     retention: z.ZodOptional<typeof RetentionSchema>;
     oauthAppOnly: z.ZodOptional<typeof AppOnlyOAuthSchema>;
+    addressCase: z.ZodOptional<z.ZodEnum<{ insensitive: "insensitive"; sensitive: "sensitive" }>>;
   },
   z.core.$strict
 > = z.strictObject({
@@ -287,6 +288,12 @@ export const InstanceSchema: z.ZodObject<
   routing: RoutingSchema.optional().describe("Which sinks a collected message goes to; omitted: every sink"),
   retention: RetentionSchema.optional(),
   oauthAppOnly: AppOnlyOAuthSchema.optional(),
+  addressCase: z
+    .enum(["insensitive", "sensitive"])
+    .optional()
+    .describe(
+      "How addresses are compared in this instance: Ann@ and ann@ are one mailbox (insensitive) or two (sensitive); omitted: insensitive",
+    ),
 });
 export type Instance = z.infer<typeof InstanceSchema>;
 

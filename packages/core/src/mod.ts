@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { addressDomain, normalizeAddress, normalizeDomain, sameAddress } from "./address.ts";
+export { addressDomain, addressKey, normalizeAddress, normalizeDomain, sameAddress } from "./address.ts";
 export {
   generatePassword,
   generateToken,

@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  addressKey,
   type ConnectionProfile,
   clearFieldsMismatch,
   DecisionSchema,
@@ -13,6 +14,7 @@ import {
   type RegistrationRecord,
 } from "@mailreg/core";
 import { and, eq } from "drizzle-orm";
+import { addressMatch, instanceCaseSensitive } from "./address-keys.ts";
 import { appendAudit } from "./audit.ts";
 import type { Mailbox } from "./mailboxes.ts";
 import { registrationFromRow } from "./registrations.ts";
@@ -128,11 +130,16 @@ export async function applyRegistration(
       updatedAt: at,
       credentialsUpdatedAt: at,
     };
-    const existing = await tx
+    // one mailbox per address key: `Ann@` finds `ann@` unless the instance compares case-sensitively
+    const key = addressKey(record.address, {
+      caseSensitive: await instanceCaseSensitive(tx, input.instanceId),
+    });
+    const candidates = await tx
       .select()
       .from(mailboxes)
-      .where(and(eq(mailboxes.instanceId, input.instanceId), eq(mailboxes.address, record.address)))
-      .get();
+      .where(and(eq(mailboxes.instanceId, input.instanceId), addressMatch([key], record.address)))
+      .all();
+    const existing = candidates.find((m) => m.address === record.address) ?? candidates[0];
     const changes = existing === undefined ? [] : mailboxChanges(existing, connection);
     if (existing !== undefined && input.replace !== true) {
       throw new MailregError(
@@ -151,6 +158,7 @@ export async function applyRegistration(
               id: newId(),
               instanceId: input.instanceId,
               address: record.address,
+              addressKey: key,
               displayName: record.displayName ?? null,
               createdAt: at,
               ...connection,

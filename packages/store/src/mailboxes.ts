@@ -7,8 +7,9 @@
  *
  * @module
  */
-import { MailregError } from "@mailreg/core";
+import { addressKey, MailregError, normalizeAddress } from "@mailreg/core";
 import { and, eq } from "drizzle-orm";
+import { addressMatch, instanceCaseSensitive } from "./address-keys.ts";
 import { mailboxes } from "./schema.ts";
 import type { Store } from "./store.ts";
 
@@ -47,21 +48,31 @@ export async function getMailbox(store: Store, id: string): Promise<Mailbox> {
 }
 
 /**
- * The mailbox of `address` in an instance, if there is one.
+ * The mailbox of `address` in an instance, if there is one: compared by address key, so `Ann@` finds
+ * `ann@` unless the instance's `addressCase` is `"sensitive"`.
  *
  * @param store the open store
  * @param instanceId the instance
- * @param address the normalised SMTP address
- * @returns the mailbox, or undefined
+ * @param address the SMTP address (normalised here)
+ * @returns the mailbox, or undefined (also for an invalid address)
  */
 export async function findMailbox(
   store: Store,
   instanceId: string,
   address: string,
 ): Promise<Mailbox | undefined> {
-  return await store.db
+  let normalized: string;
+  let key: string;
+  try {
+    normalized = normalizeAddress(address);
+    key = addressKey(normalized, { caseSensitive: await instanceCaseSensitive(store.db, instanceId) });
+  } catch {
+    return undefined;
+  }
+  const found = await store.db
     .select()
     .from(mailboxes)
-    .where(and(eq(mailboxes.instanceId, instanceId), eq(mailboxes.address, address)))
-    .get();
+    .where(and(eq(mailboxes.instanceId, instanceId), addressMatch([key], normalized)))
+    .all();
+  return found.find((m) => m.address === normalized) ?? found[0];
 }

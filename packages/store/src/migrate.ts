@@ -6,6 +6,7 @@
 import { fileURLToPath } from "node:url";
 import { MailregError } from "@mailreg/core";
 import { migrate as drizzleMigrate } from "drizzle-orm/libsql/migrator";
+import { type AddressKeyDuplicate, fillAddressKeys } from "./address-keys.ts";
 import type { Store } from "./store.ts";
 import { runExclusive } from "./write-lock.ts";
 
@@ -23,7 +24,11 @@ const _ATTEMPTS = 5;
  * before it starts, so a failed attempt is simply tried again: it then finds the migration applied
  * and does nothing. A migration that fails for any other reason fails every attempt.
  *
+ * Then mailboxes without an address key get one ({@link fillAddressKeys}); those whose address
+ * differs from an older mailbox of their instance only by case are returned, not merged.
+ *
  * @param store the open store (`openStore` calls this itself)
+ * @returns the groups of case-duplicate mailboxes (empty when there are none)
  * @throws {MailregError} MIGRATION_FAILED with the last error as cause
  * @example
  * ```ts
@@ -33,12 +38,14 @@ const _ATTEMPTS = 5;
  * store.close();
  * ```
  */
-export async function migrate(store: Store): Promise<void> {
+export async function migrate(store: Store): Promise<AddressKeyDuplicate[]> {
   let last: unknown;
   for (let attempt = 1; attempt <= _ATTEMPTS; attempt++) {
     try {
-      await runExclusive(store, () => drizzleMigrate(store.db, { migrationsFolder: MIGRATIONS_FOLDER }));
-      return;
+      return await runExclusive(store, async () => {
+        await drizzleMigrate(store.db, { migrationsFolder: MIGRATIONS_FOLDER });
+        return await fillAddressKeys(store);
+      });
     } catch (error) {
       last = error;
       await new Promise((resolve) => setTimeout(resolve, 20 * attempt + Math.random() * 30));

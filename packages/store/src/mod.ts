@@ -13,6 +13,8 @@
  *
  * @module
  */
+
+export { type AddressKeyDuplicate, fillAddressKeys } from "./address-keys.ts";
 export {
   listRecentAudit,
   type MailboxSyncState,

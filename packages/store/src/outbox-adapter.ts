@@ -7,7 +7,9 @@
  *
  * @module
  */
+import { addressKey, normalizeAddress } from "@mailreg/core";
 import { and, asc, eq } from "drizzle-orm";
+import { addressMatch, caseSensitiveSettings } from "./address-keys.ts";
 import { getMailbox, type Mailbox } from "./mailboxes.ts";
 import {
   claimDueOutbox,
@@ -23,7 +25,7 @@ import {
   recordSentCopy,
   retryOutboxLater,
 } from "./outbox.ts";
-import { mailboxes } from "./schema.ts";
+import { instances, mailboxes } from "./schema.ts";
 import type { Store } from "./store.ts";
 
 /** The `outbox` and `outbox_raw` tables as smtp-resolver's `OutboxQueue`. */
@@ -79,18 +81,35 @@ export function storeOutboxQueue(store: Store): StoreOutboxQueue {
 export function storeMailboxDirectory(store: Store): StoreMailboxDirectory {
   return {
     get: (id) => getMailbox(store, id),
-    findByAddress: async (address, options = {}) =>
-      await store.db
-        .select()
+    // by address key: `Ann@` finds `ann@` except in instances that compare case-sensitively
+    findByAddress: async (address, options = {}) => {
+      let normalized: string;
+      try {
+        normalized = normalizeAddress(address);
+      } catch {
+        return [];
+      }
+      const keys = [addressKey(normalized), addressKey(normalized, { caseSensitive: true })];
+      const rows = await store.db
+        .select({ mailbox: mailboxes, settings: instances.settings })
         .from(mailboxes)
+        .innerJoin(instances, eq(instances.id, mailboxes.instanceId))
         .where(
           and(
-            eq(mailboxes.address, address),
+            addressMatch(keys, normalized),
             options.instanceId === undefined ? undefined : eq(mailboxes.instanceId, options.instanceId),
           ),
         )
-        .orderBy(asc(mailboxes.instanceId))
-        .all(),
+        .orderBy(asc(mailboxes.instanceId), asc(mailboxes.createdAt))
+        .all();
+      return rows
+        .filter(
+          ({ mailbox, settings }) =>
+            mailbox.addressKey === null ||
+            mailbox.addressKey === addressKey(normalized, { caseSensitive: caseSensitiveSettings(settings) }),
+        )
+        .map(({ mailbox }) => mailbox);
+    },
   };
 }
 

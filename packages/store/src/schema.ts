@@ -87,8 +87,15 @@ export const mailboxes = sqliteTable(
     instanceId: text("instance_id")
       .notNull()
       .references(() => instances.id, { onDelete: "restrict" }),
-    /** The normalised SMTP address (as the registration carries it). */
+    /** The normalised SMTP address (as the registration carries it), as first typed: for display. */
     address: text("address").notNull(),
+    /**
+     * What addresses are compared by (core's `addressKey`: local part lower-cased unless the instance
+     * compares case-sensitively); unique per instance. Null only for a mailbox that, when this column
+     * was added, differed from an older one of its instance only by case (reported by `migrate`, kept
+     * as it was, found by its exact address).
+     */
+    addressKey: text("address_key"),
     displayName: text("display_name"),
     protocol: text("protocol").notNull(),
     /** The server template the profile named, if any (for its SMTP counterpart). */
@@ -111,7 +118,10 @@ export const mailboxes = sqliteTable(
     updatedAt: text("updated_at").notNull(),
     credentialsUpdatedAt: text("credentials_updated_at").notNull(),
   },
-  (t) => [unique("mailboxes_instance_address").on(t.instanceId, t.address)],
+  (t) => [
+    unique("mailboxes_instance_address").on(t.instanceId, t.address),
+    uniqueIndex("mailboxes_instance_address_key").on(t.instanceId, t.addressKey),
+  ],
 );
 
 /** Per-folder sync state of a mailbox. */

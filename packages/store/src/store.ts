@@ -7,6 +7,7 @@ import { type Client, createClient } from "@libsql/client";
 import { MailregError } from "@mailreg/core";
 import { drizzle, type LibSQLDatabase } from "drizzle-orm/libsql";
 import { runCloseHooks } from "./_close-hooks.ts";
+import type { AddressKeyDuplicate } from "./address-keys.ts";
 import { ensureParentFolder, filePathOf, restrictDatabaseFiles } from "./file-path.ts";
 import { migrate } from "./migrate.ts";
 import * as schema from "./schema.ts";
@@ -40,6 +41,11 @@ export interface Store {
    * from before they were created 0600/0700); empty or absent when nothing changed. Log it once.
    */
   readonly tightened?: readonly string[];
+  /**
+   * Mailboxes found, when address keys were filled in, to differ from an older one of their instance
+   * only by case: reported, not merged (see `fillAddressKeys`). Empty when there are none. Log it.
+   */
+  readonly addressDuplicates?: readonly AddressKeyDuplicate[];
   /** Closes every connection. */
   close(): void;
 }
@@ -100,11 +106,13 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
     });
   }
   const opened = client;
+  const addressDuplicates: AddressKeyDuplicate[] = [];
   const store: Store = {
     db: drizzle(opened, { schema }),
     client: opened,
     url: safeUrl,
     ...(tightened.length === 0 ? {} : { tightened }),
+    addressDuplicates,
     close: () => {
       runCloseHooks(store);
       opened.close();
@@ -112,7 +120,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
   };
   registerWriteLock(store, lockKey);
   try {
-    await migrate(store);
+    addressDuplicates.push(...(await migrate(store)));
   } catch (error) {
     store.close();
     throw error;

@@ -14,6 +14,7 @@ import {
   type Mailbox,
   nextSyncDue,
   type Store,
+  storeMailboxDirectory,
 } from "@mailreg/store";
 import { checkMailboxOf, syncMailboxOnce } from "@mailreg/worker";
 import { parse } from "../args.ts";
@@ -40,8 +41,10 @@ export async function findMailbox(
   } catch {
     // not an address: nothing will match, and the error says so
   }
-  const found = (await listMailboxes(store, instanceId === undefined ? {} : { instanceId })).filter(
-    (m) => m.address === address,
+  // by address key: `Ann@` finds `ann@` unless the instance compares case-sensitively
+  const found = await storeMailboxDirectory(store).findByAddress(
+    address,
+    instanceId === undefined ? {} : { instanceId },
   );
   if (found.length === 0) {
     throw new MailregError("NOT_FOUND", `No mailbox has the id or address ${ref}`, { details: { ref } });

@@ -85,6 +85,17 @@ describe("mailreg smtp resolve", () => {
     ]);
   });
 
+  it("finds the mailbox whatever the case of the local part typed (Ann@ applied, ann@ and ANN@ asked)", async () => {
+    await setUp({}, { smtp: { host: "smtp.example.com", port: 587, auth: { method: "plain" } } });
+    await applyMailbox("Ann@example.com");
+    for (const asked of ["ann@example.com", "ANN@example.com"]) {
+      const r = await runCli(["smtp", "resolve", asked], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain("(instance default) is sent through smtp.example.com:587 (level mailbox");
+      expect(r.stdout).toContain("login:       PLAIN as Ann@example.com");
+    }
+  });
+
   it("--json lists each level passed over and the warnings, and never a password", async () => {
     await setUp({
       company: { enabled: false, host: "relay.example.com", port: 587 },
