@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type ConnectionProfile, newId } from "@mailreg/core";
+import { addressKey, type ConnectionProfile, newId } from "@mailreg/core";
 import { type Keyring, seal } from "@mailreg/crypto-registry";
 import { type Mailbox, type Store, schema, upsertInstances } from "@mailreg/store";
 
@@ -28,6 +28,7 @@ export async function insertBenchMailbox(
     id: newId(),
     instanceId: "bench",
     address: profile.address,
+    addressKey: addressKey(profile.address),
     displayName: null,
     protocol: profile.protocol,
     template: null,

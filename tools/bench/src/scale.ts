@@ -30,7 +30,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ConnectionProfile, newId } from "@mailreg/core";
+import { addressKey, type ConnectionProfile, newId } from "@mailreg/core";
 import { generateRegistryKey, loadKeyring, seal, writeKeyPair } from "@mailreg/crypto-registry";
 import {
   type DovecotHandle,
@@ -344,6 +344,7 @@ async function _insertMailboxes(store: Store, s: _Setup, n: number): Promise<str
     id: newId(),
     instanceId: "bench",
     address: m.address,
+    addressKey: addressKey(m.address),
     displayName: null,
     protocol: "imap",
     template: null,
