@@ -114,7 +114,14 @@ export {
   storeOutbox,
   storeOutboxQueue,
 } from "./outbox-adapter.ts";
-export { hitRateLimit, type RateLimitHit } from "./rate-limits.ts";
+export {
+  addRateLimitHit,
+  clearRateLimitHits,
+  hitRateLimit,
+  type RateLimitHit,
+  type RateLimitKey,
+  recentRateLimitHits,
+} from "./rate-limits.ts";
 export {
   countRegistrations,
   getRegistration,

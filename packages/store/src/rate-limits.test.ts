@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { hitRateLimit } from "./rate-limits.ts";
+import { addRateLimitHit, clearRateLimitHits, hitRateLimit, recentRateLimitHits } from "./rate-limits.ts";
 import { openStore, type Store } from "./store.ts";
 
 let dir: string;
@@ -72,5 +72,26 @@ describe("hitRateLimit()", () => {
     await hitRateLimit(store, { scope: "register", key: "late", max: 1, windowSeconds: 10, now: at(20_000) });
     const rows = await store.client.execute("select key from rate_limit_hits");
     expect(rows.rows.map((row) => row.key)).toEqual(["late"]);
+  });
+});
+
+describe("addRateLimitHit(), recentRateLimitHits(), clearRateLimitHits()", () => {
+  it("count every hit within the window, name the last, and forget a key on clear", async () => {
+    const one = await openFile();
+    const two = await openFile();
+    const which = (ms: number) => ({
+      scope: "admin-sign-in-failures",
+      key: "ann",
+      windowSeconds: 60,
+      now: at(ms),
+    });
+    expect(await recentRateLimitHits(one, which(0))).toEqual({ count: 0, last: undefined });
+    expect(await addRateLimitHit(one, which(0))).toBe(1);
+    expect(await addRateLimitHit(two, which(1_000))).toBe(2);
+    expect(await addRateLimitHit(one, which(2_000))).toBe(3);
+    expect(await recentRateLimitHits(two, which(2_500))).toEqual({ count: 3, last: at(2_000) });
+    expect(await recentRateLimitHits(two, which(61_500))).toEqual({ count: 1, last: at(2_000) });
+    await clearRateLimitHits(two, "admin-sign-in-failures", "ann");
+    expect(await recentRateLimitHits(one, which(3_000))).toEqual({ count: 0, last: undefined });
   });
 });

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { and, count, eq, gt, lte, min } from "drizzle-orm";
+import { and, count, eq, gt, lte, max, min } from "drizzle-orm";
 import { rateLimitHits } from "./schema.ts";
 import type { Store } from "./store.ts";
 import { writeTransaction } from "./write-lock.ts";
@@ -63,4 +63,94 @@ export async function hitRateLimit(store: Store, hit: RateLimitHit): Promise<num
     await tx.insert(rateLimitHits).values({ scope: hit.scope, key: hit.key, at }).run();
     return 0;
   });
+}
+
+/** A scope and key whose recent hits to read, add to or clear: {@link RateLimitHit} without the limit. */
+export interface RateLimitKey {
+  /** Which counter (`admin-sign-in-failures`). */
+  scope: string;
+  /** Whose (an account name, a client). */
+  key: string;
+  /** How far back hits count, in seconds. */
+  windowSeconds: number;
+  /** When (default now). */
+  now?: Date;
+}
+
+/**
+ * The hits of a scope and key within the window: how many, and when the last was. For counters
+ * that are not a plain limit (the sign-in backoff: failures in a row, the lock growing with them).
+ *
+ * @param store the open store
+ * @param which the scope, key, window and time
+ * @returns the count and the last hit's time (undefined when none)
+ */
+export async function recentRateLimitHits(
+  store: Store,
+  which: RateLimitKey,
+): Promise<{ count: number; last: Date | undefined }> {
+  const t = (which.now ?? new Date()).getTime();
+  const cutoff = new Date(t - which.windowSeconds * 1000).toISOString();
+  const row = await store.db
+    .select({ n: count(), last: max(rateLimitHits.at) })
+    .from(rateLimitHits)
+    .where(
+      and(
+        eq(rateLimitHits.scope, which.scope),
+        eq(rateLimitHits.key, which.key),
+        gt(rateLimitHits.at, cutoff),
+      ),
+    )
+    .get();
+  return { count: row?.n ?? 0, last: row?.last == null ? undefined : new Date(row.last) };
+}
+
+/**
+ * Adds a hit unconditionally (pruning the scope's hits older than the window).
+ *
+ * @param store the open store
+ * @param which the scope, key, window and time
+ * @returns the hits within the window, this one included
+ */
+export async function addRateLimitHit(store: Store, which: RateLimitKey): Promise<number> {
+  const t = (which.now ?? new Date()).getTime();
+  const cutoff = new Date(t - which.windowSeconds * 1000).toISOString();
+  return await writeTransaction(store, async (tx) => {
+    await tx
+      .delete(rateLimitHits)
+      .where(and(eq(rateLimitHits.scope, which.scope), lte(rateLimitHits.at, cutoff)))
+      .run();
+    await tx
+      .insert(rateLimitHits)
+      .values({ scope: which.scope, key: which.key, at: new Date(t).toISOString() })
+      .run();
+    const row = await tx
+      .select({ n: count() })
+      .from(rateLimitHits)
+      .where(
+        and(
+          eq(rateLimitHits.scope, which.scope),
+          eq(rateLimitHits.key, which.key),
+          gt(rateLimitHits.at, cutoff),
+        ),
+      )
+      .get();
+    return row?.n ?? 1;
+  });
+}
+
+/**
+ * Forgets every hit of a scope and key (a successful sign-in ends the failures in a row).
+ *
+ * @param store the open store
+ * @param scope the counter
+ * @param key whose
+ */
+export async function clearRateLimitHits(store: Store, scope: string, key: string): Promise<void> {
+  await writeTransaction(store, (tx) =>
+    tx
+      .delete(rateLimitHits)
+      .where(and(eq(rateLimitHits.scope, scope), eq(rateLimitHits.key, key)))
+      .run(),
+  );
 }

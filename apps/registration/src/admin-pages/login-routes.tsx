@@ -7,7 +7,7 @@
  * @module
  */
 import { MailregError, verifyPassword } from "@mailreg/core";
-import { appendAudit } from "@mailreg/store";
+import { addRateLimitHit, appendAudit, clearRateLimitHits, recentRateLimitHits } from "@mailreg/store";
 import type { Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
 import type { AppContext } from "../app-context.ts";
@@ -24,6 +24,12 @@ import { formOf, safeBack, textOf } from "./page-base.ts";
 /** Failed sign-ins per account allowed before it backs off, and the longest back-off. */
 const _FREE_FAILURES = 3;
 const _MAX_LOCK_MS = 15 * 60_000;
+/** The store's counter of failed sign-ins per account, and how long a failure counts (a day). */
+const _FAILURES = { scope: "admin-sign-in-failures", windowSeconds: 86_400 };
+
+/** How long the account refuses sign-ins after its `failures`-th failure in a row. */
+const _lockMs = (failures: number) =>
+  failures > _FREE_FAILURES ? Math.min(5_000 * 2 ** (failures - _FREE_FAILURES - 1), _MAX_LOCK_MS) : 0;
 
 // A valid hash of a random password: checked for unknown user names so they take as long as known ones.
 const _DUMMY_HASH = "pbkdf2-sha256$600000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
@@ -37,8 +43,8 @@ const _DUMMY_HASH = "pbkdf2-sha256$600000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAA
 export function loginRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
   const { config } = ctx;
   // per account (as typed, known or not, so the answer says nothing about which names exist):
-  // failures in a row, and until when the account refuses sign-ins; doubles from the fourth failure
-  const backoff = new Map<string, { failures: number; until: number }>();
+  // failures in a row, counted in the store (every app process sees them, a restart keeps them); the
+  // account refuses sign-ins for a while after its last failure, doubling from the fourth
   app.get("/admin/login", async (c) => {
     const next = safeBack(c.req.query("next") ?? "", "/admin/registrations");
     if ((await sessionOf(c, config, ctx.sessions)) !== undefined) return c.redirect(hrefOf(c, next), 303);
@@ -50,10 +56,13 @@ export function loginRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
     const next = safeBack(textOf(form, "next"), "/admin/registrations");
     const client = clientKey(c, config.server.trustedProxies);
     const account = name.toLowerCase().slice(0, 200);
-    const now = ctx.clock().getTime();
-    const state = backoff.get(account);
-    if (state !== undefined && state.until > now) {
-      const wait = Math.ceil((state.until - now) / 1000);
+    const at = ctx.clock();
+    const now = at.getTime();
+    const failuresKey = { ..._FAILURES, key: account, now: at };
+    const state = await recentRateLimitHits(ctx.store, failuresKey);
+    const until = state.last === undefined ? 0 : state.last.getTime() + _lockMs(state.count);
+    if (until > now) {
+      const wait = Math.ceil((until - now) / 1000);
       ctx.logger.warn("admin sign-in refused: account backing off", { user: account, client, seconds: wait });
       throw new MailregError(
         "RATE_LIMITED",
@@ -71,10 +80,8 @@ export function loginRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
         client,
         requestId: c.get("requestId"),
       });
-      const failures = (state?.failures ?? 0) + 1;
-      const lockMs =
-        failures > _FREE_FAILURES ? Math.min(5_000 * 2 ** (failures - _FREE_FAILURES - 1), _MAX_LOCK_MS) : 0;
-      backoff.set(account, { failures, until: now + lockMs });
+      const failures = await addRateLimitHit(ctx.store, failuresKey);
+      const lockMs = _lockMs(failures);
       if (lockMs > 0) {
         // other admins see the lockout in the audit log
         await appendAudit(ctx.store, {
@@ -91,7 +98,7 @@ export function loginRoutes(app: Hono<AppEnv>, ctx: AppContext): void {
       );
       return renderPage(c, page, 401);
     }
-    backoff.delete(account);
+    await clearRateLimitHits(ctx.store, _FAILURES.scope, account);
     const { token } = await ctx.sessions.issue(user.name);
     setCookie(c, config.admin.session.cookieName, token, {
       path: hrefOf(c, "/"),

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { call, createTestApp, type TestApp } from "../testing.ts";
+import { call, createTestApp, TEST_ADMIN, type TestApp } from "../testing.ts";
 
 // Two createApp over two stores opened on one database file: what two app processes are.
 let dir: string;
@@ -74,5 +74,25 @@ describe("rate limits kept in the database", () => {
     const restarted = await openApp();
     expect((await submit(restarted, "2001:db8:5:6:ffff::2", 9)).status).toBe(429);
     expect((await submit(restarted, "2001:db8:5:7::1", 10)).status).toBe(201);
+  });
+
+  it("back off an account whose sign-ins failed through any app process, and after a restart", async () => {
+    const one = await openApp();
+    const two = await openApp();
+    const login = (t: TestApp, password: string, i: number) =>
+      call(t.app, "POST", "/admin/login", {
+        form: { user: TEST_ADMIN.user, password, next: "/admin/registrations" },
+        remoteAddress: `192.0.2.${i}`,
+      });
+    for (let i = 0; i < 4; i++)
+      expect((await login(i % 2 === 0 ? one : two, `wrong-${i}`, i + 1)).status).toBe(401);
+    // the fourth failure locks the account for 5 s, in both processes, even for the right password
+    const locked = await login(one, TEST_ADMIN.password, 50);
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await login(two, TEST_ADMIN.password, 51)).status).toBe(429);
+    for (const app of apps.splice(0)) app.close();
+    const restarted = await openApp();
+    expect((await login(restarted, TEST_ADMIN.password, 52)).status).toBe(429);
   });
 });
