@@ -128,6 +128,25 @@ describe("prepareApp wires the admin's sync now and SMTP resolution", () => {
     expect(pause).toBeLessThanOrEqual(330_000);
   });
 
+  it("Ann@ and ann@ are one mailbox: applying ann@ needs the replace confirmation, and resolve finds Ann@ by ANN@", async () => {
+    await serve();
+    const id = await mailbox("Ann@example.com");
+    const res = await call(app!.app, "POST", "/api/v1/registrations", {
+      json: { address: "ann@example.com", password: MAILBOX_PASSWORD },
+    });
+    expect(res.status).toBe(201);
+    const second = ((await res.json()) as { id: string }).id;
+    const refused = await admin("POST", `/api/v1/admin/registrations/${second}/apply`, { instance: "main" });
+    expect(refused.status).toBe(409);
+    const resolved = await admin("GET", "/api/v1/admin/smtp/resolve?address=ANN@example.com");
+    expect(resolved.status).toBe(200);
+    expect(await resolved.json()).toMatchObject({
+      address: "Ann@example.com",
+      mailbox: id,
+      instance: "main",
+    });
+  });
+
   it("resolve says which level won and why each earlier one was passed over, with a danger warning and no password", async () => {
     await serve();
     await mailbox("ann@example.com");
