@@ -77,7 +77,8 @@ export async function prepareApp(options: PrepareOptions): Promise<PreparedApp> 
         paths: tightened.join(", "),
       });
     }
-    for (const d of store.addressDuplicates ?? []) {
+    // mailboxes without an address key (reported by opening too) are reported again by mirroring
+    for (const d of await mirrorConfig(store, config)) {
       logger.warn(
         "mailboxes differ only by case in their address: kept apart, not merged; merge or delete them",
         {
@@ -87,7 +88,6 @@ export async function prepareApp(options: PrepareOptions): Promise<PreparedApp> 
         },
       );
     }
-    await mirrorConfig(store, config);
     const defaults = {
       ...(session === undefined ? {} : { sessionKey: session.key }),
       ...imapSyncChecks(),

@@ -6,6 +6,7 @@ import { isMailregError } from "@mailreg/core";
 import { drizzle } from "drizzle-orm/libsql";
 import { migrate as drizzleMigrate } from "drizzle-orm/libsql/migrator";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { rekeyAddresses } from "./address-keys.ts";
 import { applyRegistration } from "./decisions.ts";
 import { upsertInstances } from "./instances.ts";
 import { findMailbox, listMailboxes } from "./mailboxes.ts";
@@ -176,5 +177,25 @@ describe("the migration adding address keys", () => {
 
   it("a fresh database reports no duplicates", () => {
     expect(store.addressDuplicates).toEqual([]);
+  });
+});
+
+describe("an instance changing its addressCase", () => {
+  it("re-keys its mailboxes: turned sensitive, Ann@ no longer finds ann@; turned back, the two that collide are reported, not merged", async () => {
+    const ann = await apply("Ann@example.org", "sales");
+    await upsertInstances(store, [{ id: "sales", label: "Sales", settings: { addressCase: "sensitive" } }]);
+    expect(await rekeyAddresses(store)).toEqual([]);
+    expect(await findMailbox(store, "sales", "ann@example.org")).toBeUndefined();
+    const lower = await apply("ann@example.org", "sales");
+    expect(lower.created).toBe(true);
+    await upsertInstances(store, [{ id: "sales", label: "Sales" }]);
+    const reported = await rekeyAddresses(store);
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toMatchObject({ instanceId: "sales", addressKey: "ann@example.org" });
+    const ids = [reported[0]!.kept.id, ...reported[0]!.duplicates.map((d) => d.id)].sort();
+    expect(ids).toEqual([ann.mailbox.id, lower.mailbox.id].sort());
+    expect(await listMailboxes(store, { instanceId: "sales" })).toHaveLength(2);
+    expect((await findMailbox(store, "sales", "Ann@example.org"))?.id).toBe(ann.mailbox.id);
+    expect((await findMailbox(store, "sales", "ann@example.org"))?.id).toBe(lower.mailbox.id);
   });
 });

@@ -103,3 +103,40 @@ export async function fillAddressKeys(store: Store): Promise<AddressKeyDuplicate
   }
   return [...groups.values()];
 }
+
+/**
+ * Brings the address keys in line with the instances' `addressCase` after the config changed it:
+ * a mailbox whose key no longer matches its instance's comparison loses it and gets the new one
+ * ({@link fillAddressKeys}); mailboxes that now collide (an instance turned case-insensitive) are
+ * reported, not merged. Does nothing when every key matches.
+ *
+ * @param store the open store
+ * @returns the groups of case-duplicates (empty when there are none)
+ */
+export async function rekeyAddresses(store: Store): Promise<AddressKeyDuplicate[]> {
+  const rows = await store.db
+    .select({
+      id: mailboxes.id,
+      address: mailboxes.address,
+      addressKey: mailboxes.addressKey,
+      settings: instances.settings,
+    })
+    .from(mailboxes)
+    .innerJoin(instances, eq(instances.id, mailboxes.instanceId))
+    .all();
+  const stale: string[] = [];
+  for (const r of rows) {
+    if (r.addressKey === null) continue;
+    let key: string;
+    try {
+      key = addressKey(r.address, { caseSensitive: caseSensitiveSettings(r.settings) });
+    } catch {
+      continue; // kept as it was keyed
+    }
+    if (key !== r.addressKey) stale.push(r.id);
+  }
+  if (stale.length > 0) {
+    await store.db.update(mailboxes).set({ addressKey: null }).where(inArray(mailboxes.id, stale)).run();
+  }
+  return await fillAddressKeys(store);
+}

@@ -6,15 +6,18 @@
  * @module
  */
 import type { Config } from "@mailreg/core";
+import { type AddressKeyDuplicate, rekeyAddresses } from "./address-keys.ts";
 import { upsertInstances, upsertServerTemplates } from "./instances.ts";
 import type { Store } from "./store.ts";
 
 /**
  * Upserts the config's instances (their settings as JSON) and server templates (the rest of each
- * template as JSON extras), by id.
+ * template as JSON extras), by id. When an instance's `addressCase` changed, its mailboxes' address
+ * keys follow ({@link rekeyAddresses}); mailboxes that then collide are returned, not merged.
  *
  * @param store the open store
  * @param config the validated config
+ * @returns the groups of case-duplicate mailboxes (empty when there are none)
  * @example
  * ```ts
  * import { sampleConfig } from "@mailreg/core/testing";
@@ -25,7 +28,7 @@ import type { Store } from "./store.ts";
  * store.close();
  * ```
  */
-export async function mirrorConfig(store: Store, config: Config): Promise<void> {
+export async function mirrorConfig(store: Store, config: Config): Promise<AddressKeyDuplicate[]> {
   await upsertInstances(
     store,
     config.instances.map(({ id, label, ...settings }) => ({ id, label, settings })),
@@ -42,4 +45,5 @@ export async function mirrorConfig(store: Store, config: Config): Promise<void> 
       extras,
     })),
   );
+  return await rekeyAddresses(store);
 }

@@ -14,7 +14,7 @@
  * @module
  */
 
-export { type AddressKeyDuplicate, fillAddressKeys } from "./address-keys.ts";
+export { type AddressKeyDuplicate, fillAddressKeys, rekeyAddresses } from "./address-keys.ts";
 export {
   listRecentAudit,
   type MailboxSyncState,
