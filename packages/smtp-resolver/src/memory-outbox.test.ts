@@ -27,6 +27,9 @@ describe("mailboxDirectory()", () => {
     const directory = mailboxDirectory([ann]);
     expect((await directory.findByAddress("Ann@example.org")).map((m) => m.id)).toEqual(["ann"]);
     expect(await directory.findByAddress("Ann@example.org", { instanceId: "support" })).toEqual([]);
+    // the local part in another case is the same mailbox, as in the store by default
+    expect((await directory.findByAddress("ANN@Example.ORG")).map((m) => m.id)).toEqual(["ann"]);
+    expect(await directory.findByAddress("not an address")).toEqual([]);
     await expect(directory.get("bob")).rejects.toSatisfy((e) => isMailregError(e, "NOT_FOUND"));
   });
 });

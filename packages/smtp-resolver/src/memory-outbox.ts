@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { MailregError, normalizeAddress } from "@mailreg/core";
+import { addressKey, MailregError, normalizeAddress } from "@mailreg/core";
 import type {
   MailboxDirectory,
   Outbox,
@@ -23,7 +23,8 @@ import type {
 /**
  * A directory over a fixed list of mailboxes.
  *
- * @param mailboxes the mailboxes (their addresses are normalised here)
+ * @param mailboxes the mailboxes (their addresses are normalised here; found by address with the local
+ *   part in any case, as `@mailreg/store` finds them by default)
  * @returns the directory
  * @throws {MailregError} ADDRESS_INVALID when a mailbox's address is not valid
  * @example
@@ -37,6 +38,7 @@ import type {
  */
 export function mailboxDirectory(mailboxes: readonly SendingMailbox[]): MailboxDirectory {
   const list = mailboxes.map((m) => ({ ...m, address: normalizeAddress(m.address) }));
+  const keys = new Map(list.map((m) => [m, addressKey(m.address)]));
   return {
     async get(id) {
       const found = list.find((m) => m.id === id);
@@ -45,9 +47,15 @@ export function mailboxDirectory(mailboxes: readonly SendingMailbox[]): MailboxD
       return found;
     },
     async findByAddress(address, options = {}) {
+      let key: string;
+      try {
+        key = addressKey(address);
+      } catch {
+        return []; // not an address: no mailbox has it
+      }
       return list.filter(
         (m) =>
-          m.address === address && (options.instanceId === undefined || m.instanceId === options.instanceId),
+          keys.get(m) === key && (options.instanceId === undefined || m.instanceId === options.instanceId),
       );
     },
   };
